@@ -1,0 +1,214 @@
+import { Option, type Command } from 'commander';
+import { action, withGlobalOptions } from '../cli.js';
+import { ExitCode, UsageError } from '../core/errors.js';
+import type { AccountSettings } from '../db/repo/accounts.js';
+import type { AccountView, AccountTestResult } from '../commands/accounts.js';
+import type { CommandOutput } from './output.js';
+import { parseWholeNumberOption } from './parse.js';
+
+interface AccountFlags {
+  host?: string;
+  port?: number;
+  username?: string;
+  passwordEnv?: string;
+  privateKey?: string;
+  hostKey?: string;
+  localRoot?: string;
+  root?: string;
+  leadTime?: number;
+  handlingDays?: number;
+  tradedCode?: AccountSettings['tradedCodeSource'];
+  encoding?: string;
+  stockUpload?: AccountSettings['stockUpload'];
+  carrierMap?: string;
+}
+
+function withSettingOptions(command: Command): Command {
+  return command
+    .option('--host <host>', 'SFTP host issued by John Lewis')
+    .option('--port <port>', 'SFTP port (default 22)', parseWholeNumberOption)
+    .option('--username <user>', 'SFTP user name')
+    .option('--password-env <VAR>', 'NAME of the environment variable holding the password (never the password)')
+    .option('--private-key <file>', 'private key file for SFTP')
+    .option('--host-key <SHA256:…>', "the server's SHA256 host-key fingerprint (accounts test prints it)")
+    .option('--local-root <dir>', 'use a local folder instead of SFTP (sandbox, mounted exchange folders)')
+    .option('--root <root>', '/live, or /uat for the John Lewis test environment')
+    .option('--lead-time <days>', 'standard delivery time in days, for products without their own', parseWholeNumberOption)
+    .option('--handling-days <days>', 'days between acknowledgement and dispatch', parseWholeNumberOption)
+    .addOption(new Option('--traded-code <source>', 'what to send as tradedCode').choices(['none', 'sku', 'ean']))
+    .option('--encoding <name>', 'encoding of inbound files, e.g. utf-8 or latin1')
+    .addOption(new Option('--stock-upload <mode>', 'inventory upload: direct, or rename (dot name + posix-rename)').choices(['direct', 'rename']))
+    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
+}
+
+export function parseCarrierMap(text: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    if (at <= 0 || at === pair.length - 1) throw new UsageError(`--carrier-map: "${pair}" is not name=code`);
+    map[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return map;
+}
+
+function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
+  const settings: Partial<AccountSettings> = {
+    host: flags.host,
+    port: flags.port,
+    username: flags.username,
+    passwordEnv: flags.passwordEnv,
+    privateKeyPath: flags.privateKey,
+    hostKey: flags.hostKey,
+    localRoot: flags.localRoot,
+    root: flags.root,
+    leadTimeDays: flags.leadTime,
+    handlingDays: flags.handlingDays,
+    tradedCodeSource: flags.tradedCode,
+    encoding: flags.encoding,
+    stockUpload: flags.stockUpload,
+    carrierMap: flags.carrierMap === undefined ? undefined : parseCarrierMap(flags.carrierMap),
+  };
+  if (flags.localRoot !== undefined) settings.transport = 'local';
+  else if (flags.host !== undefined) settings.transport = 'sftp';
+  return settings;
+}
+
+function accountLines(view: AccountView): string[] {
+  const where = view.transport === 'local' ? `local folder ${view.local_root}` : `sftp ${view.username}@${view.host}:${view.port}`;
+  const secret = view.transport === 'local' ? '' : view.password_env ? `password from $${view.password_env}` : `key ${view.private_key ?? '(none)'}`;
+  return [
+    `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
+    `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
+    `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
+    `  carriers: ${Object.entries(view.carrier_map).map(([k, v]) => `${k}=${v}`).join(', ') || '(built-in codes only)'}`,
+    ...Object.entries(view.paths).map(([label, path]) => `  ${label.padEnd(28)} ${path}`),
+  ];
+}
+
+function viewOutput(view: AccountView): CommandOutput {
+  return { exitCode: ExitCode.ok, json: view, lines: accountLines(view), problems: [] };
+}
+
+function testOutput(result: AccountTestResult): CommandOutput {
+  const lines: string[] = [];
+  const problems: string[] = [];
+  if (!result.connected) {
+    problems.push(`accounts test ${result.account}: ${result.error}`);
+    if (result.offered_host_key) {
+      problems.push(`the server offered host key ${result.offered_host_key}`);
+      problems.push(`if that is John Lewis' server, pin it: jl-edge accounts set ${result.account} --host-key ${result.offered_host_key}`);
+    }
+    return { exitCode: ExitCode.connection, json: result, lines, problems };
+  }
+  lines.push(`${result.account}: connected, host key ${result.host_key ?? 'n/a (local folder)'}`);
+  for (const folder of result.folders) {
+    const state = folder.error ? `FAILED: ${folder.error}` : `ok (${[folder.listable && 'list', folder.writable && 'write'].filter(Boolean).join(', ')})`;
+    (folder.error ? problems : lines).push(`  ${folder.path} [${folder.labels.join(', ')}]: ${state}`);
+  }
+  return { exitCode: result.ok ? ExitCode.ok : ExitCode.itemsFailed, json: result, lines, problems };
+}
+
+export function registerAccounts(program: Command): void {
+  const accounts = program.command('accounts').description('manage John Lewis accounts (SFTP logins) and their remote folders');
+
+  withSettingOptions(withGlobalOptions(accounts.command('add <name>')))
+    .description('add an account')
+    .option('--disabled', 'add it disabled')
+    .addHelpText('after', `
+Examples:
+  $ jl-edge accounts add acme --host sftp.example.com --username acme --password-env ACME_SFTP_PASSWORD --root /uat
+  $ jl-edge accounts add sandbox --local-root ./sandbox`)
+    .action(
+      action(async (ctx, [name], command) => {
+        const flags = command.opts() as AccountFlags & { disabled?: boolean };
+        const { addAccount } = await import('../commands/accounts.js');
+        const given = settingsFrom(flags);
+        const settings: AccountSettings = {
+          transport: given.transport ?? 'sftp',
+          host: given.host ?? null,
+          port: given.port ?? 22,
+          username: given.username ?? null,
+          passwordEnv: given.passwordEnv ?? null,
+          privateKeyPath: given.privateKeyPath ?? null,
+          hostKey: given.hostKey ?? null,
+          localRoot: given.localRoot ?? null,
+          root: given.root ?? '/live',
+          leadTimeDays: given.leadTimeDays ?? 3,
+          handlingDays: given.handlingDays ?? 0,
+          tradedCodeSource: given.tradedCodeSource ?? 'none',
+          encoding: given.encoding ?? 'utf-8',
+          stockUpload: given.stockUpload ?? 'direct',
+          carrierMap: given.carrierMap ?? {},
+          enabled: flags.disabled !== true,
+        };
+        return viewOutput(await addAccount(ctx, String(name), settings));
+      }),
+    );
+
+  withGlobalOptions(accounts.command('list'))
+    .description('list accounts')
+    .addHelpText('after', '\nExample:\n  $ jl-edge accounts list --json')
+    .action(
+      action(async (ctx) => {
+        const { listAccounts } = await import('../commands/accounts.js');
+        const views = await listAccounts(ctx);
+        const lines = views.map((v) => `${v.name.padEnd(16)} ${v.enabled ? 'enabled ' : 'disabled'} ${v.transport === 'local' ? `local ${v.local_root}` : `sftp ${v.username}@${v.host}:${v.port}`} ${v.root}`);
+        return { exitCode: ExitCode.ok, json: views, lines: lines.length ? lines : ['no accounts (add one with jl-edge accounts add)'], problems: [] };
+      }),
+    );
+
+  withGlobalOptions(accounts.command('show <name>'))
+    .description('show an account, its settings and remote folders')
+    .addHelpText('after', '\nExample:\n  $ jl-edge accounts show acme')
+    .action(
+      action(async (ctx, [name]) => {
+        const { showAccount } = await import('../commands/accounts.js');
+        return viewOutput(await showAccount(ctx, String(name)));
+      }),
+    );
+
+  withSettingOptions(withGlobalOptions(accounts.command('set <name>')))
+    .description('change settings of an account')
+    .addHelpText('after', `
+Examples:
+  $ jl-edge accounts set acme --host-key SHA256:abc…   (pin the fingerprint accounts test printed)
+  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`)
+    .action(
+      action(async (ctx, [name], command) => {
+        const { setAccount } = await import('../commands/accounts.js');
+        return viewOutput(await setAccount(ctx, String(name), settingsFrom(command.opts() as AccountFlags)));
+      }),
+    );
+
+  withGlobalOptions(accounts.command('set-path <name> <label> <path>'))
+    .description('point a path label (OrderDownload, StockUpdate, …) at another remote folder; "default" restores it')
+    .addHelpText('after', '\nExample:\n  $ jl-edge accounts set-path acme StockUpdateError /live/inventory/error')
+    .action(
+      action(async (ctx, [name, label, path]) => {
+        const { setAccountPath } = await import('../commands/accounts.js');
+        return viewOutput(await setAccountPath(ctx, String(name), String(label), path === 'default' ? null : String(path)));
+      }),
+    );
+
+  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+    withGlobalOptions(accounts.command(`${verb} <name>`))
+      .description(`${verb} an account (disabled accounts are skipped by every sync step)`)
+      .addHelpText('after', `\nExample:\n  $ jl-edge accounts ${verb} acme`)
+      .action(
+        action(async (ctx, [name]) => {
+          const { setAccount } = await import('../commands/accounts.js');
+          return viewOutput(await setAccount(ctx, String(name), { enabled }));
+        }),
+      );
+  }
+
+  withGlobalOptions(accounts.command('test <name>'))
+    .description('connect, verify the host key, and check every remote folder can be listed and written')
+    .addHelpText('after', '\nExample:\n  $ jl-edge accounts test acme    (exit 3 and the offered fingerprint when the host key does not match)')
+    .action(
+      action(async (ctx, [name]) => {
+        const { testAccount } = await import('../commands/accounts.js');
+        return testOutput(await testAccount(ctx, String(name)));
+      }),
+    );
+}

@@ -1,0 +1,68 @@
+/** An account as the sync steps see it (SPEC §1). Secrets are referenced, never held here. */
+export interface Account {
+  id: number;
+  name: string;
+  transport: 'sftp' | 'local';
+  host: string | null;
+  port: number;
+  username: string | null;
+  /** Name of the environment variable that holds the password. */
+  passwordEnv: string | null;
+  privateKeyPath: string | null;
+  hostKey: string | null;
+  localRoot: string | null;
+  root: string;
+  leadTimeDays: number;
+  handlingDays: number;
+  tradedCodeSource: TradedCodeSource;
+  encoding: string;
+  stockUpload: 'direct' | 'rename';
+  carrierMap: Record<string, string>;
+  enabled: boolean;
+  /** Effective remote folder per path label (overrides applied). */
+  paths: Record<PathLabel, string>;
+  /** True for the account defined by JL_EDGE_* variables rather than `accounts add`. */
+  fromEnvironment: boolean;
+}
+
+export type TradedCodeSource = 'none' | 'sku' | 'ean';
+
+export const PATH_LABELS = [
+  'OrderDownload',
+  'OrderAcknowledge',
+  'OrderShipment',
+  'CancellationAcknowledgement',
+  'OrderCancel',
+  'OrderRefund',
+  'StockUpdate',
+  'StockUpdateError',
+] as const;
+export type PathLabel = (typeof PATH_LABELS)[number];
+
+/** Default folders under the account root (`/live`, or `/uat` for John Lewis' test environment). */
+const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
+  OrderDownload: '/incoming',
+  OrderAcknowledge: '/outgoing',
+  OrderShipment: '/outgoing',
+  CancellationAcknowledgement: '/outgoing',
+  OrderCancel: '/outgoing',
+  OrderRefund: '/outgoing',
+  StockUpdate: '/inventory',
+  StockUpdateError: '/inventory/errors',
+};
+
+export function effectivePaths(root: string, overrides: Partial<Record<PathLabel, string>>): Record<PathLabel, string> {
+  const base = root.replace(/\/+$/, '');
+  const paths = {} as Record<PathLabel, string>;
+  for (const label of PATH_LABELS) paths[label] = overrides[label] ?? `${base}${DEFAULT_PATH_SUFFIX[label]}`;
+  return paths;
+}
+
+export function isPathLabel(value: string): value is PathLabel {
+  return (PATH_LABELS as readonly string[]).includes(value);
+}
+
+/** Every distinct folder an account uses, for `accounts test` and the sandbox tree. */
+export function distinctFolders(account: Pick<Account, 'paths'>): string[] {
+  return [...new Set(Object.values(account.paths))].sort();
+}

@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import dotenv from 'dotenv';
+import { UsageError } from './errors.js';
+import type { AccountSettings } from '../db/repo/accounts.js';
+
+export const DEFAULT_DB_PATH = './data/jl-edge.sqlite';
+
+/** Loads `.env` from the working directory, or the file given with `--env-file` (which must exist). */
+export function loadEnvironment(envFile: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (envFile !== undefined) {
+    if (!existsSync(envFile)) throw new UsageError(`--env-file ${envFile}: no such file`);
+    dotenv.config({ path: envFile, quiet: true, processEnv: env as Record<string, string> });
+    return;
+  }
+  // quiet: dotenv otherwise prints a line to stderr, and cron mails every printed line.
+  dotenv.config({ quiet: true, processEnv: env as Record<string, string> });
+}
+
+export function databaseUrl(dbOption: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return dbOption ?? env.JL_EDGE_DB ?? DEFAULT_DB_PATH;
+}
+
+export interface EnvironmentAccount {
+  name: string;
+  settings: AccountSettings;
+}
+
+/**
+ * The single-account bootstrap (SPEC §5.1): an account described by JL_EDGE_* variables, so a
+ * one-account install needs no `accounts add`. Null when neither JL_EDGE_SFTP_HOST nor
+ * JL_EDGE_LOCAL_ROOT is set.
+ */
+export function environmentAccount(env: NodeJS.ProcessEnv = process.env): EnvironmentAccount | null {
+  const host = env.JL_EDGE_SFTP_HOST;
+  const localRoot = env.JL_EDGE_LOCAL_ROOT;
+  if (!host && !localRoot) return null;
+  const name = env.JL_EDGE_ACCOUNT || 'default';
+  const root = env.JL_EDGE_ROOT || '/live';
+  if (root !== '/live' && root !== '/uat') throw new UsageError(`JL_EDGE_ROOT must be /live or /uat, not ${root}`);
+  const leadTimeDays = parseWholeNumber('JL_EDGE_LEAD_TIME_DAYS', env.JL_EDGE_LEAD_TIME_DAYS, 3);
+  const base = {
+    root,
+    leadTimeDays,
+    handlingDays: parseWholeNumber('JL_EDGE_HANDLING_DAYS', env.JL_EDGE_HANDLING_DAYS, 0),
+    tradedCodeSource: 'none' as const,
+    encoding: 'utf-8',
+    stockUpload: 'direct' as const,
+    carrierMap: {},
+    enabled: true,
+  };
+  if (host) {
+    return {
+      name,
+      settings: {
+        ...base,
+        transport: 'sftp',
+        host,
+        port: parseWholeNumber('JL_EDGE_SFTP_PORT', env.JL_EDGE_SFTP_PORT, 22),
+        username: env.JL_EDGE_SFTP_USERNAME ?? null,
+        // The variable's name is stored, never its value.
+        passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? 'JL_EDGE_SFTP_PASSWORD' : null,
+        privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ?? null,
+        hostKey: env.JL_EDGE_SFTP_HOST_KEY ?? null,
+        localRoot: null,
+      },
+    };
+  }
+  return {
+    name,
+    settings: {
+      ...base,
+      transport: 'local',
+      host: null,
+      port: 22,
+      username: null,
+      passwordEnv: null,
+      privateKeyPath: null,
+      hostKey: null,
+      localRoot: localRoot!,
+    },
+  };
+}
+
+function parseWholeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, not "${value}"`);
+  return Number(value);
+}

@@ -1,0 +1,99 @@
+import { hostname } from 'node:os';
+import type { Account } from './account.js';
+import { databaseUrl, environmentAccount, loadEnvironment } from './config.js';
+import { UsageError } from './errors.js';
+import { clockFromEnv, isoNow, type Clock } from './time.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase } from '../db/connection.js';
+import { Repository } from '../db/repository.js';
+import type { Transport } from '../transport/transport.js';
+
+export interface GlobalOptions {
+  account?: string;
+  db?: string;
+  envFile?: string;
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  /** Whole-run deadline per account, in seconds (SPEC §6.5). */
+  timeout: number;
+}
+
+export interface Context {
+  repo: Repository;
+  clock: Clock;
+  logger: Logger;
+  options: GlobalOptions;
+  env: NodeJS.ProcessEnv;
+  host: string;
+  /** Migrations this process applied when it opened the database (empty when it was up to date). */
+  migrationsApplied: string[];
+  /** The accounts a sync step runs for: `--account`, else every enabled account. */
+  selectAccounts(): Promise<Account[]>;
+  /** The named account (enabled or not), or a UsageError naming the known ones. */
+  requireAccount(name: string): Promise<Account>;
+  openTransport(account: Account, deadline?: number): Promise<Transport>;
+  close(): Promise<void>;
+}
+
+export async function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Context> {
+  loadEnvironment(options.envFile, env);
+  const clock = clockFromEnv(env);
+  const { knex, dialect, applied } = await openDatabase(databaseUrl(options.db, env));
+  const repo = new Repository(knex, dialect);
+  try {
+    await syncEnvironmentAccount(repo, env, isoNow(clock));
+  } catch (err) {
+    await repo.close();
+    throw err;
+  }
+
+  const requireAccount = async (name: string): Promise<Account> => {
+    const account = await repo.accounts.findByName(name);
+    if (account) return account;
+    const known = (await repo.accounts.list()).map((a) => a.name);
+    throw new UsageError(
+      `no account named "${name}"` + (known.length ? ` (known: ${known.join(', ')})` : ': add one with `jl-edge accounts add`'),
+    );
+  };
+
+  return {
+    repo,
+    clock,
+    logger: createLogger(options, process.stderr),
+    options,
+    env,
+    host: hostname(),
+    migrationsApplied: applied,
+    requireAccount,
+    async selectAccounts() {
+      if (options.account) {
+        const account = await requireAccount(options.account);
+        if (!account.enabled) throw new UsageError(`account "${account.name}" is disabled (jl-edge accounts enable ${account.name})`);
+        return [account];
+      }
+      const accounts = (await repo.accounts.list()).filter((a) => a.enabled);
+      if (accounts.length === 0) {
+        throw new UsageError(
+          'no enabled account: add one with `jl-edge accounts add`, or set JL_EDGE_SFTP_HOST (or JL_EDGE_LOCAL_ROOT) in .env',
+        );
+      }
+      return accounts;
+    },
+    async openTransport(account, deadline) {
+      const { openTransport } = await import('../transport/open.js');
+      return openTransport(account, { env, deadline });
+    },
+    close: () => repo.close(),
+  };
+}
+
+/** The JL_EDGE_* account is written to the database so orders and products can refer to it. */
+async function syncEnvironmentAccount(repo: Repository, env: NodeJS.ProcessEnv, now: string): Promise<void> {
+  const fromEnv = environmentAccount(env);
+  if (!fromEnv) return;
+  const existing = await repo.accounts.findByName(fromEnv.name);
+  if (existing) await repo.accounts.update(fromEnv.name, fromEnv.settings, now);
+  else await repo.accounts.insert(fromEnv.name, fromEnv.settings, now);
+}

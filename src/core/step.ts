@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import type { Account } from './account.js';
+import type { Context } from './context.js';
+import { ConnectionError, ExitCode, JlEdgeError, errorMessage, worstExitCode } from './errors.js';
+import { isoNow } from './time.js';
+import type { LockHolder } from '../db/repo/locks.js';
+import type { RunOutcome } from '../db/repo/runs.js';
+import type { Transport } from '../transport/transport.js';
+
+/** A problem with one item (a file, a row, an order, an upload): the run goes on. */
+export interface ItemError {
+  message: string;
+  file?: string;
+  line?: number;
+  column?: string;
+  order?: string;
+}
+
+export interface AccountOutcome {
+  account: string;
+  ok: boolean;
+  exitCode: number;
+  counts: Record<string, number>;
+  errors: ItemError[];
+  /** Step-specific facts for --json and --dry-run (e.g. the rows that would be sent). */
+  details?: Record<string, unknown>;
+}
+
+export interface StepResult {
+  command: string;
+  exitCode: number;
+  accounts: AccountOutcome[];
+}
+
+/** What a step's per-account work reports back. */
+export interface AccountWork {
+  counts: Record<string, number>;
+  errors: ItemError[];
+  details?: Record<string, unknown>;
+}
+
+export interface StepScope {
+  account: Account;
+  /** Present when the step asked for one; opened after the lock, closed by the runner. */
+  transport: Transport;
+  /** Epoch ms after which the run must give up (SPEC §6.5); the SFTP transport enforces it too. */
+  deadline: number;
+}
+
+const HEARTBEAT_MS = 5_000;
+/** A lock whose heartbeat is older than this belongs to a dead or hung run. */
+export const LOCK_STALE_MS = 120_000;
+
+/**
+ * Runs one sync step for every selected account, one after another: lock (SPEC §6.4), run-log row,
+ * transport, the work, and the mapping of failures to per-account outcomes. One account failing
+ * never stops the next.
+ */
+export async function runStep(
+  ctx: Context,
+  step: string,
+  work: (scope: StepScope) => Promise<AccountWork>,
+  options: { transport?: boolean } = {},
+): Promise<StepResult> {
+  const accounts = await ctx.selectAccounts();
+  const outcomes: AccountOutcome[] = [];
+  for (const account of accounts) outcomes.push(await runForAccount(ctx, step, account, work, options.transport !== false));
+  return { command: step, exitCode: worstExitCode(outcomes.map((o) => o.exitCode)), accounts: outcomes };
+}
+
+async function runForAccount(
+  ctx: Context,
+  step: string,
+  account: Account,
+  work: (scope: StepScope) => Promise<AccountWork>,
+  needsTransport: boolean,
+): Promise<AccountOutcome> {
+  const dryRun = ctx.options.dryRun;
+  const owner = randomUUID();
+  // A dry run changes nothing locally: no lock, no run-log row.
+  if (!dryRun) {
+    const attempt = await ctx.repo.locks.acquire(
+      { step, account: account.name, owner, pid: process.pid, host: ctx.host, now: isoNow(ctx.clock) },
+      (holder) => isLockStale(holder, ctx.host, ctx.clock.now().getTime()),
+    );
+    if (!attempt.acquired) {
+      const runId = await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
+      const message = `${step} for account "${account.name}" is already running: ${describeHolder(attempt.holder)}`;
+      await ctx.repo.runs.finish(runId, { endedAt: isoNow(ctx.clock), outcome: 'locked', exitCode: ExitCode.locked, counts: {}, error: message });
+      return { account: account.name, ok: false, exitCode: ExitCode.locked, counts: {}, errors: [{ message }] };
+    }
+    if (attempt.tookOverFrom) ctx.logger.warn(`${step} ${account.name}: took over a stale lock from ${describeHolder(attempt.tookOverFrom)}`);
+  }
+
+  const runId = dryRun ? null : await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
+  const heartbeat = dryRun
+    ? null
+    : setInterval(() => {
+        ctx.repo.locks.heartbeat(step, account.name, owner, isoNow(ctx.clock)).catch(() => undefined);
+      }, HEARTBEAT_MS);
+  heartbeat?.unref();
+
+  const deadline = Date.now() + ctx.options.timeout * 1000;
+  let transport: Transport | null = null;
+  let outcome: AccountOutcome;
+  try {
+    if (needsTransport) transport = await ctx.openTransport(account, deadline);
+    const result = await work({ account, transport: transport as Transport, deadline });
+    const exitCode = result.errors.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
+    outcome = { account: account.name, ok: exitCode === 0, exitCode, counts: result.counts, errors: result.errors, details: result.details };
+  } catch (err) {
+    const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+    const errors: ItemError[] = [{ message: errorMessage(err) }];
+    if (err instanceof ConnectionError && err.offeredFingerprint) {
+      errors[0]!.message += ` (the server offered ${err.offeredFingerprint})`;
+    }
+    outcome = { account: account.name, ok: false, exitCode, counts: {}, errors };
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    if (transport) await transport.end();
+  }
+
+  if (runId !== null) {
+    const runOutcome: RunOutcome = outcome.exitCode === 0 ? 'ok' : Object.keys(outcome.counts).length > 0 ? 'partial' : 'failed';
+    await ctx.repo.runs.finish(runId, {
+      endedAt: isoNow(ctx.clock),
+      outcome: runOutcome,
+      exitCode: outcome.exitCode,
+      counts: outcome.counts,
+      error: outcome.errors.length ? outcome.errors.map(formatItemError).join('\n') : null,
+    });
+    await ctx.repo.locks.release(step, account.name, owner);
+  }
+  return outcome;
+}
+
+/** A lock is stale when its heartbeat stopped, or when its process is gone from this very host. */
+export function isLockStale(holder: LockHolder, thisHost: string, nowMs: number): boolean {
+  if (nowMs - Date.parse(holder.heartbeatAt) > LOCK_STALE_MS) return true;
+  return holder.host === thisHost && !processAlive(holder.pid);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describeHolder(holder: LockHolder): string {
+  return `held by pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt} (last heartbeat ${holder.heartbeatAt})`;
+}
+
+export function formatItemError(error: ItemError): string {
+  const where = [error.file, error.line !== undefined ? `line ${error.line}` : undefined, error.column ? `column ${error.column}` : undefined]
+    .filter(Boolean)
+    .join(' ');
+  const order = error.order ? `order ${error.order}: ` : '';
+  return `${order}${where ? `${where}: ` : ''}${error.message}`;
+}

@@ -1,0 +1,65 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knex, { type Knex } from 'knex';
+import { migrationSource } from './migrations.js';
+import { UsageError } from '../core/errors.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/** Opens the database named by a SQLite path or a postgres:// URL and migrates it to the latest schema. */
+export async function openDatabase(url: string): Promise<{ knex: Knex; dialect: Dialect; applied: string[] }> {
+  const dialect: Dialect = isPostgresUrl(url) ? 'postgres' : 'sqlite';
+  const db = dialect === 'postgres' ? await connectPostgres(url) : connectSqlite(url);
+  try {
+    return { knex: db, dialect, applied: await migrateLatest(db) };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}
+
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+function connectSqlite(path: string): Knex {
+  const file = resolve(path);
+  // The database holds customer addresses: owner-only folder and file (SPEC §7). SQLite gives its
+  // -wal and -shm files the permissions of the database file.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  return knex({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('busy_timeout = 10000');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+  });
+}
+
+async function connectPostgres(url: string): Promise<Knex> {
+  try {
+    await import('pg');
+  } catch {
+    throw new UsageError('a postgres:// database needs the "pg" package: npm install pg');
+  }
+  return knex({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
+}

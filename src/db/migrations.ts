@@ -1,0 +1,229 @@
+import type { Knex } from 'knex';
+
+/**
+ * Migrations are a static list (no directory scanning: it breaks between tsx and compiled output and
+ * resolves against the working directory, which is $HOME under cron). Append new migrations; never edit
+ * one that has shipped.
+ */
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const initialSchema: Migration = {
+  name: '0001_initial_schema',
+  async up(knex) {
+    await knex.schema.createTable('accounts', (t) => {
+      t.increments('id').primary();
+      t.string('name', 64).notNullable().unique();
+      t.string('transport', 8).notNullable(); // 'sftp' | 'local'
+      t.string('host', 255);
+      t.integer('port').notNullable().defaultTo(22);
+      t.string('username', 255);
+      t.string('password_env', 255); // the NAME of the variable holding the password, never the password
+      t.string('private_key_path', 1024);
+      t.string('host_key', 128);
+      t.string('local_root', 1024);
+      t.string('root', 64).notNullable().defaultTo('/live');
+      t.integer('lead_time_days').notNullable().defaultTo(3);
+      t.integer('handling_days').notNullable().defaultTo(0);
+      t.string('traded_code_source', 8).notNullable().defaultTo('none'); // 'none' | 'sku' | 'ean'
+      t.string('encoding', 32).notNullable().defaultTo('utf-8');
+      t.string('stock_upload', 8).notNullable().defaultTo('direct'); // 'direct' | 'rename'
+      t.text('carrier_map').notNullable().defaultTo('{}'); // JSON: seller carrier name → Edge code
+      t.boolean('enabled').notNullable().defaultTo(true);
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+    });
+
+    await knex.schema.createTable('account_paths', (t) => {
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('label', 40).notNullable();
+      t.string('path', 1024).notNullable();
+      t.primary(['account_id', 'label']);
+    });
+
+    await knex.schema.createTable('products', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('sku', 64).notNullable();
+      t.string('channel_item_id', 8);
+      t.string('ean', 14);
+      t.string('title', 255);
+      t.integer('lead_time_days');
+      t.integer('stock').notNullable().defaultTo(0);
+      // What the last successful push sent: delta = (stock, lead time) differ from these, or resend.
+      t.integer('pushed_stock');
+      t.integer('pushed_lead_time_days');
+      t.string('pushed_traded_code', 20);
+      t.string('pushed_at', 32);
+      t.boolean('resend').notNullable().defaultTo(false);
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+      t.unique(['account_id', 'sku']);
+      t.unique(['account_id', 'channel_item_id']);
+    });
+
+    // Inbound files (orders, stock error files): one row per file, raw content kept.
+    await knex.schema.createTable('inbound_files', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('flow', 32).notNullable(); // 'OrderDownload' | 'StockUpdateError'
+      t.string('remote_dir', 1024).notNullable();
+      t.string('remote_name', 255).notNullable();
+      t.integer('size').notNullable();
+      t.string('sha256', 64).notNullable();
+      t.binary('raw'); // null once pruned
+      t.string('status', 16).notNullable(); // received | processed | rejected | duplicate
+      t.text('error');
+      // Moving or deleting the remote file happens after the commit; 'pending' is retried next run.
+      t.string('remote_disposal', 16); // null | pending | done
+      t.string('disposal_target', 1024);
+      t.string('received_at', 32).notNullable();
+      t.string('processed_at', 32);
+      t.unique(['account_id', 'remote_name', 'sha256']);
+    });
+
+    await knex.schema.createTable('orders', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('order_number', 32).notNullable();
+      t.string('status', 24).notNullable();
+      t.integer('inbound_file_id').references('inbound_files.id');
+      t.string('test_flag', 1);
+      t.string('order_date', 32);
+      t.text('fields').notNullable().defaultTo('{}'); // every order-section column of the file, JSON
+      t.string('acknowledged_at', 32);
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+      t.unique(['account_id', 'order_number']);
+      t.index(['account_id', 'status']);
+    });
+
+    await knex.schema.createTable('order_lines', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.integer('position').notNullable();
+      t.string('line_ref', 64).notNullable();
+      t.string('part_number', 32).notNullable();
+      t.integer('product_id').references('products.id').onDelete('SET NULL');
+      t.integer('quantity').notNullable();
+      t.integer('shipped_quantity').notNullable().defaultTo(0);
+      t.integer('cancelled_quantity').notNullable().defaultTo(0);
+      t.integer('refunded_quantity').notNullable().defaultTo(0);
+      t.string('unit_price', 32);
+      t.text('fields').notNullable().defaultTo('{}'); // every item column of the file, JSON
+      t.index(['order_id']);
+    });
+
+    await knex.schema.createTable('order_errors', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.string('severity', 8).notNullable(); // high | low
+      t.text('message').notNullable();
+      t.string('created_at', 32).notNullable();
+    });
+
+    // Outgoing files: rendered and stored with their final name before any upload (SPEC §6.2).
+    await knex.schema.createTable('outbox', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('flow', 40).notNullable(); // path label: OrderAcknowledge | OrderShipment | …
+      t.integer('order_id').references('orders.id').onDelete('CASCADE');
+      t.string('remote_dir', 1024).notNullable();
+      t.string('remote_name', 255).notNullable();
+      t.binary('content'); // null for streamed inventory files (kept on disk only while uploading)
+      t.integer('size').notNullable();
+      t.string('sha256', 64).notNullable();
+      t.boolean('marker').notNullable();
+      t.string('status', 16).notNullable(); // pending | sent | failed
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.text('last_error');
+      t.integer('row_count');
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+      t.string('sent_at', 32);
+      t.unique(['account_id', 'remote_dir', 'remote_name']);
+      t.index(['account_id', 'status']);
+      t.index(['order_id']);
+    });
+
+    // Shipments, pre-shipment cancellations and refunds recorded by people and scripts.
+    await knex.schema.createTable('order_updates', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.string('kind', 16).notNullable(); // shipment | cancellation | refund
+      t.string('carrier', 64);
+      t.string('tracking_number', 128);
+      t.string('tracking_url', 1024);
+      t.string('dispatch_date', 10);
+      t.string('delivery_date', 10);
+      t.text('reason');
+      t.string('amount', 32);
+      t.integer('outbox_id').references('outbox.id').onDelete('SET NULL');
+      t.string('created_at', 32).notNullable();
+      t.index(['order_id', 'kind']);
+    });
+
+    await knex.schema.createTable('order_update_lines', (t) => {
+      t.increments('id').primary();
+      t.integer('update_id').notNullable().references('order_updates.id').onDelete('CASCADE');
+      t.integer('line_id').notNullable().references('order_lines.id').onDelete('CASCADE');
+      t.integer('quantity').notNullable();
+    });
+
+    await knex.schema.createTable('stock_errors', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.integer('product_id').references('products.id').onDelete('SET NULL');
+      t.integer('inbound_file_id').references('inbound_files.id').onDelete('SET NULL');
+      t.string('part_number', 64).notNullable();
+      t.text('message').notNullable();
+      t.string('created_at', 32).notNullable();
+      t.string('cleared_at', 32);
+      t.string('cleared_by', 64); // 'push' | 'manual'
+      t.index(['account_id', 'cleared_at']);
+    });
+
+    await knex.schema.createTable('runs', (t) => {
+      t.increments('id').primary();
+      t.string('step', 40).notNullable();
+      t.integer('account_id').references('accounts.id').onDelete('CASCADE');
+      t.string('started_at', 32).notNullable();
+      t.string('ended_at', 32);
+      t.string('outcome', 16); // ok | partial | failed | locked | dry-run
+      t.integer('exit_code');
+      t.text('counts').notNullable().defaultTo('{}');
+      t.text('error');
+      t.index(['account_id', 'step', 'started_at']);
+    });
+
+    await knex.schema.createTable('locks', (t) => {
+      t.string('step', 40).notNullable();
+      t.string('account', 64).notNullable();
+      t.string('owner', 64).notNullable();
+      t.integer('pid').notNullable();
+      t.string('host', 255).notNullable();
+      t.string('acquired_at', 32).notNullable();
+      t.string('heartbeat_at', 32).notNullable();
+      t.primary(['step', 'account']);
+    });
+  },
+  async down(knex) {
+    for (const table of [
+      'locks', 'runs', 'stock_errors', 'order_update_lines', 'order_updates', 'outbox', 'order_errors',
+      'order_lines', 'orders', 'inbound_files', 'products', 'account_paths', 'accounts',
+    ]) {
+      await knex.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+const migrations: Migration[] = [initialSchema];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => m,
+};

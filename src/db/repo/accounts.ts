@@ -1,0 +1,111 @@
+import type { Knex } from 'knex';
+import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
+import { toBool } from './normalise.js';
+
+/** The settings `accounts add|set` may write; everything else is derived. */
+export interface AccountSettings {
+  transport: 'sftp' | 'local';
+  host: string | null;
+  port: number;
+  username: string | null;
+  passwordEnv: string | null;
+  privateKeyPath: string | null;
+  hostKey: string | null;
+  localRoot: string | null;
+  root: string;
+  leadTimeDays: number;
+  handlingDays: number;
+  tradedCodeSource: TradedCodeSource;
+  encoding: string;
+  stockUpload: 'direct' | 'rename';
+  carrierMap: Record<string, string>;
+  enabled: boolean;
+}
+
+const COLUMN: Record<keyof AccountSettings, string> = {
+  transport: 'transport',
+  host: 'host',
+  port: 'port',
+  username: 'username',
+  passwordEnv: 'password_env',
+  privateKeyPath: 'private_key_path',
+  hostKey: 'host_key',
+  localRoot: 'local_root',
+  root: 'root',
+  leadTimeDays: 'lead_time_days',
+  handlingDays: 'handling_days',
+  tradedCodeSource: 'traded_code_source',
+  encoding: 'encoding',
+  stockUpload: 'stock_upload',
+  carrierMap: 'carrier_map',
+  enabled: 'enabled',
+};
+
+function toRow(settings: Partial<AccountSettings>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings) as [keyof AccountSettings, unknown][]) {
+    if (value === undefined) continue;
+    row[COLUMN[key]] = key === 'carrierMap' ? JSON.stringify(value) : value;
+  }
+  return row;
+}
+
+export class AccountsRepo {
+  constructor(private readonly db: Knex) {}
+
+  async list(): Promise<Account[]> {
+    const rows = await this.db('accounts').orderBy('name');
+    const overrides = await this.db('account_paths');
+    return rows.map((row) => this.fromRow(row, overrides.filter((o) => o.account_id === row.id)));
+  }
+
+  async findByName(name: string): Promise<Account | null> {
+    const row = await this.db('accounts').where({ name }).first();
+    if (!row) return null;
+    const overrides = await this.db('account_paths').where({ account_id: row.id });
+    return this.fromRow(row, overrides);
+  }
+
+  async insert(name: string, settings: AccountSettings, now: string): Promise<Account> {
+    await this.db('accounts').insert({ name, ...toRow(settings), created_at: now, updated_at: now });
+    return (await this.findByName(name))!;
+  }
+
+  async update(name: string, settings: Partial<AccountSettings>, now: string): Promise<void> {
+    const row = toRow(settings);
+    if (Object.keys(row).length === 0) return;
+    await this.db('accounts').where({ name }).update({ ...row, updated_at: now });
+  }
+
+  /** `path` null restores the label's default under the account root. */
+  async setPath(accountId: number, label: PathLabel, path: string | null): Promise<void> {
+    await this.db('account_paths').where({ account_id: accountId, label }).delete();
+    if (path !== null) await this.db('account_paths').insert({ account_id: accountId, label, path });
+  }
+
+  private fromRow(row: Record<string, unknown>, overrides: { label: string; path: string }[]): Account {
+    const root = String(row.root);
+    return {
+      id: Number(row.id),
+      name: String(row.name),
+      transport: row.transport as Account['transport'],
+      host: (row.host as string | null) ?? null,
+      port: Number(row.port),
+      username: (row.username as string | null) ?? null,
+      passwordEnv: (row.password_env as string | null) ?? null,
+      privateKeyPath: (row.private_key_path as string | null) ?? null,
+      hostKey: (row.host_key as string | null) ?? null,
+      localRoot: (row.local_root as string | null) ?? null,
+      root,
+      leadTimeDays: Number(row.lead_time_days),
+      handlingDays: Number(row.handling_days),
+      tradedCodeSource: row.traded_code_source as TradedCodeSource,
+      encoding: String(row.encoding),
+      stockUpload: row.stock_upload as Account['stockUpload'],
+      carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
+      enabled: toBool(row.enabled),
+      paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
+      fromEnvironment: false,
+    };
+  }
+}

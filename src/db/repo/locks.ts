@@ -1,0 +1,83 @@
+import type { Knex } from 'knex';
+import { toNumber } from './normalise.js';
+
+export interface LockHolder {
+  step: string;
+  account: string;
+  owner: string;
+  pid: number;
+  host: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+}
+
+export type LockAttempt = { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder };
+
+/** One run per (step, account), held in the database so it works across hosts (SPEC §6.4). */
+export class LocksRepo {
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Takes the lock, or takes it over when `isStale(holder)` says its holder is gone. Runs in a
+   * transaction so two starters racing for a stale lock cannot both win.
+   */
+  async acquire(lock: Omit<LockHolder, 'acquiredAt' | 'heartbeatAt'> & { now: string }, isStale: (holder: LockHolder) => boolean): Promise<LockAttempt> {
+    return this.db.transaction(async (trx) => {
+      const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
+      const record = {
+        step: lock.step,
+        account: lock.account,
+        owner: lock.owner,
+        pid: lock.pid,
+        host: lock.host,
+        acquired_at: lock.now,
+        heartbeat_at: lock.now,
+      };
+      if (!row) {
+        // Another host may insert between our read and our insert (PostgreSQL): the row decides.
+        await trx('locks').insert(record).onConflict(['step', 'account']).ignore();
+        const winner = await trx('locks').where({ step: lock.step, account: lock.account }).first();
+        if (winner.owner === lock.owner) return { acquired: true, tookOverFrom: null };
+        return { acquired: false, holder: fromRow(winner) };
+      }
+      const holder = fromRow(row);
+      if (!isStale(holder)) return { acquired: false, holder };
+      const updated = await trx('locks')
+        .where({ step: lock.step, account: lock.account, owner: holder.owner })
+        .update(record);
+      return toNumber(updated) === 1 ? { acquired: true, tookOverFrom: holder } : { acquired: false, holder };
+    });
+  }
+
+  async heartbeat(step: string, account: string, owner: string, now: string): Promise<boolean> {
+    return toNumber(await this.db('locks').where({ step, account, owner }).update({ heartbeat_at: now })) === 1;
+  }
+
+  async release(step: string, account: string, owner: string): Promise<void> {
+    await this.db('locks').where({ step, account, owner }).delete();
+  }
+
+  /** `unlock`: clears a lock by hand, returning whose it was. */
+  async clear(step: string, account: string): Promise<LockHolder | null> {
+    const row = await this.db('locks').where({ step, account }).first();
+    if (!row) return null;
+    await this.db('locks').where({ step, account, owner: row.owner }).delete();
+    return fromRow(row);
+  }
+
+  async list(): Promise<LockHolder[]> {
+    return (await this.db('locks').orderBy(['account', 'step'])).map(fromRow);
+  }
+}
+
+function fromRow(row: Record<string, unknown>): LockHolder {
+  return {
+    step: String(row.step),
+    account: String(row.account),
+    owner: String(row.owner),
+    pid: toNumber(row.pid),
+    host: String(row.host),
+    acquiredAt: String(row.acquired_at),
+    heartbeatAt: String(row.heartbeat_at),
+  };
+}

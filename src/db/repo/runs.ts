@@ -1,0 +1,71 @@
+import type { Knex } from 'knex';
+import { parseJson, toNullableNumber, toNumber } from './normalise.js';
+
+export type RunOutcome = 'ok' | 'partial' | 'failed' | 'locked' | 'dry-run';
+
+export interface RunRow {
+  id: number;
+  step: string;
+  accountId: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: RunOutcome | null;
+  exitCode: number | null;
+  counts: Record<string, number>;
+  error: string | null;
+}
+
+/** The run log: one row per step run per account, also when nothing was found. */
+export class RunsRepo {
+  constructor(private readonly db: Knex) {}
+
+  async start(step: string, accountId: number | null, startedAt: string): Promise<number> {
+    const [row] = await this.db('runs').insert({ step, account_id: accountId, started_at: startedAt }).returning('id');
+    return toNumber(typeof row === 'object' ? row.id : row);
+  }
+
+  async finish(
+    id: number,
+    result: { endedAt: string; outcome: RunOutcome; exitCode: number; counts: Record<string, number>; error: string | null },
+  ): Promise<void> {
+    await this.db('runs').where({ id }).update({
+      ended_at: result.endedAt,
+      outcome: result.outcome,
+      exit_code: result.exitCode,
+      counts: JSON.stringify(result.counts),
+      error: result.error,
+    });
+  }
+
+  /** The latest run of every step for an account. */
+  async lastPerStep(accountId: number): Promise<RunRow[]> {
+    const latest = this.db('runs').max('id as id').where({ account_id: accountId }).groupBy('step');
+    const rows = await this.db('runs').whereIn('id', latest).orderBy('step');
+    return rows.map(fromRow);
+  }
+
+  async list(filter: { accountId?: number; step?: string; limit?: number } = {}): Promise<RunRow[]> {
+    const query = this.db('runs').orderBy('id', 'desc').limit(filter.limit ?? 50);
+    if (filter.accountId !== undefined) query.where({ account_id: filter.accountId });
+    if (filter.step) query.where({ step: filter.step });
+    return (await query).map(fromRow);
+  }
+
+  async deleteOlderThan(cutoff: string): Promise<number> {
+    return toNumber(await this.db('runs').where('started_at', '<', cutoff).delete());
+  }
+}
+
+function fromRow(row: Record<string, unknown>): RunRow {
+  return {
+    id: toNumber(row.id),
+    step: String(row.step),
+    accountId: toNullableNumber(row.account_id),
+    startedAt: String(row.started_at),
+    endedAt: (row.ended_at as string | null) ?? null,
+    outcome: (row.outcome as RunOutcome | null) ?? null,
+    exitCode: toNullableNumber(row.exit_code),
+    counts: parseJson(row.counts, {}),
+    error: (row.error as string | null) ?? null,
+  };
+}

@@ -1,0 +1,37 @@
+import type { Knex } from 'knex';
+import { AccountsRepo } from './repo/accounts.js';
+import { LocksRepo } from './repo/locks.js';
+import { RunsRepo } from './repo/runs.js';
+import type { Dialect } from './connection.js';
+
+/**
+ * The repository layer: the only code that touches tables. `transaction()` hands the callback a
+ * repository bound to the transaction, so business steps compose repository calls atomically.
+ */
+export class Repository {
+  readonly accounts: AccountsRepo;
+  readonly runs: RunsRepo;
+  readonly locks: LocksRepo;
+
+  constructor(
+    readonly knex: Knex,
+    readonly dialect: Dialect,
+  ) {
+    this.accounts = new AccountsRepo(knex);
+    this.runs = new RunsRepo(knex);
+    this.locks = new LocksRepo(knex);
+  }
+
+  transaction<T>(work: (repo: Repository) => Promise<T>): Promise<T> {
+    return this.knex.transaction((trx) => work(new Repository(trx, this.dialect)));
+  }
+
+  /** Largest row count per multi-row statement: SQLite compiles inserts into a compound SELECT capped at 500. */
+  get batchSize(): number {
+    return this.dialect === 'sqlite' ? 500 : 1000;
+  }
+
+  async close(): Promise<void> {
+    await this.knex.destroy();
+  }
+}

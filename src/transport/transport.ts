@@ -1,0 +1,60 @@
+/**
+ * The one interface every sync step uses to talk to The Edge. Two implementations: SFTP
+ * (ssh2-sftp-client) and a local folder (`--local-root`). Paths are The Edge's absolute paths
+ * (`/live/incoming/order-….txt`); file names coming from the remote side are validated with
+ * `assertSafeRemoteName` before any local use.
+ */
+export interface RemoteEntry {
+  name: string;
+  size: number;
+  /** Milliseconds since the epoch. */
+  modifiedAt: number;
+}
+
+export interface Transport {
+  /** Regular files in a folder (no sub-folders), in name order. */
+  list(dir: string): Promise<RemoteEntry[]>;
+  /** Size of a file, or null when it does not exist. */
+  size(path: string): Promise<number | null>;
+  /** Whole file contents. */
+  read(path: string): Promise<Buffer>;
+  /** Write a whole file under its final name in one streamed write, then check the remote size. */
+  write(path: string, data: Buffer): Promise<void>;
+  /** Same as `write`, streaming from a local file (large inventory files). */
+  writeFromFile(path: string, localFile: string): Promise<void>;
+  /** Create the empty `<path>.DONE` marker that tells The Edge `path` is complete. */
+  writeMarker(path: string): Promise<void>;
+  /** Rename; `overwrite` uses posix-rename where the server offers it (atomic replace). */
+  rename(from: string, to: string, options?: { overwrite?: boolean }): Promise<void>;
+  /** Delete a file; a missing file is not an error. */
+  delete(path: string): Promise<void>;
+  /** True when the folder exists and can be listed. */
+  isDir(path: string): Promise<boolean>;
+  /** Close the connection; never hangs. */
+  end(): Promise<void>;
+}
+
+export const MARKER_SUFFIX = '.DONE';
+
+/** Remote names are never trusted as local paths. */
+export function assertSafeRemoteName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
+    throw new Error(`unsafe remote file name ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * Paths handed to a transport are The Edge's absolute paths. `.`/`..` segments are refused so that
+ * the local transport cannot leave its root and both transports accept exactly the same paths.
+ */
+export function assertSafeRemotePath(path: string): void {
+  const segments = path.split('/').slice(1);
+  if (!path.startsWith('/') || path.includes('\0') || segments.some((s) => s === '.' || s === '..')) {
+    throw new Error(`unsafe remote path ${JSON.stringify(path)}: must be absolute, without . or .. segments`);
+  }
+}
+
+export function joinRemote(dir: string, name: string): string {
+  assertSafeRemoteName(name);
+  return `${dir.replace(/\/+$/, '')}/${name}`;
+}

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/jl-edge');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (throws when it is not). */
+  json<T = unknown>(): T;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string | Buffer;
+  /** Kill the process after this many ms (fault tests); the run then reports code -1. */
+  killAfterMs?: number;
+}
+
+/**
+ * Runs the built binary as cron would: no terminal, a clean environment (no inherited JL_EDGE_*
+ * variables, HOME pointing at a temp folder so no stray .env is read).
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), TZ: 'UTC' };
+  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', fail);
+    const timer = options.killAfterMs ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : null;
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      done({
+        code: code ?? -1,
+        stdout,
+        stderr: Buffer.concat(err).toString('utf8'),
+        json<T>() {
+          return JSON.parse(stdout) as T;
+        },
+      });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A temp folder removed after the test; `path(...)` joins inside it. */
+export function tempDir(prefix = 'jl-edge-test-'): { dir: string; path(...parts: string[]): string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, path: (...parts) => join(dir, ...parts), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
