@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, JlEdgeError, errorMessage } from './core/errors.js';
 import type { Context, GlobalOptions } from './core/context.js';
 import type { CommandOutput } from './cli/output.js';
@@ -22,7 +22,7 @@ export function withGlobalOptions(command: Command): Command {
 }
 
 function parsePositiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw new CommanderError(ExitCode.usage, 'jl-edge.invalidArgument', `"${value}" is not a positive whole number`);
+  if (!/^\d+$/.test(value) || Number(value) === 0) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return Number(value);
 }
 

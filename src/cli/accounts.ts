@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { action, withGlobalOptions } from '../cli.js';
 import { ExitCode, UsageError } from '../core/errors.js';
@@ -57,9 +58,10 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     port: flags.port,
     username: flags.username,
     passwordEnv: flags.passwordEnv,
-    privateKeyPath: flags.privateKey,
+    // Stored absolute: cron runs from another working directory.
+    privateKeyPath: flags.privateKey === undefined ? undefined : resolve(flags.privateKey),
     hostKey: flags.hostKey,
-    localRoot: flags.localRoot,
+    localRoot: flags.localRoot === undefined ? undefined : resolve(flags.localRoot),
     root: flags.root,
     leadTimeDays: flags.leadTime,
     handlingDays: flags.handlingDays,

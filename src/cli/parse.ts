@@ -1,7 +1,6 @@
-import { CommanderError } from 'commander';
-import { ExitCode } from '../core/errors.js';
+import { InvalidArgumentError } from 'commander';
 
 export function parseWholeNumberOption(value: string): number {
-  if (!/^\d+$/.test(value)) throw new CommanderError(ExitCode.usage, 'jl-edge.invalidArgument', `"${value}" is not a whole number`);
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
   return Number(value);
 }

@@ -92,7 +92,8 @@ export async function showAccount(ctx: Context, name: string): Promise<AccountVi
 
 export async function setAccount(ctx: Context, name: string, settings: Partial<AccountSettings>): Promise<AccountView> {
   const account = await ctx.requireAccount(name);
-  const merged = { ...account, ...settings };
+  const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+  const merged = { ...account, ...given };
   validateSettings(name, merged);
   if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, settings, isoNow(ctx.clock));
   return viewAccount(ctx.options.dryRun ? merged : await ctx.requireAccount(name));

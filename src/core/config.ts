@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
@@ -59,7 +60,7 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
         username: env.JL_EDGE_SFTP_USERNAME ?? null,
         // The variable's name is stored, never its value.
         passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? 'JL_EDGE_SFTP_PASSWORD' : null,
-        privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ?? null,
+        privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ? resolve(env.JL_EDGE_SFTP_PRIVATE_KEY) : null,
         hostKey: env.JL_EDGE_SFTP_HOST_KEY ?? null,
         localRoot: null,
       },
@@ -76,7 +77,7 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
       passwordEnv: null,
       privateKeyPath: null,
       hostKey: null,
-      localRoot: localRoot!,
+      localRoot: resolve(localRoot!),
     },
   };
 }

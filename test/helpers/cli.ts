@@ -29,7 +29,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: options.cwd ?? tmpdir(), TZ: 'UTC' };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(BIN, args, { cwd: options.cwd ?? tmpdir(), env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
