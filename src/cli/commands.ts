@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerAccounts } from './accounts.js';
 import { registerDb } from './db.js';
+import { registerOperations } from './operations.js';
 
 /** Every command group; each registers its commands with their options and help, implementations load lazily. */
 export function registerCommands(program: Command): void {
   registerAccounts(program);
   registerDb(program);
+  registerOperations(program);
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { AccountsRepo } from './repo/accounts.js';
 import { LocksRepo } from './repo/locks.js';
 import { RunsRepo } from './repo/runs.js';
+import { StatusRepo } from './repo/status.js';
 import type { Dialect } from './connection.js';
 
 /**
@@ -12,6 +13,7 @@ export class Repository {
   readonly accounts: AccountsRepo;
   readonly runs: RunsRepo;
   readonly locks: LocksRepo;
+  readonly status: StatusRepo;
 
   constructor(
     readonly knex: Knex,
@@ -20,6 +22,7 @@ export class Repository {
     this.accounts = new AccountsRepo(knex);
     this.runs = new RunsRepo(knex);
     this.locks = new LocksRepo(knex);
+    this.status = new StatusRepo(knex);
   }
 
   transaction<T>(work: (repo: Repository) => Promise<T>): Promise<T> {

@@ -1,0 +1,119 @@
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { isLockStale } from '../core/step.js';
+import { SYNC_STEPS } from '../core/steps.js';
+import type { IncompleteOrder, OpenStockError, UpdateAttention } from '../db/repo/status.js';
+
+export interface StepState {
+  step: string;
+  started_at: string | null;
+  ended_at: string | null;
+  duration_ms: number | null;
+  outcome: string;
+  exit_code: number | null;
+  counts: Record<string, number>;
+  error: string | null;
+}
+
+export interface LockState {
+  step: string;
+  pid: number;
+  host: string;
+  acquired_at: string;
+  heartbeat_at: string;
+  stale: boolean;
+}
+
+export interface AccountStatus {
+  account: string;
+  enabled: boolean;
+  steps: StepState[];
+  orders: Record<string, number>;
+  incomplete_orders: { order_number: string; created_at: string; errors: IncompleteOrder['errors'] }[];
+  updates: { id: number; flow: string; order_number: string | null; file: string; status: string; attempts: number; last_error: string | null; created_at: string }[];
+  recorded_unsent: Record<string, number>;
+  stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
+  rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
+  locks: LockState[];
+  /** Why a person is needed, one sentence each; empty when all is well. */
+  attention: string[];
+}
+
+export interface StatusResult {
+  command: 'status';
+  generated_at: string;
+  needs_attention: boolean;
+  accounts: AccountStatus[];
+}
+
+/**
+ * Answers "is everything flowing, and if not, why?" per account. A failed update, an incomplete order
+ * or a stale lock needs a person (the CLI exits 1 for them).
+ */
+export async function status(ctx: Context): Promise<StatusResult> {
+  const all = await ctx.repo.accounts.list();
+  const accounts = ctx.options.account ? all.filter((a) => a.name === ctx.options.account) : all;
+  if (ctx.options.account && accounts.length === 0) await ctx.requireAccount(ctx.options.account);
+  if (accounts.length === 0) throw new UsageError('no accounts yet: add one with `jl-edge accounts add` (or run `npm run demo`)');
+  const locks = await ctx.repo.locks.list();
+  const nowMs = ctx.clock.now().getTime();
+  const result: StatusResult = { command: 'status', generated_at: ctx.clock.now().toISOString(), needs_attention: false, accounts: [] };
+
+  for (const account of accounts) {
+    const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
+    const knownSteps = [...SYNC_STEPS, ...lastRuns.map((r) => r.step).filter((s) => !(SYNC_STEPS as readonly string[]).includes(s))];
+    const steps: StepState[] = knownSteps.map((step) => {
+      const run = lastRuns.find((r) => r.step === step);
+      if (!run) return { step, started_at: null, ended_at: null, duration_ms: null, outcome: 'never run', exit_code: null, counts: {}, error: null };
+      return {
+        step,
+        started_at: run.startedAt,
+        ended_at: run.endedAt,
+        duration_ms: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
+        outcome: run.outcome ?? 'running',
+        exit_code: run.exitCode,
+        counts: run.counts,
+        error: run.error,
+      };
+    });
+    const incomplete = await ctx.repo.status.incompleteOrders(account.id);
+    const updates = await ctx.repo.status.unsentUpdates(account.id);
+    const stockErrors = await ctx.repo.status.openStockErrors(account.id);
+    const accountLocks: LockState[] = locks
+      .filter((l) => l.account === account.name)
+      .map((l) => ({ step: l.step, pid: l.pid, host: l.host, acquired_at: l.acquiredAt, heartbeat_at: l.heartbeatAt, stale: isLockStale(l, ctx.host, nowMs) }));
+
+    const attention = [
+      ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
+      ...incomplete.map((o) => `order ${o.orderNumber} is incomplete: ${o.errors.map((e) => e.message).join('; ') || 'no error recorded'}`),
+      ...accountLocks.filter((l) => l.stale).map((l) => `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`),
+    ];
+    result.accounts.push({
+      account: account.name,
+      enabled: account.enabled,
+      steps,
+      orders: await ctx.repo.status.ordersPerStatus(account.id),
+      incomplete_orders: incomplete.map((o) => ({ order_number: o.orderNumber, created_at: o.createdAt, errors: o.errors })),
+      updates: updates.map(viewUpdate),
+      recorded_unsent: await ctx.repo.status.recordedUnsent(account.id),
+      stock_errors: stockErrors.map(viewStockError),
+      rejected_files: (await ctx.repo.status.rejectedFiles(account.id)).map((f) => ({ file: f.remoteName, status: f.status, error: f.error, received_at: f.receivedAt })),
+      locks: accountLocks,
+      attention,
+    });
+    if (attention.length > 0) result.needs_attention = true;
+  }
+  return result;
+}
+
+function describeFailedUpdate(u: UpdateAttention): string {
+  return `${u.flow} ${u.remoteName}${u.orderNumber ? ` for order ${u.orderNumber}` : ''} failed after ${u.attempts} attempts: ${u.lastError ?? 'unknown error'} (jl-edge updates retry ${u.id})`;
+}
+
+function viewUpdate(u: UpdateAttention): AccountStatus['updates'][number] {
+  return { id: u.id, flow: u.flow, order_number: u.orderNumber, file: u.remoteName, status: u.status, attempts: u.attempts, last_error: u.lastError, created_at: u.createdAt };
+}
+
+function viewStockError(e: OpenStockError): AccountStatus['stock_errors'][number] {
+  return { part_number: e.partNumber, sku: e.sku, message: e.message, created_at: e.createdAt };
+}
