@@ -1,0 +1,55 @@
+/**
+ * The inventory file (SPEC §4.6, outbound, StockUpdate): a plain CSV with a header row, no count line and
+ * no `.DONE` marker. Rendered line by line so `push-stock` can stream 200,000 products to a local file:
+ * each function returns one line of text (with its line ending); the caller encodes it with
+ * `encodeText(text, options.encoding)` (or writes UTF-8 directly when that is the encoding).
+ */
+import { DEFAULT_OUTBOUND, renderLine, renderWholeNumber, type OutboundOptions } from './delimited.js';
+import { assertFileNameToken } from './file-name-token.js';
+
+/** ✔ SPEC §4.6 columns; ◇ the stock column's name `free_stock` is our choice and lives only here. */
+export const INVENTORY_COLUMNS = ['part_number', 'tradedCode', 'current_lead_time_to_delivery_in_days', 'free_stock'];
+
+/** ✔ SPEC §4.6: The Edge accepts a traded code of up to 20 characters. */
+export const TRADED_CODE_MAX_LENGTH = 20;
+
+export interface InventoryRow {
+  /** The 8-digit stock number (the product's channel item id). */
+  partNumber: string;
+  /** Per the account's traded code source; null when none. */
+  tradedCode: string | null;
+  /** The product's lead time, else the account default (resolved by the caller). */
+  leadTimeDays: number;
+  /** Units available as stored; may be negative. */
+  stock: number;
+}
+
+/** ✔ SPEC §4.6: `inventory-<token>.csv`. */
+export function inventoryFileName(token: string): string {
+  assertFileNameToken(token);
+  return `inventory-${token}.csv`;
+}
+
+export function renderInventoryHeader(options: OutboundOptions = DEFAULT_OUTBOUND): string {
+  return renderLine(INVENTORY_COLUMNS, options);
+}
+
+/**
+ * ◇ SPEC §4.6: negative stock (a warehouse figure stored as given) is sent as 0. A traded code longer than
+ * 20 characters is cut to its first 20 (counted in characters, never splitting one): refusing it would hold
+ * back the product's stock update, and the part number, not the traded code, identifies the product.
+ */
+export function renderInventoryRow(row: InventoryRow, options: OutboundOptions = DEFAULT_OUTBOUND): string {
+  const tradedCode = Array.from(row.tradedCode ?? '')
+    .slice(0, TRADED_CODE_MAX_LENGTH)
+    .join('');
+  return renderLine(
+    [
+      row.partNumber,
+      tradedCode,
+      renderWholeNumber(row.leadTimeDays, 'lead time days'),
+      renderWholeNumber(Math.max(0, row.stock), 'stock'),
+    ],
+    options,
+  );
+}
