@@ -2,7 +2,8 @@
  * The one interface every sync step uses to talk to The Edge. Two implementations: SFTP
  * (ssh2-sftp-client) and a local folder (`--local-root`). Paths are The Edge's absolute paths
  * (`/live/incoming/order-….txt`); file names coming from the remote side are validated with
- * `assertSafeRemoteName` before any local use.
+ * `assertSafeRemoteName` before any local use. Await one operation before starting the next on the
+ * same transport: ssh2-sftp-client 12 shares per-connection error state between concurrent calls.
  */
 export interface RemoteEntry {
   name: string;

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TransferError } from '../../src/core/errors.js';
+import { openLocalTransport } from '../../src/transport/local.js';
+import type { Transport } from '../../src/transport/transport.js';
+
+describe('local folder transport', () => {
+  let root: string;
+  let transport: Transport;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'jl-edge-local-'));
+    for (const folder of ['live/incoming', 'live/outgoing', 'live/inventory/errors']) {
+      await mkdir(join(root, folder), { recursive: true });
+    }
+    transport = openLocalTransport(root);
+  });
+
+  after(async () => {
+    await transport.end();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes, lists, reads, sizes, marks, renames, deletes and checks folders like the SFTP server', async () => {
+    await transport.write('/live/outgoing/b-ack.txt', Buffer.from('second'));
+    await transport.write('/live/outgoing/a-ack.txt', Buffer.from('first file'));
+    await transport.writeMarker('/live/outgoing/a-ack.txt');
+    assert.equal(await readFile(join(root, 'live/outgoing/a-ack.txt'), 'utf8'), 'first file');
+
+    assert.deepEqual(await transport.list('/live'), [], 'sub-folders are not files');
+    const outgoing = await transport.list('/live/outgoing');
+    assert.deepEqual(
+      outgoing.map((e) => [e.name, e.size]),
+      [
+        ['a-ack.txt', 10],
+        ['a-ack.txt.DONE', 0],
+        ['b-ack.txt', 6],
+      ],
+    );
+    assert.ok(outgoing.every((e) => e.modifiedAt > 0));
+
+    assert.equal((await transport.read('/live/outgoing/a-ack.txt')).toString(), 'first file');
+    assert.equal(await transport.size('/live/outgoing/b-ack.txt'), 6);
+    assert.equal(await transport.size('/live/outgoing/missing.txt'), null);
+
+    await assert.rejects(
+      transport.rename('/live/outgoing/b-ack.txt', '/live/outgoing/a-ack.txt'),
+      /rename \/live\/outgoing\/b-ack\.txt -> \/live\/outgoing\/a-ack\.txt: target already exists/,
+    );
+    await transport.rename('/live/outgoing/b-ack.txt', '/live/outgoing/a-ack.txt', { overwrite: true });
+    assert.equal(await readFile(join(root, 'live/outgoing/a-ack.txt'), 'utf8'), 'second');
+    assert.equal(await transport.size('/live/outgoing/b-ack.txt'), null);
+    await transport.rename('/live/outgoing/a-ack.txt', '/live/outgoing/c-ack.txt');
+
+    await transport.delete('/live/outgoing/c-ack.txt');
+    await transport.delete('/live/outgoing/c-ack.txt');
+    await transport.delete('/live/outgoing/a-ack.txt.DONE');
+    assert.deepEqual(await readdir(join(root, 'live/outgoing')), []);
+
+    assert.equal(await transport.isDir('/live/inventory/errors'), true);
+    assert.equal(await transport.isDir('/live/nowhere'), false);
+    await transport.write('/live/incoming/plain.txt', Buffer.from('x'));
+    assert.equal(await transport.isDir('/live/incoming/plain.txt'), false);
+    await transport.delete('/live/incoming/plain.txt');
+  });
+
+  it('reports a missing folder or file as a TransferError naming the remote path, not the local one', async () => {
+    await assert.rejects(transport.list('/live/nowhere'), (err: unknown) => {
+      assert.ok(err instanceof TransferError);
+      assert.equal(err.message, 'list /live/nowhere: no such file or folder (ENOENT)');
+      return true;
+    });
+    await assert.rejects(transport.read('/live/incoming/missing.txt'), TransferError);
+    await assert.rejects(transport.write('/live/nowhere/x.txt', Buffer.from('x')), TransferError);
+  });
+
+  it('copies a local file under its final name and overwrites a longer older copy', async () => {
+    const source = join(root, 'stock.csv');
+    await writeFile(source, 'sku,qty\nA,1\n');
+    await writeFile(join(root, 'live/inventory/stock.csv'), 'an older, longer file that must not leave a tail');
+    await transport.writeFromFile('/live/inventory/stock.csv', source);
+    assert.equal(await readFile(join(root, 'live/inventory/stock.csv'), 'utf8'), 'sku,qty\nA,1\n');
+    await assert.rejects(transport.writeFromFile('/live/inventory/other.csv', join(root, 'missing.csv')), /cannot read local file/);
+    await rm(join(root, 'live/inventory/stock.csv'));
+  });
+
+  it('keeps every path inside the root', async () => {
+    const escapee = `${basename(root)}-escaped.txt`;
+    await assert.rejects(transport.write(`/../${escapee}`, Buffer.from('x')), /unsafe remote path/);
+    await assert.rejects(transport.read('/live/../../etc/passwd'), /unsafe remote path/);
+    await assert.rejects(transport.list('live/incoming'), /unsafe remote path/);
+    await assert.rejects(transport.rename('/live/incoming/a', '/live/incoming/../../../a', { overwrite: true }), TransferError);
+    await assert.rejects(transport.delete('/live/incoming/./x'), /unsafe remote path/);
+    await assert.rejects(stat(join(root, '..', escapee)), { code: 'ENOENT' });
+  });
+});
