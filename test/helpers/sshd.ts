@@ -49,6 +49,9 @@ export interface SshdServer {
   makeTree(root?: string): Promise<void>;
   /** SIGSTOP the per-connection sshd processes: a server that stops answering mid-session. */
   freeze(): void;
+  /** SIGSTOP the listening sshd: new connections are accepted by the kernel but never answered. */
+  freezeListener(): void;
+  /** Resume everything frozen by freeze() or freezeListener(). */
   thaw(): void;
   /** SIGKILL the per-connection sshd processes: the connection drops mid-transfer. */
   killSessions(): void;
@@ -146,7 +149,12 @@ class RunningSshd implements SshdServer {
     this.signalSessions('SIGSTOP');
   }
 
+  freezeListener(): void {
+    if (this.child.pid !== undefined) process.kill(this.child.pid, 'SIGSTOP');
+  }
+
   thaw(): void {
+    if (this.child.pid !== undefined) process.kill(this.child.pid, 'SIGCONT');
     this.signalSessions('SIGCONT');
   }
 

@@ -1,0 +1,97 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+
+describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
+  let server: SshdServer;
+  const tmp = tempDir();
+  const db = tmp.path('db.sqlite');
+
+  before(async () => {
+    server = await startSshd();
+    await server.makeTree('/live');
+  });
+  after(async () => {
+    await server?.stop();
+    tmp.remove();
+  });
+
+  const addKeyAccount = (name: string, hostKey: string) =>
+    runCli(['accounts', 'add', name, '--host', server.host, '--port', String(server.port), '--username', server.username,
+      '--private-key', server.privateKeyPath, '--host-key', hostKey, '--db', db, '--quiet']);
+
+  it('accounts test succeeds with the right fingerprint and checks every folder', async () => {
+    assert.equal((await addKeyAccount('good', server.hostKeyFingerprint)).code, 0);
+    const run = await runCli(['accounts', 'test', 'good', '--db', db, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.json(), {
+      account: 'good',
+      ok: true,
+      connected: true,
+      host_key: server.hostKeyFingerprint,
+      offered_host_key: null,
+      error: null,
+      folders: [
+        { path: '/live/incoming', labels: ['OrderDownload'], exists: true, listable: true, writable: true, error: null },
+        { path: '/live/inventory', labels: ['StockUpdate'], exists: true, listable: true, writable: true, error: null },
+        { path: '/live/inventory/errors', labels: ['StockUpdateError'], exists: true, listable: true, writable: true, error: null },
+        {
+          path: '/live/outgoing',
+          labels: ['OrderAcknowledge', 'OrderShipment', 'CancellationAcknowledgement', 'OrderCancel', 'OrderRefund'],
+          exists: true,
+          listable: true,
+          writable: true,
+          error: null,
+        },
+      ],
+    });
+  });
+
+  it('a wrong fingerprint is refused with exit 3 naming the fingerprint the server offered', async () => {
+    await addKeyAccount('wrong', `SHA256:${'A'.repeat(43)}`);
+    const run = await runCli(['accounts', 'test', 'wrong', '--db', db]);
+    assert.equal(run.code, 3);
+    assert.equal(run.stdout, '');
+    assert.ok(run.stderr.includes(`the server offered host key ${server.hostKeyFingerprint}`), run.stderr);
+    assert.ok(run.stderr.includes(`jl-edge accounts set wrong --host-key ${server.hostKeyFingerprint}`), run.stderr);
+  });
+
+  it('a missing folder fails the check for that folder only: exit 1', async () => {
+    await addKeyAccount('uat', server.hostKeyFingerprint);
+    await runCli(['accounts', 'set', 'uat', '--root', '/uat', '--db', db, '--quiet']);
+    const run = await runCli(['accounts', 'test', 'uat', '--db', db]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /\/uat\/incoming \[OrderDownload\]: FAILED: folder does not exist/);
+  });
+
+  it('a password given through the environment appears in no output, log or database row', { skip: server?.passwordUser === null ? 'no password user on this machine' : false }, async () => {
+    const user = server.passwordUser!;
+    const env = { SHOP_SFTP_PASSWORD: user.password };
+    await runCli(['accounts', 'add', 'pw', '--host', server.host, '--port', String(server.port), '--username', user.username,
+      '--password-env', 'SHOP_SFTP_PASSWORD', '--host-key', server.hostKeyFingerprint, '--db', db, '--quiet'], { env });
+    const good = await runCli(['accounts', 'test', 'pw', '--db', db, '--json', '--verbose'], { env });
+    assert.equal(good.code, 0, good.stderr);
+    const wrongPassword = await runCli(['accounts', 'test', 'pw', '--db', db, '--verbose'], { env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` } });
+    assert.equal(wrongPassword.code, 3);
+    const stepRun = await runCli(['download-orders', '--account', 'pw', '--db', db, '--json', '--verbose'], { env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` } });
+    assert.equal(stepRun.code, 3);
+    const show = await runCli(['accounts', 'show', 'pw', '--db', db, '--json'], { env });
+    const everything = [good, wrongPassword, stepRun, show].map((r) => r.stdout + r.stderr).join('\n') + readFileSync(db).toString('latin1');
+    assert.ok(!everything.includes(user.password), 'the password leaked');
+    assert.match(show.stdout, /"password_env": "SHOP_SFTP_PASSWORD"/);
+  });
+
+  it('a frozen server makes a command fail within its --timeout instead of hanging', async () => {
+    server.freezeListener();
+    try {
+      const run = await runCli(['accounts', 'test', 'good', '--db', db, '--timeout', '3'], { killAfterMs: 60_000 });
+      assert.notEqual(run.code, -1, 'the command hung until it was killed');
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /deadline|timed out|timeout/i);
+    } finally {
+      server.thaw();
+    }
+  });
+});
