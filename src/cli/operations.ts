@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { action, withGlobalOptions } from '../cli.js';
 import { ExitCode } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
-import type { CommandOutput } from './output.js';
+import { stepOutput, type CommandOutput } from './output.js';
 import { parseWholeNumberOption } from './parse.js';
 
 export function registerOperations(program: Command): void {
@@ -19,6 +19,28 @@ Examples:
       action(async (ctx) => {
         const { status } = await import('../commands/status.js');
         return statusOutput(await status(ctx));
+      }),
+    );
+
+  withGlobalOptions(program.command('sync'))
+    .description('run every sync step once, in order, per account (download, ack, push-stock, send-shipments, send-cancels, send-refunds)')
+    .addHelpText('after', `
+One step failing does not stop the others; the exit code is the worst of them.
+
+Examples:
+  $ jl-edge sync --quiet            (the one cron line of a small seller)
+  $ jl-edge sync --account acme --dry-run`)
+    .action(
+      action(async (ctx) => {
+        const { sync } = await import('../commands/sync.js');
+        const result = await sync(ctx);
+        const outputs = result.steps.map(stepOutput);
+        return {
+          exitCode: result.exitCode,
+          json: { command: 'sync', exit_code: result.exitCode, steps: outputs.map((o) => o.json) },
+          lines: outputs.flatMap((o) => o.lines),
+          problems: outputs.flatMap((o) => o.problems),
+        };
       }),
     );
 

@@ -89,6 +89,17 @@ export async function createContext(options: GlobalOptions, env: NodeJS.ProcessE
   };
 }
 
+/** The same context narrowed to one account, for commands that run several steps per account (`sync`). */
+export function forAccount(ctx: Context, name: string): Context {
+  return {
+    ...ctx,
+    options: { ...ctx.options, account: name },
+    async selectAccounts() {
+      return [await ctx.requireAccount(name)];
+    },
+  };
+}
+
 /** The JL_EDGE_* account is written to the database so orders and products can refer to it. */
 async function syncEnvironmentAccount(repo: Repository, env: NodeJS.ProcessEnv, now: string): Promise<void> {
   const fromEnv = environmentAccount(env);

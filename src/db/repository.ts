@@ -1,8 +1,13 @@
 import type { Knex } from 'knex';
 import { AccountsRepo } from './repo/accounts.js';
+import { InboundRepo } from './repo/inbound.js';
 import { LocksRepo } from './repo/locks.js';
+import { OrderUpdatesRepo } from './repo/order-updates.js';
+import { OrdersRepo } from './repo/orders.js';
+import { OutboxRepo } from './repo/outbox.js';
 import { RunsRepo } from './repo/runs.js';
 import { StatusRepo } from './repo/status.js';
+import { StockRepo } from './repo/stock.js';
 import type { Dialect } from './connection.js';
 
 /**
@@ -13,7 +18,12 @@ export class Repository {
   readonly accounts: AccountsRepo;
   readonly runs: RunsRepo;
   readonly locks: LocksRepo;
+  readonly orders: OrdersRepo;
+  readonly orderUpdates: OrderUpdatesRepo;
+  readonly inbound: InboundRepo;
+  readonly outbox: OutboxRepo;
   readonly status: StatusRepo;
+  readonly stock: StockRepo;
 
   constructor(
     readonly knex: Knex,
@@ -22,7 +32,12 @@ export class Repository {
     this.accounts = new AccountsRepo(knex);
     this.runs = new RunsRepo(knex);
     this.locks = new LocksRepo(knex);
+    this.orders = new OrdersRepo(knex);
+    this.orderUpdates = new OrderUpdatesRepo(knex);
+    this.inbound = new InboundRepo(knex);
+    this.outbox = new OutboxRepo(knex);
     this.status = new StatusRepo(knex);
+    this.stock = new StockRepo(knex, dialect, this.batchSize);
   }
 
   transaction<T>(work: (repo: Repository) => Promise<T>): Promise<T> {

@@ -1,0 +1,365 @@
+/**
+ * `download-orders` (SPEC §4.2, §5.3): reads every ready, unprocessed order file of OrderDownload and
+ * stores its order (or the reason it could not) together with the file in one transaction.
+ */
+import type { Account } from '../core/account.js';
+import type { Context } from '../core/context.js';
+import { UsageError, errorMessage } from '../core/errors.js';
+import { faultCrash, faultPause } from '../core/fault-injection.js';
+import { remoteFolderReachable } from '../core/outbox-sender.js';
+import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
+import { isoNow } from '../core/time.js';
+import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
+import type { NewOrder, OrderStatus } from '../db/repo/orders.js';
+import { sha256Hex } from '../db/repo/outbox.js';
+import { isOrderFileName, markerNamesFor, parseOrderFile, type ParsedOrder } from '../formats/order-file.js';
+import type { FormatProblem } from '../formats/two-section.js';
+import { assertSafeRemotePath, joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
+
+export interface DownloadOrdersOptions {
+  /** Remote folder to move each recorded order file and its marker into, after the commit. */
+  archiveTo?: string;
+  /** Delete each recorded order file and its marker after the commit. */
+  delete?: boolean;
+}
+
+export type FileOutcome = 'downloaded' | 'incomplete' | 'duplicate' | 'rejected';
+
+/** What one file became, for --json and --dry-run. */
+export interface FileReport {
+  file: string;
+  outcome: FileOutcome;
+  order_number: string | null;
+  lines: number;
+  /** Every problem found, high and low, as stored on the order or the exchange. */
+  problems: string[];
+}
+
+const FLOW = 'OrderDownload';
+/** The order-number column holds at most this many characters; a longer value cannot be an order number. */
+const ORDER_NUMBER_MAX_LENGTH = 32;
+
+export async function downloadOrders(ctx: Context, options: DownloadOrdersOptions): Promise<StepResult> {
+  const disposal = disposalFrom(options);
+  return runStep(ctx, 'download-orders', async ({ account, transport, deadline }) => {
+    await faultPause('pause-after-lock', ctx.env);
+    return new OrderDownload(ctx, account, transport, deadline, disposal).run();
+  });
+}
+
+function disposalFrom(options: DownloadOrdersOptions): RemoteDisposal | null {
+  if (options.archiveTo !== undefined && options.delete) throw new UsageError('--archive-to and --delete cannot be used together');
+  if (options.delete) return { kind: 'delete' };
+  if (options.archiveTo === undefined) return null;
+  try {
+    assertSafeRemotePath(options.archiveTo);
+  } catch {
+    throw new UsageError(`--archive-to ${options.archiveTo}: give an absolute remote folder without . or .. segments, e.g. /live/incoming/archive`);
+  }
+  return { kind: 'archive', dir: options.archiveTo.replace(/(.)\/+$/, '$1') };
+}
+
+/** Stop reading more files: the connection is gone or the deadline passed. */
+class RunStopped extends Error {}
+
+class OrderDownload {
+  private readonly dir: string;
+  private readonly dryRun: boolean;
+  private readonly counts = { downloaded: 0, incomplete: 0, duplicates: 0, rejected: 0, skipped: 0, archived: 0, deleted: 0 };
+  private readonly errors: ItemError[] = [];
+  private readonly files: FileReport[] = [];
+  private readonly notReady: string[] = [];
+  /** Low-severity problems of stored orders (an unknown part number …): shown, but not failures. */
+  private readonly warnings: ItemError[] = [];
+  /** Orders a dry run would have stored, so a second file with the same number is reported as a duplicate. */
+  private readonly dryRunOrders = new Map<string, { from: string; status: string }>();
+  /** Names in the folder listing: which of a file's markers exist. */
+  private present = new Set<string>();
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly account: Account,
+    private readonly transport: Transport,
+    private readonly deadline: number,
+    private readonly disposal: RemoteDisposal | null,
+  ) {
+    this.dir = account.paths.OrderDownload;
+    this.dryRun = ctx.options.dryRun;
+  }
+
+  async run(): Promise<AccountWork> {
+    const listing = await this.transport.list(this.dir);
+    this.present = new Set(listing.map((entry) => entry.name));
+    try {
+      if (!this.dryRun) await this.finishPendingDisposals();
+      await this.importReadyFiles(listing);
+    } catch (err) {
+      if (!(err instanceof RunStopped)) throw err;
+      this.errors.push({ message: err.message });
+    }
+    return { counts: this.reportedCounts(), errors: this.errors, details: this.details() };
+  }
+
+  private reportedCounts(): Record<string, number> {
+    const { archived, deleted, ...counts } = this.counts;
+    // Disposal counts only when asked for, or when a disposal left over from an earlier run was completed.
+    return {
+      ...counts,
+      ...(this.disposal?.kind === 'archive' || archived > 0 ? { archived } : {}),
+      ...(this.disposal?.kind === 'delete' || deleted > 0 ? { deleted } : {}),
+    };
+  }
+
+  private details(): Record<string, unknown> {
+    return {
+      files: this.files,
+      ...(this.notReady.length > 0 ? { not_ready: this.notReady } : {}),
+      ...(this.warnings.length > 0 ? { warnings: this.warnings } : {}),
+    };
+  }
+
+  /** Moves or deletes that an earlier run committed to but could not finish (SPEC §4.2: retried, never re-imported). */
+  private async finishPendingDisposals(): Promise<void> {
+    for (const file of await this.ctx.repo.inbound.listPendingDisposals(this.account.id, FLOW)) {
+      await this.dispose(file.id, file.remoteDir, file.remoteName, file.pendingDisposal!);
+    }
+  }
+
+  private async importReadyFiles(listing: RemoteEntry[]): Promise<void> {
+    // A name appears once however the listing repeats it, so a file is never read twice in a run.
+    const candidates = new Map<string, RemoteEntry>();
+    for (const entry of listing) {
+      // Files this run already archived or deleted (left over from an earlier run) are gone.
+      if (isOrderFileName(entry.name) && this.present.has(entry.name)) candidates.set(entry.name, entry);
+    }
+    const ready: RemoteEntry[] = [];
+    for (const entry of candidates.values()) {
+      if (markerNamesFor(entry.name).some((marker) => this.present.has(marker))) ready.push(entry);
+      else this.notReady.push(entry.name);
+    }
+    this.counts.skipped += this.notReady.length;
+
+    const known = await this.knownFiles(ready.map((entry) => entry.name));
+    for (const entry of ready) {
+      // Name and size from the listing recognise a file already logged without reading it again.
+      const logged = known.get(entry.name)?.find((file) => file.size === entry.size);
+      if (logged) {
+        this.counts.skipped++;
+        if (this.disposal && !this.dryRun && logged.disposalState === null) {
+          await this.ctx.repo.inbound.requestDisposal(logged.id, this.disposal);
+          await this.dispose(logged.id, this.dir, entry.name, this.disposal);
+        }
+        continue;
+      }
+      if (Date.now() >= this.deadline) throw new RunStopped('the whole-run deadline was reached; the remaining order files are read on the next run');
+      await this.importFile(entry.name);
+    }
+  }
+
+  private async knownFiles(names: string[]): Promise<Map<string, KnownInboundFile[]>> {
+    const byName = new Map<string, KnownInboundFile[]>();
+    for (const file of await this.ctx.repo.inbound.knownByName(this.account.id, FLOW, names, this.ctx.repo.batchSize)) {
+      byName.set(file.remoteName, [...(byName.get(file.remoteName) ?? []), file]);
+    }
+    return byName;
+  }
+
+  private async importFile(name: string): Promise<void> {
+    const path = joinRemote(this.dir, name);
+    let raw: Buffer;
+    try {
+      raw = await this.transport.read(path);
+    } catch (err) {
+      this.errors.push({ file: name, message: `cannot read the file (tried again next run): ${errorMessage(err)}` });
+      if (!(await remoteFolderReachable(this.transport, this.dir))) {
+        throw new RunStopped(`lost the connection to ${this.dir}; the remaining order files are read on the next run`);
+      }
+      return;
+    }
+    const sha256 = sha256Hex(raw);
+    if (await this.ctx.repo.inbound.exists(this.account.id, name, sha256)) {
+      this.counts.skipped++;
+      return;
+    }
+
+    const parsed = parseOrderFile(raw, { encoding: this.account.encoding });
+    const report = await this.classify(name, parsed);
+    this.files.push(report.file);
+    if (this.dryRun) return;
+
+    const now = isoNow(this.ctx.clock);
+    let inboundId: number;
+    try {
+      inboundId = await this.ctx.repo.transaction(async (repo) => {
+        const status = report.order ? 'processed' : report.file.outcome === 'duplicate' ? 'duplicate' : 'rejected';
+        const id = await repo.inbound.insert(this.logEntry(name, raw, sha256, status, report.exchangeError, now));
+        if (report.order) await repo.orders.insert({ ...report.order, inboundFileId: id, now }, repo.batchSize);
+        return id;
+      });
+    } catch (err) {
+      inboundId = await this.rejectUnstorable(name, raw, sha256, report.file, err, now);
+    }
+    faultCrash('after-commit', this.ctx.env);
+    if (this.disposal) await this.dispose(inboundId, this.dir, name, this.disposal);
+  }
+
+  /** The exchange-log row of a file read now; a disposal asked for is recorded as pending with it. */
+  private logEntry(name: string, raw: Buffer, sha256: string, status: InboundStatus, error: string | null, now: string): NewInboundFile {
+    return { accountId: this.account.id, flow: FLOW, remoteDir: this.dir, remoteName: name, raw, sha256, status, error, disposal: this.disposal, now };
+  }
+
+  /**
+   * A file whose order the database refused (a value too long for its column …) is still logged, with
+   * the reason, so it is kept and not read again every run. If even that fails it is tried next run.
+   */
+  private async rejectUnstorable(name: string, raw: Buffer, sha256: string, report: FileReport, cause: unknown, now: string): Promise<number> {
+    const reason = `could not store the order: ${errorMessage(cause)}`;
+    this.counts[COUNT_OF[report.outcome]]--;
+    this.counts.rejected++;
+    report.outcome = 'rejected';
+    report.problems.push(reason);
+    this.errors.push({ file: name, ...(report.order_number ? { order: report.order_number } : {}), message: `rejected, no order stored: ${reason}` });
+    try {
+      return await this.ctx.repo.inbound.insert(this.logEntry(name, raw, sha256, 'rejected', reason, now));
+    } catch (err) {
+      throw new RunStopped(`the database refused to log ${name} (it is read again next run): ${errorMessage(err)}`);
+    }
+  }
+
+  /** Decides what the file becomes, counts it, and reports its problems. */
+  private async classify(
+    name: string,
+    parsed: ParsedOrder,
+  ): Promise<{ file: FileReport; order: Omit<NewOrder, 'inboundFileId' | 'now'> | null; exchangeError: string | null }> {
+    const high = parsed.problems.filter((problem) => problem.severity === 'high');
+    const orderNumber = parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH ? parsed.orderNumber : null;
+    const file: FileReport = { file: name, outcome: 'rejected', order_number: orderNumber, lines: parsed.lines.length, problems: [] };
+
+    if (orderNumber === null) {
+      const reasons = high.length > 0 ? high : [{ severity: 'high' as const, line: 2, message: 'line 2: the order number is not usable' }];
+      file.problems = reasons.map((problem) => problem.message);
+      this.counts.rejected++;
+      for (const problem of reasons) this.errors.push(itemError(name, null, 'rejected, no order stored', problem));
+      return { file, order: null, exchangeError: file.problems.join('\n') };
+    }
+
+    const stored = await this.storedOrder(orderNumber);
+    if (stored) {
+      const message = `order ${orderNumber} is already stored from ${stored.from} (status ${stored.status}); this file changed nothing`;
+      file.outcome = 'duplicate';
+      file.problems = [message];
+      this.counts.duplicates++;
+      this.errors.push({ file: name, order: orderNumber, message: `duplicate: ${message}` });
+      return { file, order: null, exchangeError: message };
+    }
+
+    const productIds = await this.ctx.repo.orders.productIdsByChannelItemId(
+      this.account.id,
+      parsed.lines.map((line) => line.partNumber).filter((partNumber) => partNumber !== ''),
+      this.ctx.repo.batchSize,
+    );
+    const problems: FormatProblem[] = [...parsed.problems];
+    for (const line of parsed.lines) {
+      if (line.partNumber !== '' && !productIds.has(line.partNumber)) {
+        problems.push({
+          severity: 'low',
+          line: line.line,
+          message: `line ${line.line}: part_number ${line.partNumber} matches no product of account ${this.account.name} (no product has this channel item id)`,
+        });
+      }
+    }
+    const status: Extract<OrderStatus, 'awaiting_ack' | 'incomplete'> = high.length > 0 ? 'incomplete' : 'awaiting_ack';
+    file.outcome = status === 'incomplete' ? 'incomplete' : 'downloaded';
+    file.problems = problems.map((problem) => problem.message);
+    this.counts[COUNT_OF[file.outcome]]++;
+    if (this.dryRun) this.dryRunOrders.set(orderNumber, { from: name, status: `${status}, in this dry run` });
+    for (const problem of problems) {
+      if (problem.severity === 'high') this.errors.push(itemError(name, orderNumber, 'incomplete, not acknowledged', problem));
+      else this.warnings.push(itemError(name, orderNumber, 'note', problem));
+    }
+
+    const testFlag = parsed.order.test_flag?.trim() ?? '';
+    const orderDate = parsed.order.order_date?.trim() ?? '';
+    return {
+      file,
+      exchangeError: null,
+      order: {
+        accountId: this.account.id,
+        orderNumber,
+        status,
+        // The columns are short; a longer value is still in `fields`, as written.
+        testFlag: testFlag.length === 1 ? testFlag : null,
+        orderDate: orderDate !== '' && orderDate.length <= 32 ? orderDate : null,
+        fields: { ...parsed.order, ...parsed.extraOrderFields },
+        lines: parsed.lines.map((line, index) => ({
+          position: index + 1,
+          lineRef: line.lineRef,
+          partNumber: line.partNumber,
+          productId: productIds.get(line.partNumber) ?? null,
+          // An unreadable quantity makes the order incomplete; the file's text stays in `fields`.
+          quantity: line.quantity ?? 0,
+          unitPrice: line.unitPrice,
+          fields: { ...line.fields, ...line.extra },
+        })),
+        errors: problems.map((problem) => ({ severity: problem.severity, message: problem.message })),
+      },
+    };
+  }
+
+  private async storedOrder(orderNumber: string): Promise<{ from: string; status: string } | null> {
+    const inThisDryRun = this.dryRunOrders.get(orderNumber);
+    if (inThisDryRun) return inThisDryRun;
+    const stored = await this.ctx.repo.orders.findStored(this.account.id, orderNumber);
+    return stored ? { from: stored.inboundFileName ?? 'an unknown file', status: stored.status } : null;
+  }
+
+  /**
+   * Moves (or deletes) an order file and its markers, markers first so that a half-finished disposal
+   * never leaves a marker that points at nothing. Repeatable: names no longer present are skipped.
+   */
+  private async dispose(inboundId: number, dir: string, name: string, disposal: RemoteDisposal): Promise<void> {
+    try {
+      for (const each of [...markerNamesFor(name), name]) {
+        if (!(await this.remoteFileExists(dir, each))) continue;
+        if (disposal.kind === 'archive') {
+          await this.transport.rename(joinRemote(dir, each), joinRemote(disposal.dir, each), { overwrite: true });
+        } else {
+          await this.transport.delete(joinRemote(dir, each));
+        }
+        if (dir === this.dir) this.present.delete(each);
+      }
+    } catch (err) {
+      const verb = disposal.kind === 'archive' ? `move it to ${disposal.dir}` : 'delete it';
+      this.errors.push({ file: name, message: `recorded, but could not ${verb} (tried again next run): ${errorMessage(err)}` });
+      if (!(await remoteFolderReachable(this.transport, this.dir))) throw new RunStopped(`lost the connection to ${this.dir}`);
+      return;
+    }
+    await this.ctx.repo.inbound.markDisposalDone(inboundId);
+    if (disposal.kind === 'archive') this.counts.archived++;
+    else this.counts.deleted++;
+  }
+
+  /** The listing answers for the download folder (no extra round trip); another folder is asked. */
+  private async remoteFileExists(dir: string, name: string): Promise<boolean> {
+    if (dir === this.dir) return this.present.has(name);
+    return (await this.transport.size(joinRemote(dir, name))) !== null;
+  }
+}
+
+const COUNT_OF: Record<FileOutcome, 'downloaded' | 'incomplete' | 'duplicates' | 'rejected'> = {
+  downloaded: 'downloaded',
+  incomplete: 'incomplete',
+  duplicate: 'duplicates',
+  rejected: 'rejected',
+};
+
+/** An item error for one problem; its `line N:` prefix moves into `line` so the printed form names it once. */
+function itemError(file: string, order: string | null, what: string, problem: FormatProblem): ItemError {
+  const match = /^line (\d+): /.exec(problem.message);
+  return {
+    file,
+    ...(problem.line !== null ? { line: problem.line } : {}),
+    ...(order !== null ? { order } : {}),
+    message: `${what}: ${match ? problem.message.slice(match[0].length) : problem.message}`,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * `orders list` and `orders show` (SPEC §5.4, §5.7): orders as stored, with their lines, errors and the
+ * updates recorded for them.
+ */
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
+import type { OutboxSummary } from '../db/repo/outbox.js';
+import { supplierRef } from './ack-orders.js';
+import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
+
+export interface OrderLineView {
+  line_ref: string;
+  part_number: string;
+  sku: string | null;
+  quantity: number;
+  shipped_quantity: number;
+  cancelled_quantity: number;
+  refunded_quantity: number;
+}
+
+export interface OrderErrorView {
+  severity: 'high' | 'low';
+  message: string;
+  created_at: string;
+}
+
+export interface OrderUpdateView {
+  id: number;
+  flow: string;
+  remote_name: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+/** The JSON shape of SPEC §5.7. */
+export interface OrderView {
+  order_number: string;
+  account: string;
+  status: OrderStatus;
+  supplier_ref: string;
+  order_date: string | null;
+  test_flag: string | null;
+  file: string | null;
+  created_at: string;
+  acknowledged_at: string | null;
+  lines: OrderLineView[];
+  errors: OrderErrorView[];
+  updates: OrderUpdateView[];
+  /** `orders show` only: the shipments, cancellations and refunds recorded for the order, sent or not. */
+  recorded_updates?: RecordedUpdateView[];
+}
+
+export function parseOrderStatus(value: string): OrderStatus {
+  if (!(ORDER_STATUSES as readonly string[]).includes(value)) {
+    throw new UsageError(`--status ${value}: not an order status (one of ${ORDER_STATUSES.join(', ')})`);
+  }
+  return value as OrderStatus;
+}
+
+/** Orders oldest first, of the `--account` account or of every account. */
+export async function listOrders(ctx: Context, options: { status?: OrderStatus }): Promise<OrderView[]> {
+  const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
+  const orders = await ctx.repo.orders.list({ accountId, status: options.status }, ctx.repo.batchSize);
+  const updates = await ctx.repo.outbox.listByOrders(orders.map((order) => order.id), ctx.repo.batchSize);
+  return orders.map((order) => viewOrder(order, updates.get(order.id) ?? []));
+}
+
+/** One order by number; `--account` chooses when two accounts share the number. */
+export async function showOrder(ctx: Context, orderNumber: string): Promise<OrderView> {
+  const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
+  const found = await ctx.repo.orders.list({ accountId, orderNumber }, ctx.repo.batchSize);
+  if (found.length === 0) {
+    throw new UsageError(`no order ${orderNumber}${ctx.options.account ? ` in account "${ctx.options.account}"` : ''} (jl-edge orders list shows the stored ones)`);
+  }
+  if (found.length > 1) {
+    throw new UsageError(`order ${orderNumber} exists in accounts ${found.map((order) => order.accountName).join(', ')}: choose one with --account`);
+  }
+  const [order] = found;
+  return { ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)), recorded_updates: await recordedUpdateViews(ctx.repo, order.id) };
+}
+
+function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
+  return {
+    order_number: order.orderNumber,
+    account: order.accountName,
+    status: order.status,
+    supplier_ref: supplierRef(order.id),
+    order_date: order.orderDate,
+    test_flag: order.testFlag,
+    file: order.inboundFileName,
+    created_at: order.createdAt,
+    acknowledged_at: order.acknowledgedAt,
+    lines: order.lines.map((line) => ({
+      line_ref: line.lineRef,
+      part_number: line.partNumber,
+      sku: line.sku,
+      quantity: line.quantity,
+      shipped_quantity: line.shippedQuantity,
+      cancelled_quantity: line.cancelledQuantity,
+      refunded_quantity: line.refundedQuantity,
+    })),
+    errors: order.errors.map((error) => ({ severity: error.severity, message: error.message, created_at: error.createdAt })),
+    updates: updates.map((update) => ({
+      id: update.id,
+      flow: update.flow,
+      remote_name: update.remoteName,
+      status: update.status,
+      attempts: update.attempts,
+      last_error: update.lastError,
+      created_at: update.createdAt,
+      sent_at: update.sentAt,
+    })),
+  };
+}

@@ -1,0 +1,44 @@
+import { forAccount, type Context } from '../core/context.js';
+import { ExitCode, JlEdgeError, UsageError, errorMessage, worstExitCode } from '../core/errors.js';
+import type { StepResult } from '../core/step.js';
+import { SYNC_STEPS, type SyncStep } from '../core/steps.js';
+
+/** Each step, loaded only when it runs. */
+const STEP_RUNNERS: Record<SyncStep, (ctx: Context) => Promise<StepResult>> = {
+  'download-orders': async (ctx) => (await import('./download-orders.js')).downloadOrders(ctx, {}),
+  'ack-orders': async (ctx) => (await import('./ack-orders.js')).ackOrders(ctx),
+  'push-stock': async (ctx) => (await import('./push-stock.js')).pushStock(ctx, { full: false }),
+  'send-shipments': async (ctx) => (await import('./send-shipments.js')).sendShipments(ctx),
+  'send-cancels': async (ctx) => (await import('./send-cancels.js')).sendCancels(ctx),
+  'send-refunds': async (ctx) => (await import('./send-refunds.js')).sendRefunds(ctx),
+};
+
+export interface SyncResult {
+  command: 'sync';
+  exitCode: number;
+  steps: StepResult[];
+}
+
+/**
+ * Every sync step once, in order, per account — for the small seller who wants one cron line. One step
+ * failing (even to connect) never stops the others; the exit code is the worst of them.
+ */
+export async function sync(ctx: Context): Promise<SyncResult> {
+  const accounts = await ctx.selectAccounts();
+  const steps: StepResult[] = [];
+  for (const account of accounts) {
+    const scoped = forAccount(ctx, account.name);
+    for (const step of SYNC_STEPS) steps.push(await runOne(scoped, step, account.name));
+  }
+  return { command: 'sync', exitCode: worstExitCode(steps.map((s) => s.exitCode)), steps };
+}
+
+async function runOne(ctx: Context, step: SyncStep, account: string): Promise<StepResult> {
+  try {
+    return await STEP_RUNNERS[step](ctx);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+    return { command: step, exitCode, accounts: [{ account, ok: false, exitCode, counts: {}, errors: [{ message: errorMessage(err) }] }] };
+  }
+}

@@ -1,0 +1,160 @@
+import type { Knex } from 'knex';
+import { toNumber } from './normalise.js';
+
+/**
+ * The inbound half of the exchange log (SPEC §6.1): one row per file read from The Edge, raw bytes kept.
+ * A file is known by (account, remote name, content hash); its row is written in the same transaction
+ * as whatever the file produced, so a re-read after a crash is recognised and skipped.
+ */
+export type InboundFlow = 'OrderDownload' | 'StockUpdateError';
+export type InboundStatus = 'processed' | 'rejected' | 'duplicate';
+
+/** What to do with the remote file once its row is committed: move it into a folder, or delete it. */
+export type RemoteDisposal = { kind: 'archive'; dir: string } | { kind: 'delete' };
+
+export interface InboundFile {
+  id: number;
+  accountId: number;
+  flow: InboundFlow;
+  remoteDir: string;
+  remoteName: string;
+  size: number;
+  sha256: string;
+  status: InboundStatus;
+  error: string | null;
+  /** Set while the move/delete of the remote file is still to be done (retried every run until done). */
+  pendingDisposal: RemoteDisposal | null;
+  receivedAt: string;
+  processedAt: string | null;
+}
+
+export interface NewInboundFile {
+  accountId: number;
+  flow: InboundFlow;
+  remoteDir: string;
+  remoteName: string;
+  raw: Buffer;
+  sha256: string;
+  status: InboundStatus;
+  error: string | null;
+  /** Recorded as pending in the same transaction, completed after the commit. */
+  disposal: RemoteDisposal | null;
+  now: string;
+}
+
+/** A file already in the log, found by the cheap (name, size) key that a listing gives without reading. */
+export interface KnownInboundFile {
+  id: number;
+  remoteName: string;
+  size: number;
+  /** 'pending' or 'done' once a disposal was asked for; null when the file was left in place. */
+  disposalState: 'pending' | 'done' | null;
+}
+
+const DISPOSAL_PENDING = 'pending';
+const DISPOSAL_DONE = 'done';
+/** `disposal_target` of a pending delete; an archive stores its folder (always an absolute path). */
+const DELETE_TARGET = 'delete';
+
+function disposalColumns(disposal: RemoteDisposal | null): { remote_disposal: string | null; disposal_target: string | null } {
+  if (disposal === null) return { remote_disposal: null, disposal_target: null };
+  return { remote_disposal: DISPOSAL_PENDING, disposal_target: disposal.kind === 'delete' ? DELETE_TARGET : disposal.dir };
+}
+
+/** Every column but the raw bytes. */
+const SUMMARY_COLUMNS = [
+  'id', 'account_id', 'flow', 'remote_dir', 'remote_name', 'size', 'sha256', 'status', 'error',
+  'remote_disposal', 'disposal_target', 'received_at', 'processed_at',
+];
+
+export class InboundRepo {
+  constructor(private readonly db: Knex) {}
+
+  async insert(file: NewInboundFile): Promise<number> {
+    const [row] = await this.db('inbound_files')
+      .insert({
+        account_id: file.accountId,
+        flow: file.flow,
+        remote_dir: file.remoteDir,
+        remote_name: file.remoteName,
+        size: file.raw.length,
+        sha256: file.sha256,
+        raw: file.raw,
+        status: file.status,
+        error: file.error,
+        ...disposalColumns(file.disposal),
+        received_at: file.now,
+        processed_at: file.now,
+      })
+      .returning('id');
+    return toNumber(typeof row === 'object' ? row.id : row);
+  }
+
+  /** True when this exact file (name and content) is already in the log. */
+  async exists(accountId: number, remoteName: string, sha256: string): Promise<boolean> {
+    const row = await this.db('inbound_files').where({ account_id: accountId, remote_name: remoteName, sha256 }).first('id');
+    return row !== undefined;
+  }
+
+  /**
+   * Logged files of a flow among `names`: lets a run skip files it has seen without reading them again.
+   * Several rows may share a name (the same name with other content); each is returned.
+   */
+  async knownByName(accountId: number, flow: InboundFlow, names: string[], batchSize: number): Promise<KnownInboundFile[]> {
+    const known: KnownInboundFile[] = [];
+    for (let start = 0; start < names.length; start += batchSize) {
+      const rows = await this.db('inbound_files')
+        .where({ account_id: accountId, flow })
+        .whereIn('remote_name', names.slice(start, start + batchSize))
+        .select('id', 'remote_name', 'size', 'remote_disposal');
+      for (const row of rows) {
+        known.push({
+          id: toNumber(row.id),
+          remoteName: String(row.remote_name),
+          size: toNumber(row.size),
+          disposalState: (row.remote_disposal as KnownInboundFile['disposalState']) ?? null,
+        });
+      }
+    }
+    return known;
+  }
+
+  /** Ask for the remote file of an already logged row to be moved or deleted (a run with --archive-to/--delete). */
+  async requestDisposal(id: number, disposal: RemoteDisposal): Promise<void> {
+    await this.db('inbound_files').where({ id }).whereNull('remote_disposal').update(disposalColumns(disposal));
+  }
+
+  async listPendingDisposals(accountId: number, flow: InboundFlow): Promise<InboundFile[]> {
+    const rows = await this.db('inbound_files')
+      .where({ account_id: accountId, flow, remote_disposal: DISPOSAL_PENDING })
+      .orderBy('id')
+      .select(SUMMARY_COLUMNS);
+    return rows.map(fromRow);
+  }
+
+  async markDisposalDone(id: number): Promise<void> {
+    await this.db('inbound_files').where({ id }).update({ remote_disposal: DISPOSAL_DONE });
+  }
+}
+
+function fromRow(row: Record<string, unknown>): InboundFile {
+  let pendingDisposal: RemoteDisposal | null = null;
+  if (row.remote_disposal === DISPOSAL_PENDING) {
+    const target = String(row.disposal_target);
+    pendingDisposal = target === DELETE_TARGET ? { kind: 'delete' } : { kind: 'archive', dir: target };
+  }
+  return {
+    id: toNumber(row.id),
+    accountId: toNumber(row.account_id),
+    flow: row.flow as InboundFlow,
+    remoteDir: String(row.remote_dir),
+    remoteName: String(row.remote_name),
+    size: toNumber(row.size),
+    sha256: String(row.sha256),
+    status: row.status as InboundStatus,
+    error: (row.error as string | null) ?? null,
+    pendingDisposal,
+    receivedAt: String(row.received_at),
+    processedAt: (row.processed_at as string | null) ?? null,
+  };
+}

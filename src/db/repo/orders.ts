@@ -1,0 +1,244 @@
+import type { Knex } from 'knex';
+import { parseJson, toNullableNumber, toNumber } from './normalise.js';
+
+/** SPEC §3: the order life cycle. */
+export const ORDER_STATUSES = ['awaiting_ack', 'incomplete', 'ready_to_ship', 'partially_shipped', 'shipped', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** `high`: the order is incomplete and never acknowledged; `low`: worth a look, the order goes on. */
+export type OrderErrorSeverity = 'high' | 'low';
+
+export interface NewOrderLine {
+  position: number;
+  lineRef: string;
+  partNumber: string;
+  /** The product whose channel item id is the part number; null when the account has none. */
+  productId: number | null;
+  quantity: number;
+  unitPrice: string | null;
+  /** Every item column of the file, as written. */
+  fields: Record<string, string>;
+}
+
+export interface NewOrder {
+  accountId: number;
+  orderNumber: string;
+  status: Extract<OrderStatus, 'awaiting_ack' | 'incomplete'>;
+  inboundFileId: number;
+  testFlag: string | null;
+  orderDate: string | null;
+  /** Every order-section column of the file, as written. */
+  fields: Record<string, string>;
+  lines: NewOrderLine[];
+  errors: { severity: OrderErrorSeverity; message: string }[];
+  now: string;
+}
+
+export interface OrderLine {
+  id: number;
+  position: number;
+  lineRef: string;
+  partNumber: string;
+  productId: number | null;
+  /** The matched product's SKU (null when the part number matched no product). */
+  sku: string | null;
+  quantity: number;
+  shippedQuantity: number;
+  cancelledQuantity: number;
+  refundedQuantity: number;
+  unitPrice: string | null;
+  fields: Record<string, string>;
+}
+
+export interface OrderError {
+  id: number;
+  severity: OrderErrorSeverity;
+  message: string;
+  createdAt: string;
+}
+
+export interface Order {
+  id: number;
+  accountId: number;
+  accountName: string;
+  orderNumber: string;
+  status: OrderStatus;
+  testFlag: string | null;
+  orderDate: string | null;
+  inboundFileId: number | null;
+  /** The remote name of the file the order came from. */
+  inboundFileName: string | null;
+  fields: Record<string, string>;
+  acknowledgedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  lines: OrderLine[];
+  errors: OrderError[];
+}
+
+export interface OrderFilter {
+  accountId?: number;
+  status?: OrderStatus;
+  orderNumber?: string;
+}
+
+export class OrdersRepo {
+  constructor(private readonly db: Knex) {}
+
+  /** Stores an order with its lines and errors; call it in the transaction that logs its file. */
+  async insert(order: NewOrder, batchSize: number): Promise<number> {
+    const [row] = await this.db('orders')
+      .insert({
+        account_id: order.accountId,
+        order_number: order.orderNumber,
+        status: order.status,
+        inbound_file_id: order.inboundFileId,
+        test_flag: order.testFlag,
+        order_date: order.orderDate,
+        fields: JSON.stringify(order.fields),
+        created_at: order.now,
+        updated_at: order.now,
+      })
+      .returning('id');
+    const orderId = toNumber(typeof row === 'object' ? row.id : row);
+    const lines = order.lines.map((line) => ({
+      order_id: orderId,
+      position: line.position,
+      line_ref: line.lineRef,
+      part_number: line.partNumber,
+      product_id: line.productId,
+      quantity: line.quantity,
+      unit_price: line.unitPrice,
+      fields: JSON.stringify(line.fields),
+    }));
+    for (let start = 0; start < lines.length; start += batchSize) {
+      await this.db('order_lines').insert(lines.slice(start, start + batchSize));
+    }
+    const errors = order.errors.map((error) => ({ order_id: orderId, severity: error.severity, message: error.message, created_at: order.now }));
+    for (let start = 0; start < errors.length; start += batchSize) {
+      await this.db('order_errors').insert(errors.slice(start, start + batchSize));
+    }
+    return orderId;
+  }
+
+  /** The status of a stored order and the file it came from, or null when the number is new. */
+  async findStored(accountId: number, orderNumber: string): Promise<{ id: number; status: OrderStatus; inboundFileName: string | null } | null> {
+    const row = await this.db('orders')
+      .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
+      .where({ 'orders.account_id': accountId, 'orders.order_number': orderNumber })
+      .first('orders.id', 'orders.status', 'inbound_files.remote_name');
+    if (!row) return null;
+    return { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: (row.remote_name as string | null) ?? null };
+  }
+
+  /** Product ids by channel item id, for matching order lines (SPEC §4.2: part_number → channel_item_id). */
+  async productIdsByChannelItemId(accountId: number, channelItemIds: string[], batchSize: number): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    const unique = [...new Set(channelItemIds)];
+    for (let start = 0; start < unique.length; start += batchSize) {
+      const rows = await this.db('products')
+        .where({ account_id: accountId })
+        .whereIn('channel_item_id', unique.slice(start, start + batchSize))
+        .select('id', 'channel_item_id');
+      for (const row of rows) found.set(String(row.channel_item_id), toNumber(row.id));
+    }
+    return found;
+  }
+
+  /**
+   * `awaiting_ack` orders that may get their acknowledgement now: none has been stored for them yet
+   * (a pending one is finished by the sender, a failed one waits for a person), and no other update is
+   * in flight (SPEC §3: at most one per order).
+   */
+  async listToAcknowledge(accountId: number, batchSize: number): Promise<Order[]> {
+    return this.list({ accountId, status: 'awaiting_ack' }, batchSize, (query) =>
+      query.whereNotExists(
+        this.db('outbox')
+          .whereRaw('outbox.order_id = orders.id')
+          .where((inFlight) => inFlight.where('outbox.status', 'pending').orWhere('outbox.flow', 'OrderAcknowledge')),
+      ),
+    );
+  }
+
+  /** The acknowledgement was sent: `awaiting_ack` → `ready_to_ship`. False when the order was not awaiting it. */
+  async markAcknowledged(orderId: number, now: string): Promise<boolean> {
+    const changed = await this.db('orders')
+      .where({ id: orderId, status: 'awaiting_ack' })
+      .update({ status: 'ready_to_ship', acknowledged_at: now, updated_at: now });
+    return toNumber(changed) === 1;
+  }
+
+  /** Orders with their lines and errors, oldest first. */
+  async list(filter: OrderFilter, batchSize: number, narrow?: (query: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<Order[]> {
+    let query = this.db('orders')
+      .join('accounts', 'accounts.id', 'orders.account_id')
+      .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
+      .select('orders.*', 'accounts.name as account_name', 'inbound_files.remote_name as inbound_file_name')
+      .orderBy('orders.id');
+    if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
+    if (filter.status) query.where('orders.status', filter.status);
+    if (filter.orderNumber) query.where('orders.order_number', filter.orderNumber);
+    if (narrow) query = narrow(query);
+    const orders = (await query).map(orderFromRow);
+    const byId = new Map(orders.map((order) => [order.id, order]));
+    const ids = [...byId.keys()];
+    for (let start = 0; start < ids.length; start += batchSize) {
+      const chunk = ids.slice(start, start + batchSize);
+      const lines = await this.db('order_lines')
+        .leftJoin('products', 'products.id', 'order_lines.product_id')
+        .whereIn('order_lines.order_id', chunk)
+        .select('order_lines.*', 'products.sku')
+        .orderBy(['order_lines.order_id', 'order_lines.position']);
+      for (const row of lines) byId.get(toNumber(row.order_id))!.lines.push(lineFromRow(row));
+      const errors = await this.db('order_errors').whereIn('order_id', chunk).orderBy('id');
+      for (const row of errors) byId.get(toNumber(row.order_id))!.errors.push(errorFromRow(row));
+    }
+    return orders;
+  }
+}
+
+function orderFromRow(row: Record<string, unknown>): Order {
+  return {
+    id: toNumber(row.id),
+    accountId: toNumber(row.account_id),
+    accountName: String(row.account_name),
+    orderNumber: String(row.order_number),
+    status: row.status as OrderStatus,
+    testFlag: (row.test_flag as string | null) ?? null,
+    orderDate: (row.order_date as string | null) ?? null,
+    inboundFileId: toNullableNumber(row.inbound_file_id),
+    inboundFileName: (row.inbound_file_name as string | null) ?? null,
+    fields: parseJson(row.fields, {}),
+    acknowledgedAt: (row.acknowledged_at as string | null) ?? null,
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+    lines: [],
+    errors: [],
+  };
+}
+
+function lineFromRow(row: Record<string, unknown>): OrderLine {
+  return {
+    id: toNumber(row.id),
+    position: toNumber(row.position),
+    lineRef: String(row.line_ref),
+    partNumber: String(row.part_number),
+    productId: toNullableNumber(row.product_id),
+    sku: (row.sku as string | null) ?? null,
+    quantity: toNumber(row.quantity),
+    shippedQuantity: toNumber(row.shipped_quantity),
+    cancelledQuantity: toNumber(row.cancelled_quantity),
+    refundedQuantity: toNumber(row.refunded_quantity),
+    unitPrice: (row.unit_price as string | null) ?? null,
+    fields: parseJson(row.fields, {}),
+  };
+}
+
+function errorFromRow(row: Record<string, unknown>): OrderError {
+  return {
+    id: toNumber(row.id),
+    severity: row.severity as OrderErrorSeverity,
+    message: String(row.message),
+    createdAt: String(row.created_at),
+  };
+}

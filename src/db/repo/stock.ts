@@ -1,0 +1,282 @@
+import type { Knex } from 'knex';
+import type { TradedCodeSource } from '../../core/account.js';
+import { TRADED_CODE_MAX_LENGTH } from '../../formats/inventory.js';
+import type { Dialect } from '../connection.js';
+import { toNullableNumber, toNumber } from './normalise.js';
+
+/**
+ * push-stock's side of the products table and the stock errors The Edge reports back (SPEC §4.6–4.7):
+ * which products an inventory file carries, what was pushed, and which errors are still open.
+ *
+ * The selection reads in keyset pages (`id > last id`), never the whole catalogue at once: knex's
+ * `.stream()` on SQLite runs the query to completion before it emits a row, so it would hold 200,000
+ * rows in memory.
+ */
+
+export type PushMode = 'delta' | 'full';
+
+export interface PushSelection {
+  accountId: number;
+  /** The account's standard delivery time, sent for products without a lead time of their own. */
+  defaultLeadTimeDays: number;
+  tradedCodeSource: TradedCodeSource;
+  /** `delta`: products whose sent values would differ from the last push, or marked for re-send. */
+  mode: PushMode;
+}
+
+/** One inventory line exactly as it is sent, and the product it belongs to. */
+export interface PushRow {
+  productId: number;
+  /** The channel item id (John Lewis' stock number). */
+  partNumber: string;
+  /** Per the account's traded code source, at most 20 characters; '' when the source is none. */
+  tradedCode: string;
+  leadTimeDays: number;
+  /** Units available, negative figures already sent as 0. */
+  stock: number;
+}
+
+export interface StoredStockError {
+  id: number;
+  accountId: number;
+  productId: number | null;
+  /** The product's SKU, null when the part number matches no product of the account. */
+  sku: string | null;
+  partNumber: string;
+  message: string;
+  createdAt: string;
+  /** The error file that reported it. */
+  fileName: string | null;
+}
+
+/** Sent rows in the compact form `markPushed` takes (see `encodePushedRows`). */
+export type EncodedPushRows = string & { readonly encodedPushRows: unique symbol };
+
+/**
+ * Sent rows as `markPushed` takes them: one JSON array per batch, a line of text that push-stock keeps in
+ * a local file between building the inventory file and the verified upload, so memory stays flat.
+ */
+export function encodePushedRows(rows: PushRow[]): EncodedPushRows {
+  return JSON.stringify(rows.map((row) => [row.productId, row.partNumber, row.tradedCode, row.leadTimeDays, row.stock])) as EncodedPushRows;
+}
+
+/** Rows per page of the push selection: large enough that per-query overhead vanishes, small enough to stay flat. */
+const PUSH_PAGE_SIZE = 5000;
+
+/** ◇ SPEC §4.6: what is sent as `free_stock`; negative stock goes out as 0. */
+const SENT_STOCK_SQL = 'case when stock < 0 then 0 else stock end';
+
+/**
+ * The traded code as sent, computed by the database so the delta compares exactly what the file carries.
+ * `substr` counts characters on both SQLite and PostgreSQL, as the inventory format does.
+ */
+function tradedCodeSql(source: TradedCodeSource): string {
+  switch (source) {
+    case 'none':
+      return `''`;
+    case 'sku':
+      return `substr(sku, 1, ${TRADED_CODE_MAX_LENGTH})`;
+    case 'ean':
+      return `substr(coalesce(ean, ''), 1, ${TRADED_CODE_MAX_LENGTH})`;
+  }
+}
+
+export class StockRepo {
+  constructor(
+    private readonly db: Knex,
+    private readonly dialect: Dialect,
+    /** Rows per multi-row statement (Repository.batchSize). */
+    private readonly batchSize: number,
+  ) {}
+
+  /**
+   * The products an inventory file carries, page by page in id order. Only products with a channel item
+   * id are ever sent (SPEC §2). A delta takes those never pushed, marked for re-send, or whose stock,
+   * effective lead time or traded code differ from what the last successful push sent.
+   */
+  async *pagesToPush(selection: PushSelection, pageSize = PUSH_PAGE_SIZE): AsyncGenerator<PushRow[]> {
+    const tradedCode = tradedCodeSql(selection.tradedCodeSource);
+    const leadTime = 'coalesce(lead_time_days, ?)';
+    let afterId = 0;
+    for (;;) {
+      // Named as PushRow's fields and typed by the database (integers and text on both engines), so the
+      // rows are handed on as they come: no second object per row for 200,000 rows.
+      const query = this.db('products')
+        .select('id as productId', 'channel_item_id as partNumber')
+        .select(this.db.raw(`${tradedCode} as ??`, ['tradedCode']))
+        .select(this.db.raw(`${leadTime} as ??`, [selection.defaultLeadTimeDays, 'leadTimeDays']))
+        .select(this.db.raw(`${SENT_STOCK_SQL} as ??`, ['stock']))
+        // Unary plus keeps SQLite off the (account_id, channel_item_id) index: through it every page would scan
+        // the account's whole index and sort it; in id order a page reads just its own rows.
+        .whereRaw('+account_id = ?', [selection.accountId])
+        .whereNotNull('channel_item_id')
+        .whereNot('channel_item_id', '')
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(pageSize);
+      if (selection.mode === 'delta') {
+        query.where((changed) =>
+          changed
+            .where('resend', true)
+            .orWhereNull('pushed_at')
+            .orWhereNull('pushed_stock')
+            .orWhereNull('pushed_lead_time_days')
+            .orWhereNull('pushed_traded_code')
+            .orWhereRaw(`${SENT_STOCK_SQL} <> pushed_stock`)
+            .orWhereRaw(`${leadTime} <> pushed_lead_time_days`, [selection.defaultLeadTimeDays])
+            .orWhereRaw(`${tradedCode} <> pushed_traded_code`),
+        );
+      }
+      const rows = (await query) as PushRow[];
+      if (rows.length === 0) return;
+      yield rows;
+      if (rows.length < pageSize) return;
+      afterId = rows[rows.length - 1].productId;
+    }
+  }
+
+  /**
+   * Records what a verified upload sent, product by product, from the rows as they were written to the
+   * file — never re-read values, so a stock change made while the push was running differs from
+   * `pushed_stock` and goes out with the next delta. A product whose channel item id changed meanwhile
+   * is left unpushed: the file carried its old stock number. `batch` comes from `encodePushedRows` (at
+   * most `batchSize` rows); call it inside the transaction that marks the outbox row sent.
+   *
+   * A product whose pushed record already holds the sent values (and is not marked for re-send) is left
+   * as it is, so `pushed_at` is when The Edge first received the values it has now, and the nightly full
+   * push of a mostly unchanged catalogue writes only what changed. Returns the number of products whose
+   * pushed record changed.
+   */
+  async markPushed(batch: EncodedPushRows, pushedAt: string): Promise<number> {
+    // The whole batch travels as one JSON value: a statement with thousands of bound values costs more
+    // to compile than to run. Each sent row is looked up by its primary key.
+    const sqlite = this.dialect === 'sqlite';
+    const source = sqlite ? 'json_each(?) as sent' : 'jsonb_array_elements(?::jsonb) as sent(value)';
+    const sent = (index: number, type: 'integer' | 'text'): string =>
+      sqlite || type === 'text' ? `(sent.value ->> ${index})` : `(sent.value ->> ${index})::integer`;
+    const differs = sqlite ? 'is not' : 'is distinct from';
+    const sql = `update products
+       set pushed_stock = ${sent(4, 'integer')}, pushed_lead_time_days = ${sent(3, 'integer')},
+           pushed_traded_code = ${sent(2, 'text')}, pushed_at = ?, resend = ?
+       from ${source}
+       where products.id = ${sent(0, 'integer')} and products.channel_item_id = ${sent(1, 'text')}
+         and (products.resend = ? or products.pushed_at is null
+              or products.pushed_stock ${differs} ${sent(4, 'integer')}
+              or products.pushed_lead_time_days ${differs} ${sent(3, 'integer')}
+              or products.pushed_traded_code ${differs} ${sent(2, 'text')})`;
+    return changedRows(await this.db.raw(sql, [pushedAt, false, batch, true]));
+  }
+
+  /**
+   * Records the errors of a stock error file already stored in the inbound log (call it in the same
+   * transaction): one stock error per reported line, attached to the account's product with that channel
+   * item id (none when no product has it), and those products marked for re-send so the next inventory
+   * file carries them even when nothing else changed. Returns the products named.
+   */
+  async recordErrors(file: {
+    accountId: number;
+    inboundFileId: number;
+    errors: { partNumber: string; message: string }[];
+    now: string;
+  }): Promise<number[]> {
+    const productByPart = await this.productIdsByPartNumber(file.accountId, [...new Set(file.errors.map((e) => e.partNumber))]);
+    const records = file.errors.map((error) => ({
+      account_id: file.accountId,
+      product_id: productByPart.get(error.partNumber) ?? null,
+      inbound_file_id: file.inboundFileId,
+      part_number: error.partNumber,
+      message: error.message,
+      created_at: file.now,
+    }));
+    for (let start = 0; start < records.length; start += this.batchSize) {
+      await this.db('stock_errors').insert(records.slice(start, start + this.batchSize));
+    }
+    const productIds = [...new Set(productByPart.values())];
+    for (let start = 0; start < productIds.length; start += this.batchSize) {
+      await this.db('products').whereIn('id', productIds.slice(start, start + this.batchSize)).update({ resend: true });
+    }
+    return productIds;
+  }
+
+  /** Open (not cleared) stock errors of an account, or of one product, oldest first. */
+  async openErrors(filter: { accountId: number; productId?: number; partNumber?: string }): Promise<StoredStockError[]> {
+    const query = this.db('stock_errors')
+      .leftJoin('products', 'products.id', 'stock_errors.product_id')
+      .leftJoin('inbound_files', 'inbound_files.id', 'stock_errors.inbound_file_id')
+      .where('stock_errors.account_id', filter.accountId)
+      .whereNull('stock_errors.cleared_at')
+      .orderBy('stock_errors.id')
+      .select(
+        'stock_errors.id',
+        'stock_errors.account_id',
+        'stock_errors.product_id',
+        'stock_errors.part_number',
+        'stock_errors.message',
+        'stock_errors.created_at',
+        'products.sku',
+        'inbound_files.remote_name',
+      );
+    if (filter.productId !== undefined) query.where('stock_errors.product_id', filter.productId);
+    if (filter.partNumber !== undefined) query.where('stock_errors.part_number', filter.partNumber);
+    return (await query).map((row) => ({
+      id: toNumber(row.id),
+      accountId: toNumber(row.account_id),
+      productId: toNullableNumber(row.product_id),
+      sku: (row.sku as string | null) ?? null,
+      partNumber: String(row.part_number),
+      message: String(row.message),
+      createdAt: String(row.created_at),
+      fileName: (row.remote_name as string | null) ?? null,
+    }));
+  }
+
+  /** Products of the account with at least one open stock error: few, so push-stock keeps them in memory. */
+  async productIdsWithOpenErrors(accountId: number): Promise<Set<number>> {
+    const rows = await this.db('stock_errors')
+      .distinct('product_id')
+      .where({ account_id: accountId })
+      .whereNull('cleared_at')
+      .whereNotNull('product_id');
+    return new Set(rows.map((row) => toNumber(row.product_id)));
+  }
+
+  /** A later error-free push supersedes the open errors of these products (SPEC §4.7). Returns how many. */
+  async clearErrorsOfProducts(accountId: number, productIds: number[], now: string): Promise<number> {
+    let cleared = 0;
+    for (let start = 0; start < productIds.length; start += this.batchSize) {
+      cleared += toNumber(
+        await this.db('stock_errors')
+          .where({ account_id: accountId })
+          .whereNull('cleared_at')
+          .whereIn('product_id', productIds.slice(start, start + this.batchSize))
+          .update({ cleared_at: now, cleared_by: 'push' }),
+      );
+    }
+    return cleared;
+  }
+
+  /** `stock-errors clear`: a person clears the open errors of one part number, or all of an account's. */
+  async clearErrorsByHand(filter: { accountId: number; partNumber?: string }, now: string): Promise<number> {
+    const query = this.db('stock_errors').where({ account_id: filter.accountId }).whereNull('cleared_at');
+    if (filter.partNumber !== undefined) query.where({ part_number: filter.partNumber });
+    return toNumber(await query.update({ cleared_at: now, cleared_by: 'manual' }));
+  }
+
+  private async productIdsByPartNumber(accountId: number, partNumbers: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (let start = 0; start < partNumbers.length; start += this.batchSize) {
+      const rows = await this.db('products')
+        .where({ account_id: accountId })
+        .whereIn('channel_item_id', partNumbers.slice(start, start + this.batchSize))
+        .select('id', 'channel_item_id');
+      for (const row of rows) found.set(String(row.channel_item_id), toNumber(row.id));
+    }
+    return found;
+  }
+}
+
+/** Rows changed by a raw UPDATE: better-sqlite3 reports `changes`, pg a result with `rowCount`. */
+function changedRows(result: unknown): number {
+  const value = result as { changes?: unknown; rowCount?: unknown } | null;
+  return toNumber(value?.changes ?? value?.rowCount ?? 0);
+}
