@@ -4,6 +4,7 @@ import { registerDb } from './db.js';
 import { registerOperations } from './operations.js';
 import { registerOrders } from './orders.js';
 import { registerStock } from './stock.js';
+import { registerUpdates } from './updates.js';
 import { registerUpdatesOut } from './updates-out.js';
 
 /** Every command group; each registers its commands with their options and help, implementations load lazily. */
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerOrders(program);
   registerUpdatesOut(program);
   registerStock(program);
+  registerUpdates(program);
 }

@@ -85,7 +85,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
 
     const attention = [
       ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
-      ...incomplete.map((o) => `order ${o.orderNumber} is incomplete: ${o.errors.map((e) => e.message).join('; ') || 'no error recorded'}`),
+      ...incomplete.map((o) => `order ${o.orderNumber} is incomplete: ${o.errors.filter((e) => e.severity === 'high').map((e) => e.message).join('; ') || 'no error recorded'}`),
       ...accountLocks.filter((l) => l.stale).map((l) => `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`),
     ];
     result.accounts.push({

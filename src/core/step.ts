@@ -121,7 +121,8 @@ async function runForAccount(
   }
 
   if (runId !== null) {
-    const runOutcome: RunOutcome = outcome.exitCode === 0 ? 'ok' : Object.keys(outcome.counts).length > 0 ? 'partial' : 'failed';
+    // Exit 1 means the step ran and some items failed; anything else non-zero means it could not run.
+    const runOutcome: RunOutcome = outcome.exitCode === ExitCode.ok ? 'ok' : outcome.exitCode === ExitCode.itemsFailed ? 'partial' : 'failed';
     await ctx.repo.runs.finish(runId, {
       endedAt: isoNow(ctx.clock),
       outcome: runOutcome,

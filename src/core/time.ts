@@ -5,14 +5,16 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** `JL_EDGE_NOW` pins the clock (ISO time) for reproducible demos and tests. */
+/**
+ * `JL_EDGE_NOW` (ISO time) stops the clock at that instant, for reproducible tests: file-name tokens
+ * then differ only by their collision bump, and dates are fixed. Timeouts and deadlines never use it.
+ */
 export function clockFromEnv(env: NodeJS.ProcessEnv = process.env): Clock {
   const pinned = env.JL_EDGE_NOW;
   if (!pinned) return systemClock;
-  const start = Date.parse(pinned);
-  if (Number.isNaN(start)) return systemClock;
-  const offset = start - Date.now();
-  return { now: () => new Date(Date.now() + offset) };
+  const instant = Date.parse(pinned);
+  if (Number.isNaN(instant)) return systemClock;
+  return { now: () => new Date(instant) };
 }
 
 export function isoNow(clock: Clock): string {

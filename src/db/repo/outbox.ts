@@ -159,6 +159,26 @@ export class OutboxRepo {
       .update({ attempts: this.db.raw('attempts + 1'), status: 'failed', last_error: error, updated_at: now });
   }
 
+  /** The outgoing exchange log, newest first (`updates list`). */
+  async list(filter: { accountId?: number; status?: OutboxStatus; orderNumber?: string; limit: number }): Promise<OutboxSummary[]> {
+    const query = this.select().orderBy('outbox.id', 'desc').limit(filter.limit);
+    if (filter.accountId !== undefined) query.where('outbox.account_id', filter.accountId);
+    if (filter.status) query.where('outbox.status', filter.status);
+    if (filter.orderNumber) query.where('orders.order_number', filter.orderNumber);
+    return (await query).map(fromRow);
+  }
+
+  /** `updates retry`: a failed file goes back to pending with a fresh attempt budget, same name and bytes. */
+  async requeue(id: number, now: string): Promise<boolean> {
+    const changed = await this.db('outbox').where({ id, status: 'failed' }).update({ status: 'pending', attempts: 0, updated_at: now });
+    return toNumber(changed) === 1;
+  }
+
+  /** `updates resend`: a sent file was uploaded again; the row keeps its name, bytes and status. */
+  async recordResend(id: number, now: string): Promise<void> {
+    await this.db('outbox').where({ id }).update({ attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now });
+  }
+
   /**
    * The greatest remote name of this account and folder that starts with `prefix` and ends with `suffix`
    * (`order-` … `.ack`): file-name tokens are fixed-width, so it carries the latest token used.
