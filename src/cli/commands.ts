@@ -3,6 +3,7 @@ import { registerAccounts } from './accounts.js';
 import { registerDb } from './db.js';
 import { registerOperations } from './operations.js';
 import { registerOrders } from './orders.js';
+import { registerProducts } from './products.js';
 import { registerStock } from './stock.js';
 import { registerUpdates } from './updates.js';
 import { registerUpdatesOut } from './updates-out.js';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerDb(program);
   registerOperations(program);
   registerOrders(program);
+  registerProducts(program);
   registerUpdatesOut(program);
   registerStock(program);
   registerUpdates(program);

@@ -1,8 +1,8 @@
 /**
  * `send-refunds` (SPEC §3, §4.4, §5.3): one tracking file per order with recorded, unsent refunds
  * (post-dispatch cancellations). It lists ONLY the refunded lines, quantity = units refunded, status
- * Dispatched, comment REFUND_COMMENT, with the carrier, tracking and dates of the shipment that shipped
- * the line.
+ * Dispatched, comment REFUND_COMMENT, with the carrier, tracking and dates of the sent shipment that
+ * shipped the line (the latest one, when several did).
  */
 import type { Context } from '../core/context.js';
 import type { StepResult } from '../core/step.js';

@@ -62,8 +62,8 @@ async function send(ctx: Context, flow: UpdateFlow, scope: StepScope): Promise<A
   const lateInFlight: number[] = [];
   for (const orderId of toSend.ready) {
     try {
-      const claimed = await ctx.repo.transaction((repo) => claimFile(repo, ctx, flow, scope, orderId, nextName));
-      if (!claimed) lateInFlight.push(orderId);
+      const claim = await ctx.repo.transaction((repo) => claimFile(repo, ctx, flow, scope, orderId, nextName));
+      if (claim === 'in flight') lateInFlight.push(orderId);
     } catch (err) {
       // One order that cannot be rendered or stored never stops the others; its updates stay unclaimed.
       const [order] = await ctx.repo.orders.list({ accountId: account.id }, ctx.repo.batchSize, (query) => query.where('orders.id', orderId));
@@ -87,7 +87,7 @@ async function send(ctx: Context, flow: UpdateFlow, scope: StepScope): Promise<A
 /**
  * In one transaction: lock the order, check again that it is acknowledged and has no file in flight (a
  * concurrent step may have claimed since the listing), render the file for its unclaimed updates, store
- * it under its final name and tie the updates to it. False when the order must wait after all.
+ * it under its final name and tie the updates to it.
  */
 async function claimFile(
   repo: Repository,
@@ -96,13 +96,13 @@ async function claimFile(
   { account }: StepScope,
   orderId: number,
   nextName: () => string,
-): Promise<boolean> {
+): Promise<'claimed' | 'in flight' | 'nothing to send'> {
   const now = isoNow(ctx.clock);
   await repo.orderUpdates.lockOrder(orderId, now);
-  if (await repo.orderUpdates.hasFileInFlight(orderId)) return false;
+  if (await repo.orderUpdates.hasFileInFlight(orderId)) return 'in flight';
   const [order] = await repo.orders.list({ accountId: account.id }, repo.batchSize, (query) => query.where('orders.id', orderId));
   const batch = await repo.orderUpdates.listUnclaimed(orderId, flow.kind);
-  if (order === undefined || order.acknowledgedAt === null || batch.length === 0) return false;
+  if (order === undefined || order.acknowledgedAt === null || batch.length === 0) return 'nothing to send';
   const { content, rowCount } = flow.render(order, batch, await repo.orderUpdates.listForOrder(orderId));
   const file = await repo.outbox.insertPending({
     accountId: account.id,
@@ -121,7 +121,7 @@ async function claimFile(
   );
   // Rolls the whole claim back: the updates stay unclaimed for the next run.
   if (claimed !== batch.length) throw new Error(`${batch.length - claimed} of its updates were claimed by another run meanwhile`);
-  return true;
+  return 'claimed';
 }
 
 /** Orders whose updates must wait, each as a note (not a failure) saying what for. */

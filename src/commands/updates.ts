@@ -79,6 +79,11 @@ export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult
   const sender = SENDERS[row.flow];
   if (!sender) throw new UsageError(`update ${id} is an inventory file: push-stock builds a fresh one on its next run instead`);
   if (row.status !== 'failed') throw new UsageError(`update ${id} is ${row.status}, not failed: ${row.status === 'sent' ? `use jl-edge updates resend ${id}` : 'the next run sends it'}`);
+  if (row.orderId !== null) {
+    const inFlight = (await ctx.repo.outbox.listByOrder(row.orderId)).find((other) => other.status === 'pending');
+    // One update in flight per order (SPEC §3): the pending one goes first.
+    if (inFlight) throw new UsageError(`update ${id} waits: ${inFlight.remoteName} (update ${inFlight.id}) for the same order is still being sent; retry once it is sent or failed`);
+  }
   if (!ctx.options.dryRun) await ctx.repo.outbox.requeue(id, isoNow(ctx.clock));
   const run = await sender(forAccount(ctx, account));
   const after = (await ctx.repo.outbox.findById(id))!;

@@ -5,6 +5,7 @@ import { LocksRepo } from './repo/locks.js';
 import { OrderUpdatesRepo } from './repo/order-updates.js';
 import { OrdersRepo } from './repo/orders.js';
 import { OutboxRepo } from './repo/outbox.js';
+import { ProductsRepo } from './repo/products.js';
 import { RunsRepo } from './repo/runs.js';
 import { StatusRepo } from './repo/status.js';
 import { StockRepo } from './repo/stock.js';
@@ -24,6 +25,7 @@ export class Repository {
   readonly outbox: OutboxRepo;
   readonly status: StatusRepo;
   readonly stock: StockRepo;
+  readonly products: ProductsRepo;
 
   constructor(
     readonly knex: Knex,
@@ -38,6 +40,7 @@ export class Repository {
     this.outbox = new OutboxRepo(knex);
     this.status = new StatusRepo(knex);
     this.stock = new StockRepo(knex, dialect, this.batchSize);
+    this.products = new ProductsRepo(knex, dialect, this.batchSize);
   }
 
   transaction<T>(work: (repo: Repository) => Promise<T>): Promise<T> {
