@@ -1,184 +1,171 @@
 /**
- * SPEC §8 benchmark: `jl-edge push-stock --full` of 200,000 products against the reference — the
- * `sqlite3 -csv` export of the same rows plus an OpenSSH `sftp -b` put of that file — both to a real
- * OpenSSH sshd on loopback, as a ratio of wall times (target ≤ 1.5). Setup (server, database, catalogue)
- * is not timed. Each side runs several times, alternating, and the medians are compared.
+ * SPEC §8: `jl-edge push-stock --full` of 200,000 products against the reference — the `sqlite3 -csv`
+ * export of the same rows plus an OpenSSH `sftp -b` put of that file — both to a real OpenSSH sshd on
+ * loopback (test/helpers/sshd.ts, key authentication). Target ratio ≤ 1.5.
  *
- * Run on its own: `npm run build && node --import tsx bench/push-stock.ts [--products N] [--rounds N]`,
- * or through bench/run.ts via `benchPushStock()`.
+ * Two states of the same catalogue, one benchmark each:
+ * - `push-stock-first`: the first push of the catalogue, every product's pushed record is written;
+ * - `push-stock-nightly`: the nightly `--full` of a catalogue pushed before, 1% of its stocks changed
+ *   since (only those products' pushed records change).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startSshd, type SshdServer } from '../test/helpers/sshd.js';
+import { cronEnvironment, type BenchContext, type Benchmark } from './harness.js';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../bin/jl-edge');
+const FULL_PRODUCTS = 200_000;
 const ACCOUNT = 'bench';
 const LEAD_TIME_DAYS = 3;
 const REMOTE_DIR = '/live/inventory';
+/** The nightly state: this share of the products got a new stock since the last push. */
+const NIGHTLY_CHANGED_SHARE = 0.01;
 
-export interface PushStockBenchResult {
-  name: string;
-  products: number;
-  /** Median wall time of `push-stock --full`, ms. */
-  oursMs: number;
-  /** Median wall time of `sqlite3 -csv` export + `sftp -b` put, ms. */
-  referenceMs: number;
-  ratio: number;
-  target: number;
-  /** Peak resident memory of the push-stock process, MB (null where /usr/bin/time is missing). */
-  peakMemoryMb: number | null;
-}
-
-/** The reference export: the same rows and columns push-stock sends (traded code = SKU, as the account is set). */
+/** The reference export: the rows and columns push-stock sends (the account sends the SKU as traded code). */
 const REFERENCE_SQL = `select channel_item_id as part_number, substr(sku, 1, 20) as tradedCode,
   coalesce(lead_time_days, ${LEAD_TIME_DAYS}) as current_lead_time_to_delivery_in_days,
   case when stock < 0 then 0 else stock end as free_stock
   from products where channel_item_id is not null order by id`;
 
-export async function benchPushStock(options: { products?: number; rounds?: number } = {}): Promise<PushStockBenchResult> {
-  const products = options.products ?? 200_000;
-  const rounds = options.rounds ?? 3;
-  const server = await startSshd();
-  const work = mkdtempSync(join(tmpdir(), 'jl-edge-bench-stock-'));
-  try {
-    await server.makeTree();
-    const db = join(work, 'db.sqlite');
-    await cli(['accounts', 'add', ACCOUNT, '--host', server.host, '--port', String(server.port), '--username', server.username,
-      '--private-key', server.privateKeyPath, '--host-key', server.hostKeyFingerprint, '--lead-time', String(LEAD_TIME_DAYS),
-      '--traded-code', 'sku', '--db', db, '--quiet'], work);
-    seedCatalogue(db, products);
-
-    const ours: number[] = [];
-    const reference: number[] = [];
-    let peakMemoryMb: number | null = null;
-    for (let round = 0; round < rounds; round++) {
-      // Every round is a first push: nothing recorded as pushed yet.
-      resetPushed(db);
-      const timed = await timePushStock(db, work);
-      ours.push(timed.ms);
-      peakMemoryMb = Math.max(peakMemoryMb ?? 0, timed.peakMemoryMb ?? 0) || null;
-      reference.push(await timeReference(server, db, work));
-    }
-    assertSameRows(server, join(work, 'reference.csv'));
-    const oursMs = median(ours);
-    const referenceMs = median(reference);
-    return { name: `push-stock --full (${products.toLocaleString('en-GB')} products)`, products, oursMs, referenceMs, ratio: oursMs / referenceMs, target: 1.5, peakMemoryMb };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-    await server.stop();
-  }
+function productCount(ctx: BenchContext): number {
+  return Math.max(1, Math.round(FULL_PRODUCTS * ctx.scale));
 }
 
-function seedCatalogue(db: string, products: number): void {
-  const sqlite = new Database(db);
-  try {
-    const now = new Date().toISOString();
-    // Every seventh product has its own lead time, every eleventh a negative stock: the renderer's real work.
-    sqlite.prepare(
-      `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
-       insert into products (account_id, sku, channel_item_id, ean, lead_time_days, stock, created_at, updated_at)
-       select (select id from accounts where name = ?), printf('SKU-%07d', i), printf('%08d', 10000000 + i),
-              printf('50%011d', i), case when i % 7 = 0 then 5 end, case when i % 11 = 0 then -2 else i % 50 end, ?, ?
-       from n`,
-    ).run(products, ACCOUNT, now, now);
-  } finally {
-    sqlite.close();
-  }
+const databasePath = (ctx: BenchContext): string => join(ctx.workDir, 'jl-edge.sqlite');
+const referenceCsv = (ctx: BenchContext): string => join(ctx.workDir, 'reference.csv');
+
+function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark {
+  let server: SshdServer | null = null;
+  const running = (): SshdServer => {
+    if (!server) throw new Error(`${name}: the sshd is not started`);
+    return server;
+  };
+
+  /** The state both sides of the next round see (the harness runs the reference, then jl-edge). */
+  const prepareRound = (db: string): void => (state === 'first' ? resetPushed(db) : changeStocks(db, NIGHTLY_CHANGED_SHARE));
+
+  return {
+    name,
+    targetRatio: 1.5,
+    describe: (ctx) =>
+      `${productCount(ctx).toLocaleString('en-GB')} products, ` +
+      (state === 'first' ? 'first push' : `nightly --full, ${NIGHTLY_CHANGED_SHARE * 100}% of stocks changed`),
+
+    async prepare(ctx) {
+      server = await startSshd();
+      await server.makeTree();
+      const db = databasePath(ctx);
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+      const added = spawnSync(process.execPath, [
+        ctx.bin, 'accounts', 'add', ACCOUNT, '--host', server.host, '--port', String(server.port), '--username', server.username,
+        '--private-key', server.privateKeyPath, '--host-key', server.hostKeyFingerprint, '--lead-time', String(LEAD_TIME_DAYS),
+        '--traded-code', 'sku', '--db', db, '--quiet',
+      ], { env: cronEnvironment(ctx.workDir), encoding: 'utf8' });
+      if (added.status !== 0) throw new Error(`accounts add failed: ${added.stderr}`);
+      seedCatalogue(db, productCount(ctx));
+      if (state === 'nightly') markAllPushed(db);
+      prepareRound(db);
+    },
+
+    async reference(ctx) {
+      const batch = join(ctx.workDir, 'sftp-batch');
+      writeFileSync(batch, `put ${referenceCsv(ctx)} ${REMOTE_DIR}/reference.csv\n`);
+      const sftp = [
+        'sftp', '-i', running().privateKeyPath, '-P', String(running().port), '-o', 'StrictHostKeyChecking=no',
+        '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-b', batch, `${running().username}@${running().host}`,
+      ];
+      // One timed process for both halves; positional parameters keep the SQL and paths unquoted-safe.
+      return {
+        command: '/bin/sh',
+        args: ['-c', 'sqlite3 -csv -header "$1" "$2" > "$3" && shift 3 && exec "$@"', 'sh', databasePath(ctx), REFERENCE_SQL, referenceCsv(ctx), ...sftp],
+        cwd: ctx.workDir,
+        env: cronEnvironment(ctx.workDir),
+      };
+    },
+
+    async subject(ctx) {
+      return {
+        command: process.execPath,
+        args: [ctx.bin, 'push-stock', '--full', '--account', ACCOUNT, '--db', databasePath(ctx), '--quiet'],
+        cwd: ctx.workDir,
+        env: cronEnvironment(ctx.workDir),
+      };
+    },
+
+    /** The run did the same work as the reference: its file holds exactly the exported rows. */
+    async check(ctx) {
+      const folder = join(running().jail, REMOTE_DIR);
+      const newest = readdirSync(folder).filter((file) => file.startsWith('inventory-')).sort().pop();
+      if (newest === undefined) throw new Error('push-stock uploaded no inventory file');
+      const expected = readFileSync(referenceCsv(ctx), 'utf8').replace(/\r\n/g, '\n');
+      if (readFileSync(join(folder, newest), 'utf8') !== expected) throw new Error(`${newest} differs from the sqlite3 export`);
+      rmSync(join(folder, newest));
+      prepareRound(databasePath(ctx));
+    },
+
+    async dispose() {
+      await server?.stop();
+      server = null;
+    },
+  };
 }
 
-function resetPushed(db: string): void {
+function withDatabase(db: string, work: (sqlite: Database.Database) => void): void {
+  if (!existsSync(db)) throw new Error(`no database at ${db}`);
   const sqlite = new Database(db);
   try {
-    sqlite.prepare('update products set pushed_stock = null, pushed_lead_time_days = null, pushed_traded_code = null, pushed_at = null').run();
+    work(sqlite);
+    // Each run starts from the same file state: everything checkpointed out of the write-ahead log.
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     sqlite.close();
   }
 }
 
-async function timePushStock(db: string, cwd: string): Promise<{ ms: number; peakMemoryMb: number | null }> {
-  const withTime = await hasGnuTime();
-  const args = [BIN, 'push-stock', '--full', '--account', ACCOUNT, '--db', db, '--quiet'];
-  const command = withTime ? '/usr/bin/time' : process.execPath;
-  const commandArgs = withTime ? ['-f', 'peak-rss-kb %M', process.execPath, ...args] : args;
-  const started = performance.now();
-  const { code, stderr } = await spawnCollect(command, commandArgs, cwd);
-  const ms = performance.now() - started;
-  if (code !== 0) throw new Error(`push-stock failed (${code}): ${stderr}`);
-  const rss = /peak-rss-kb (\d+)/.exec(stderr);
-  return { ms, peakMemoryMb: rss ? Number(rss[1]) / 1024 : null };
-}
-
-async function timeReference(server: SshdServer, db: string, work: string): Promise<number> {
-  const csv = join(work, 'reference.csv');
-  const batch = join(work, 'sftp-batch');
-  writeFileSync(batch, `put ${csv} ${REMOTE_DIR}/reference.csv\n`);
-  const started = performance.now();
-  const exported = await spawnCollect('/bin/sh', ['-c', `sqlite3 -csv -header "$0" "$1" > "$2"`, db, REFERENCE_SQL, csv], work);
-  if (exported.code !== 0) throw new Error(`sqlite3 export failed: ${exported.stderr}`);
-  const put = await spawnCollect('sftp', [
-    '-i', server.privateKeyPath, '-P', String(server.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR', '-b', batch, `${server.username}@${server.host}`,
-  ], work);
-  if (put.code !== 0) throw new Error(`sftp put failed: ${put.stderr}`);
-  return performance.now() - started;
-}
-
-/** Both sides did the same work: the uploaded inventory files carry exactly the reference's rows. */
-function assertSameRows(server: SshdServer, referenceCsv: string): void {
-  const folder = join(server.jail, REMOTE_DIR);
-  const reference = readFileSync(referenceCsv, 'utf8').replace(/\r\n/g, '\n');
-  const names = readdirSync(folder).filter((name) => name.startsWith('inventory-'));
-  if (names.length === 0) throw new Error('push-stock uploaded no inventory file');
-  for (const name of names) {
-    if (readFileSync(join(folder, name), 'utf8') !== reference) throw new Error(`${name} differs from the sqlite3 export`);
-  }
-}
-
-function cli(args: string[], cwd: string): Promise<void> {
-  return spawnCollect(process.execPath, [BIN, ...args], cwd).then(({ code, stderr }) => {
-    if (code !== 0) throw new Error(`jl-edge ${args[0]} failed: ${stderr}`);
+function seedCatalogue(db: string, products: number): void {
+  withDatabase(db, (sqlite) => {
+    const now = new Date().toISOString();
+    // Every seventh product has its own lead time and every eleventh a negative stock, so the renderer's
+    // real paths are measured; SKUs are the traded codes.
+    sqlite
+      .prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+         insert into products (account_id, sku, channel_item_id, ean, lead_time_days, stock, created_at, updated_at)
+         select (select id from accounts where name = ?), printf('SKU-%07d', i), printf('%08d', 10000000 + i),
+                printf('50%011d', i), case when i % 7 = 0 then 5 end, case when i % 11 = 0 then -2 else i % 50 end, ?, ?
+         from n`,
+      )
+      .run(products, ACCOUNT, now, now);
   });
 }
 
-function spawnCollect(command: string, args: string[], cwd: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, TZ: 'UTC' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', fail);
-    child.once('close', (code) => done({ code: code ?? -1, stderr }));
+function resetPushed(db: string): void {
+  withDatabase(db, (sqlite) => {
+    sqlite.prepare('update products set pushed_stock = null, pushed_lead_time_days = null, pushed_traded_code = null, pushed_at = null').run();
   });
 }
 
-let gnuTime: boolean | undefined;
-async function hasGnuTime(): Promise<boolean> {
-  gnuTime ??= await run('/usr/bin/time', ['-f', '%M', 'true']).then(() => true, () => false);
-  return gnuTime;
+/** The state a previous push leaves: every product's pushed record holds its current values. */
+function markAllPushed(db: string): void {
+  withDatabase(db, (sqlite) => {
+    sqlite
+      .prepare(
+        `update products set pushed_stock = case when stock < 0 then 0 else stock end,
+           pushed_lead_time_days = coalesce(lead_time_days, ?), pushed_traded_code = substr(sku, 1, 20),
+           pushed_at = ?, resend = 0`,
+      )
+      .run(LEAD_TIME_DAYS, new Date().toISOString());
+  });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+/** Another system's stock updates since the last push: every 1/share-th product, a different slice each run. */
+function changeStocks(db: string, share: number): void {
+  withDatabase(db, (sqlite) => {
+    const every = Math.round(1 / share);
+    sqlite.prepare('update products set stock = stock + 1 where id % ? = ?').run(every, Math.floor(Math.random() * every));
+  });
 }
 
-function option(name: string): number | undefined {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : undefined;
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await benchPushStock({ products: option('--products'), rounds: option('--rounds') });
-  const memory = result.peakMemoryMb === null ? '' : `, peak memory ${result.peakMemoryMb.toFixed(0)} MB`;
-  console.log(
-    `${result.name}: ${result.oursMs.toFixed(0)} ms vs sqlite3 -csv + sftp put ${result.referenceMs.toFixed(0)} ms = ` +
-      `ratio ${result.ratio.toFixed(2)} (target ≤ ${result.target})${memory}`,
-  );
-}
+export const pushStockFirstBenchmark = pushStockBenchmark('push-stock-first', 'first');
+export const pushStockNightlyBenchmark = pushStockBenchmark('push-stock-nightly', 'nightly');

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -94,8 +94,9 @@ class StockPush {
       return { counts: { ...counts, sent: lines.length, files: lines.length > 0 ? 1 : 0 }, errors: this.errors, details: { ...details, rows: lines } };
     }
 
+    await removeAbandonedWorkDirs();
     // Private folder (mkdtemp creates it 0700): the file lives only until the upload is over.
-    const workDir = await mkdtemp(join(tmpdir(), 'jl-edge-push-stock-'));
+    const workDir = await mkdtemp(join(tmpdir(), `${WORK_DIR_PREFIX}${process.pid}-`));
     try {
       const built = await this.buildInventoryFile(workDir, read.namedProductIds);
       if (built.rows === 0) return { counts, errors: this.errors, details: { ...details, file: null } };
@@ -127,7 +128,8 @@ class StockPush {
           continue;
         }
         if (size !== null) await this.transport.delete(finalPath);
-        await this.ctx.repo.outbox.markFailed(row.id, 'the upload was interrupted; the partial file was removed and a later push sends a fresh file', isoNow(this.ctx.clock));
+        const left = size === null ? 'nothing reached the server' : 'the partial file was removed';
+        await this.ctx.repo.outbox.markFailed(row.id, `the upload was interrupted (${left}); a later push sends a fresh file`, isoNow(this.ctx.clock));
       } catch (err) {
         this.errors.push({ file: finalPath, message: `cannot clear up an interrupted upload (tried again next run): ${errorMessage(err)}` });
       }
@@ -208,7 +210,11 @@ class StockPush {
     };
   }
 
-  /** The lines a run would send, for --dry-run: nothing is written anywhere. */
+  /**
+   * The lines a run would send, for --dry-run: nothing is written anywhere. Products named in new error
+   * files are not marked for re-send by a dry run, so a delta preview shows them only when they changed
+   * anyway; the error files themselves are listed in the details.
+   */
   private async previewLines(): Promise<InventoryLineView[]> {
     const lines: InventoryLineView[] = [];
     for await (const page of this.ctx.repo.stock.pagesToPush(this.selection())) {
@@ -249,9 +255,11 @@ class StockPush {
           if (withOpenErrors.has(row.productId) && !namedProductIds.has(row.productId)) built.supersedesErrorsOf.push(row.productId);
         }
         await append(text);
+        // Only rows whose pushed record changes: a nightly full push of a steady catalogue records little.
+        const toRecord = page.filter((row) => row.changed === 1);
         let batches = '';
-        for (let start = 0; start < page.length; start += this.ctx.repo.batchSize) {
-          batches += `${encodePushedRows(page.slice(start, start + this.ctx.repo.batchSize))}\n`;
+        for (let start = 0; start < toRecord.length; start += this.ctx.repo.batchSize) {
+          batches += `${encodePushedRows(toRecord.slice(start, start + this.ctx.repo.batchSize))}\n`;
         }
         await writeAll(journal, Buffer.from(batches, 'utf8'));
         built.rows += page.length;
@@ -360,6 +368,33 @@ class StockPush {
     } finally {
       await fresh?.end();
     }
+  }
+}
+
+/** Local working folders are named after the process, so a killed run's folder can be told from a live one. */
+const WORK_DIR_PREFIX = 'jl-edge-push-stock-';
+
+/**
+ * Removes the working folders of runs that were killed before they could remove their own (a copy of the
+ * catalogue's stock each). A folder whose process still runs belongs to a live push of another account
+ * or another install, and stays; one that cannot be removed (another user's) is left alone.
+ */
+async function removeAbandonedWorkDirs(): Promise<void> {
+  const pattern = new RegExp(`^${WORK_DIR_PREFIX}(\\d+)-`);
+  // Housekeeping only: an unreadable temporary folder must not stop the push.
+  for (const entry of await readdir(tmpdir()).catch((): string[] => [])) {
+    const pid = Number(pattern.exec(entry)?.[1]);
+    if (pid && pid !== process.pid && !processRuns(pid)) await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { BIN, runCli, tempDir, type CliOptions, type CliRun } from '../helpers/cli.js';
-import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+import { BIN, type CliRun } from '../helpers/cli.js';
+import { sshdSkip } from '../helpers/sshd.js';
+import { ACCOUNT, EdgeWorld, waitFor } from '../fixtures/orders/edge-world.js';
 
-const ACCOUNT = 'acme';
 const INVENTORY = '/live/inventory';
 const ERRORS = '/live/inventory/errors';
 /** Pins the clock: every file name token starts with this date and hour (the clock runs on from here). */
@@ -80,108 +80,52 @@ interface Summary {
   }[];
 }
 
-class StockWorld {
-  private temp = tempDir('jl-edge-stock-');
+/** Runs push-stock with --json and the pinned clock. */
+async function push(world: EdgeWorld, ...args: string[]): Promise<{ run: CliRun; summary: Summary['accounts'][number] }> {
+  const run = await world.cli(['push-stock', '--json', ...args], { env: { JL_EDGE_NOW: NOW } });
+  return { run, summary: run.json<Summary>().accounts[0] };
+}
 
-  constructor(readonly server: SshdServer) {}
+/** Inventory files on the server, oldest first, as text. */
+function inventoryFiles(world: EdgeWorld): [string, string][] {
+  return [...world.files(INVENTORY)].map(([name, bytes]) => [name, bytes.toString('utf8')]);
+}
 
-  get db(): string {
-    return this.temp.path('db.sqlite');
+function products(world: EdgeWorld): ProductRow[] {
+  return world.rows<ProductRow>('select * from products order by id');
+}
+
+/** Imports products through `import-products`, as the seller's scripts do (a CSV on standard input). */
+async function importProducts(world: EdgeWorld, csv: string): Promise<void> {
+  const run = await world.cli(['import-products', '-', '--quiet'], { input: csv });
+  assert.equal(run.code, 0, run.stderr);
+}
+
+const csvField = (value: string | number | null): string => (value === null ? '' : /[",]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
+
+function catalogueCsv(list: Product[]): string {
+  const rows = list.map((p) => [p.sku, p.channel_item_id, p.ean, p.lead_time_days, p.stock].map(csvField).join(','));
+  return ['sku,channel_item_id,ean,lead_time_days,stock', ...rows, ''].join('\n');
+}
+
+/** New stock levels by SKU through `import-products` with a `sku,stock` file (SPEC §2). */
+function importStock(world: EdgeWorld, stockBySku: Record<string, number>): Promise<void> {
+  return importProducts(world, ['sku,stock', ...Object.entries(stockBySku).map(([sku, stock]) => `${csvField(sku)},${stock}`), ''].join('\n'));
+}
+
+/** New stock levels written straight into the shared products table, as another system may (SPEC §2). */
+function setStockDirectly(world: EdgeWorld, stockBySku: Record<string, number>): void {
+  const db = new Database(world.db);
+  try {
+    const update = db.prepare('update products set stock = ? where sku = ?');
+    for (const [sku, stock] of Object.entries(stockBySku)) assert.equal(update.run(stock, sku).changes, 1);
+  } finally {
+    db.close();
   }
+}
 
-  /** A fresh database with the account (lead time 3, traded code as given) and empty remote folders. */
-  async reset(accountOptions: string[] = []): Promise<void> {
-    this.temp.remove();
-    this.temp = tempDir('jl-edge-stock-');
-    rmSync(join(this.server.jail, 'live'), { recursive: true, force: true });
-    await this.server.makeTree();
-    const added = await this.cli([
-      'accounts', 'add', ACCOUNT,
-      '--host', this.server.host,
-      '--port', String(this.server.port),
-      '--username', this.server.username,
-      '--private-key', this.server.privateKeyPath,
-      '--host-key', this.server.hostKeyFingerprint,
-      '--lead-time', '3',
-      ...accountOptions,
-    ]);
-    assert.equal(added.code, 0, added.stderr);
-  }
-
-  cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
-    return runCli([...args, '--db', this.db], { cwd: this.temp.dir, ...options, env: { JL_EDGE_NOW: NOW, ...options.env } });
-  }
-
-  async push(...args: string[]): Promise<{ run: CliRun; summary: Summary['accounts'][number] }> {
-    const run = await this.cli(['push-stock', '--json', ...args]);
-    return { run, summary: run.json<Summary>().accounts[0] };
-  }
-
-  local(remotePath: string): string {
-    return join(this.server.jail, remotePath);
-  }
-
-  /** Every file of a remote folder (dot-names included) with its bytes, by name. */
-  files(remoteDir: string): Map<string, Buffer> {
-    const dir = this.local(remoteDir);
-    const names = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
-    return new Map(names.map((name) => [name, readFileSync(join(dir, name))]));
-  }
-
-  /** Inventory files uploaded so far, oldest first, as text. */
-  inventoryFiles(): [string, string][] {
-    return [...this.files(INVENTORY)].map(([name, bytes]) => [name, bytes.toString('utf8')]);
-  }
-
-  rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[] {
-    const db = new Database(this.db, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare(sql).all(...params) as T[];
-    } finally {
-      db.close();
-    }
-  }
-
-  products(): ProductRow[] {
-    return this.rows<ProductRow>('select * from products order by id');
-  }
-
-  /** Products as another system writing the shared products table would store them. */
-  addProducts(products: Product[]): void {
-    this.write((db) => {
-      const account = db.prepare('select id from accounts where name = ?').get(ACCOUNT) as { id: number };
-      const insert = db.prepare(
-        'insert into products (account_id, sku, channel_item_id, ean, lead_time_days, stock, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
-      );
-      for (const p of products) insert.run(account.id, p.sku, p.channel_item_id, p.ean, p.lead_time_days, p.stock, NOW, NOW);
-    });
-  }
-
-  /** New stock levels by SKU, written straight into the products table as a warehouse system would. */
-  setStock(stockBySku: Record<string, number>): void {
-    this.write((db) => {
-      const update = db.prepare('update products set stock = ? where sku = ?');
-      for (const [sku, stock] of Object.entries(stockBySku)) assert.equal(update.run(stock, sku).changes, 1);
-    });
-  }
-
-  putErrorFile(name: string, content: string | Buffer): void {
-    writeFileSync(this.local(`${ERRORS}/${name}`), content);
-  }
-
-  async stop(): Promise<void> {
-    this.temp.remove();
-    await this.server.stop();
-  }
-
-  private write(work: (db: Database.Database) => void): void {
-    const db = new Database(this.db);
-    try {
-      work(db);
-    } finally {
-      db.close();
-    }
-  }
+function putErrorFile(world: EdgeWorld, name: string, content: string | Buffer): void {
+  writeFileSync(world.local(`${ERRORS}/${name}`), content);
 }
 
 const FILE_NAME = new RegExp(`^inventory-${TOKEN_PREFIX}\\d{10}\\.csv$`);
@@ -194,25 +138,15 @@ function pushedBySku(rows: ProductRow[]): Record<string, [number | null, number 
 }
 
 describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
-  let world: StockWorld;
-  before(async () => {
-    world = new StockWorld(await startSshd());
-  });
-  after(async () => {
-    await world?.stop();
-  });
-  beforeEach(async () => {
-    await world.reset();
-    world.addProducts(CATALOGUE);
-  });
+  const world = EdgeWorld.perTest((fresh) => importProducts(fresh, catalogueCsv(CATALOGUE)));
 
   it('a full push sends every listed product: traded code empty, own lead times, negative stock as 0, unlisted never', async () => {
-    const { run, summary } = await world.push('--full');
+    const { run, summary } = await push(world, '--full');
 
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '');
     assert.deepEqual([summary.sent, summary.files, summary.errors_read, summary.errors], [5, 1, 0, []]);
-    const [[name, content], ...others] = world.inventoryFiles();
+    const [[name, content], ...others] = inventoryFiles(world);
     assert.deepEqual(others, []);
     assert.match(name, FILE_NAME);
     assert.equal(summary.file, name);
@@ -220,8 +154,8 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     // No .DONE marker for inventory (SPEC §4.6), and nothing else in the folder.
     assert.deepEqual([...world.files(INVENTORY).keys()], [name]);
 
-    const products = world.products();
-    assert.deepEqual(pushedBySku(products), {
+    const stored = products(world);
+    assert.deepEqual(pushedBySku(stored), {
       'SKU-PLAIN': [7, 3, '', 0],
       'SKU-OWN-LEAD': [4, 9, '', 0],
       'SKU-NEGATIVE': [0, 3, '', 0],
@@ -229,8 +163,8 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
       'SKU-WITH-A-VERY-LONG-CODE-1': [0, 3, '', 0],
       'SKU,COMMA': [2, 3, '', 0],
     });
-    assert.ok(products.filter((p) => p.channel_item_id !== null).every((p) => p.pushed_at !== null));
-    assert.equal(products.find((p) => p.sku === 'SKU-UNLISTED')!.pushed_at, null);
+    assert.ok(stored.filter((p) => p.channel_item_id !== null).every((p) => p.pushed_at !== null));
+    assert.equal(stored.find((p) => p.sku === 'SKU-UNLISTED')!.pushed_at, null);
 
     const [outbox] = world.rows<OutboxRow>('select * from outbox');
     assert.deepEqual(
@@ -243,72 +177,72 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
 
   it('the traded code follows the account setting: SKU cut to 20 characters and quoted when needed, then EAN', async () => {
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--traded-code', 'sku'])).code, 0);
-    const first = await world.push('--full');
+    const first = await push(world, '--full');
     assert.equal(first.run.code, 0, first.run.stderr);
     assert.equal(
-      world.inventoryFiles()[0][1],
+      inventoryFiles(world)[0][1],
       fileOf('11111111,SKU-PLAIN,3,7', '22222222,SKU-OWN-LEAD,9,4', '33333333,SKU-NEGATIVE,3,0', '44444444,SKU-WITH-A-VERY-LONG,3,0', '55555555,"SKU,COMMA",3,2'),
     );
-    assert.equal(pushedBySku(world.products())['SKU-WITH-A-VERY-LONG-CODE-1'][2], 'SKU-WITH-A-VERY-LONG');
+    assert.equal(pushedBySku(products(world))['SKU-WITH-A-VERY-LONG-CODE-1'][2], 'SKU-WITH-A-VERY-LONG');
 
     // A changed traded code is a change: the delta after switching to EAN carries every listed product.
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--traded-code', 'ean'])).code, 0);
-    const second = await world.push();
+    const second = await push(world);
     assert.equal(second.run.code, 0, second.run.stderr);
-    const files = world.inventoryFiles();
+    const files = inventoryFiles(world);
     assert.equal(files.length, 2);
     assert.ok(files[1][0] > files[0][0], 'file-name tokens keep increasing');
     assert.equal(files[1][1], fileOf('11111111,5000000000011,3,7', '22222222,5000000000028,9,4', '33333333,,3,0', '44444444,5000000000059,3,0', '55555555,,3,2'));
   });
 
   it('a delta after two stocks changed sends exactly those two rows, and a push with no change sends no file', async () => {
-    assert.equal((await world.push('--full')).run.code, 0);
-    world.setStock({ 'SKU-OWN-LEAD': 40, 'SKU-NEGATIVE': 6, 'SKU-UNLISTED': 99 });
+    assert.equal((await push(world, '--full')).run.code, 0);
+    await importStock(world, { 'SKU-OWN-LEAD': 40, 'SKU-NEGATIVE': 6, 'SKU-UNLISTED': 99 });
 
-    const delta = await world.push();
+    const delta = await push(world);
     assert.equal(delta.run.code, 0, delta.run.stderr);
     assert.deepEqual([delta.summary.sent, delta.summary.files], [2, 1]);
-    const files = world.inventoryFiles();
+    const files = inventoryFiles(world);
     assert.equal(files.length, 2);
     assert.equal(files[1][1], fileOf('22222222,,9,40', '33333333,,3,6'));
-    assert.deepEqual(pushedBySku(world.products())['SKU-NEGATIVE'], [6, 3, '', 0]);
+    assert.deepEqual(pushedBySku(products(world))['SKU-NEGATIVE'], [6, 3, '', 0]);
 
     // 6 → -2 goes out as 0; then -2 → -7 is still 0 for The Edge, so it is no change.
-    world.setStock({ 'SKU-NEGATIVE': -2 });
-    assert.equal((await world.push()).run.code, 0);
-    assert.equal(world.inventoryFiles()[2][1], fileOf('33333333,,3,0'));
-    world.setStock({ 'SKU-NEGATIVE': -7 });
+    await importStock(world, { 'SKU-NEGATIVE': -2 });
+    assert.equal((await push(world)).run.code, 0);
+    assert.equal(inventoryFiles(world)[2][1], fileOf('33333333,,3,0'));
+    await importStock(world, { 'SKU-NEGATIVE': -7 });
 
-    const idle = await world.push();
+    const idle = await push(world);
     assert.equal(idle.run.code, 0, idle.run.stderr);
     assert.equal(idle.run.stderr, '');
     assert.deepEqual([idle.summary.sent, idle.summary.files, idle.summary.file], [0, 0, null]);
-    assert.equal(world.inventoryFiles().length, 3);
+    assert.equal(inventoryFiles(world).length, 3);
     assert.equal(world.rows('select * from outbox').length, 3);
     const last = world.rows<{ outcome: string; counts: string }>("select * from runs where step = 'push-stock' order by id desc limit 1")[0];
     assert.deepEqual([last.outcome, JSON.parse(last.counts)], ['ok', { sent: 0, files: 0, errors_read: 0 }]);
   });
 
   it('a change of the account lead time re-sends the products that use it, and only those', async () => {
-    assert.equal((await world.push('--full')).run.code, 0);
+    assert.equal((await push(world, '--full')).run.code, 0);
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--lead-time', '5'])).code, 0);
-    const delta = await world.push();
+    const delta = await push(world);
     assert.equal(delta.run.code, 0, delta.run.stderr);
-    assert.equal(world.inventoryFiles()[1][1], fileOf('11111111,,5,7', '33333333,,5,0', '44444444,,5,0', '55555555,,5,2'));
+    assert.equal(inventoryFiles(world)[1][1], fileOf('11111111,,5,7', '33333333,,5,0', '44444444,,5,0', '55555555,,5,2'));
   });
 
   it('a stock error file is stored once, shown, and its product goes out in the same run and stays in error until a later push', async () => {
-    assert.equal((await world.push('--full')).run.code, 0);
+    assert.equal((await push(world, '--full')).run.code, 0);
     const errorFile = 'inventory-20260301101500000001-errors.csv';
     const errorBytes = readFileSync(new URL(`../fixtures/edge-examples/${errorFile}`, import.meta.url));
     assert.ok(errorBytes.toString().includes('87654321'));
-    world.putErrorFile(errorFile, errorBytes.toString().replace('87654321', '22222222'));
+    putErrorFile(world, errorFile, errorBytes.toString().replace('87654321', '22222222'));
 
-    const first = await world.push();
+    const first = await push(world);
     assert.equal(first.run.code, 0, first.run.stderr);
     assert.deepEqual([first.summary.errors_read, first.summary.sent, first.summary.files], [1, 1, 1]);
     // The product named in the error is re-sent even though nothing about it changed.
-    assert.equal(world.inventoryFiles()[1][1], fileOf('22222222,,9,4'));
+    assert.equal(inventoryFiles(world)[1][1], fileOf('22222222,,9,4'));
 
     const [inbound] = world.rows<{ id: number; flow: string; remote_dir: string; remote_name: string; raw: Buffer; status: string; error: string | null }>(
       'select * from inbound_files',
@@ -317,7 +251,7 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
       [inbound.flow, inbound.remote_dir, inbound.remote_name, inbound.raw.toString(), inbound.status, inbound.error],
       ['StockUpdateError', ERRORS, errorFile, errorBytes.toString().replace('87654321', '22222222'), 'processed', null],
     );
-    const product = world.products().find((p) => p.sku === 'SKU-OWN-LEAD')!;
+    const product = products(world).find((p) => p.sku === 'SKU-OWN-LEAD')!;
     assert.deepEqual(world.rows<StockErrorRow>('select product_id, inbound_file_id, part_number, message, cleared_at, cleared_by from stock_errors'), [
       { product_id: product.id, inbound_file_id: inbound.id, part_number: '22222222', message: 'Part number not found for this supplier', cleared_at: null, cleared_by: null },
     ]);
@@ -332,14 +266,14 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     );
 
     // The same file is not processed twice, and with nothing changed no file is sent.
-    const again = await world.push();
+    const again = await push(world);
     assert.deepEqual([again.run.code, again.summary.errors_read, again.summary.sent, again.summary.files], [0, 0, 0, 0]);
     assert.equal(world.rows('select * from inbound_files').length, 1);
     assert.equal(world.rows('select * from stock_errors').length, 1);
 
     // A later push of the product that no new error names supersedes the error.
-    world.setStock({ 'SKU-OWN-LEAD': 5 });
-    const later = await world.push();
+    await importStock(world, { 'SKU-OWN-LEAD': 5 });
+    const later = await push(world);
     assert.deepEqual([later.run.code, later.summary.sent], [0, 1]);
     const [cleared] = world.rows<StockErrorRow>('select * from stock_errors');
     assert.deepEqual([cleared.cleared_by, typeof cleared.cleared_at], ['push', 'string']);
@@ -347,10 +281,10 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('a malformed error file is reported with its line and kept raw; an unknown part number is kept; the push goes on', async () => {
-    world.putErrorFile('errors-1.csv', 'part_number,message\n99999999,Unknown stock number\n,no part number here\n');
-    world.putErrorFile('errors-2.csv', 'colour,size\nred,large\n');
+    putErrorFile(world, 'errors-1.csv', 'part_number,message\n99999999,Unknown stock number\n,no part number here\n');
+    putErrorFile(world, 'errors-2.csv', 'colour,size\nred,large\n');
 
-    const { run, summary } = await world.push();
+    const { run, summary } = await push(world);
     assert.equal(run.code, 1);
     assert.deepEqual([summary.sent, summary.files, summary.errors_read], [5, 1, 1]);
     assert.deepEqual(summary.errors, [
@@ -369,12 +303,12 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
       { product_id: null, part_number: '99999999', message: 'Unknown stock number' },
     ]);
     // Kept, and not read again.
-    const again = await world.push();
+    const again = await push(world);
     assert.deepEqual([again.run.code, again.summary.errors_read, again.summary.errors], [0, 0, []]);
   });
 
   it('an upload whose connection drops midway leaves no file under the final name, and the next run sends the same products', async () => {
-    const running = world.cli(['push-stock', '--full', '--json'], { env: { JL_EDGE_FAULT: 'upload-midway:3000' } });
+    const running = world.cli(['push-stock', '--full', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
     const partial = await waitForInventoryFile(world);
     assert.ok(partial.size > 0 && partial.size < Buffer.byteLength(fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2')));
     world.server.killSessions();
@@ -387,20 +321,22 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.deepEqual([...world.files(INVENTORY).keys()], []);
     const [failed] = world.rows<OutboxRow>('select * from outbox');
     assert.deepEqual([failed.remote_name, failed.status], [partial.name, 'failed']);
-    assert.ok(world.products().every((p) => p.pushed_at === null));
+    assert.ok(products(world).every((p) => p.pushed_at === null));
 
-    const next = await world.push();
+    const next = await push(world);
     assert.equal(next.run.code, 0, next.run.stderr);
-    const files = world.inventoryFiles();
+    const files = inventoryFiles(world);
     assert.equal(files.length, 1);
     assert.notEqual(files[0][0], partial.name, 'a fresh file under a new name');
     assert.equal(files[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
   });
 
   it('a run killed midway upload leaves a partial file that the next run removes before sending the same products again', async () => {
+    // The runs' local working folders go here, to see what a killed run leaves behind.
+    const localTemp = mkdtempSync(join(dirname(world.db), 'tmp-'));
     const child = spawn(process.execPath, [BIN, 'push-stock', '--db', world.db], {
       cwd: dirname(world.db),
-      env: { PATH: process.env.PATH ?? '', HOME: dirname(world.db), TZ: 'UTC', JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:30000' },
+      env: { PATH: process.env.PATH ?? '', HOME: dirname(world.db), TZ: 'UTC', TMPDIR: localTemp, JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:30000' },
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -409,10 +345,12 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     await exited;
     assert.deepEqual([...world.files(INVENTORY).keys()], [partial.name]);
     assert.equal(world.rows<OutboxRow>('select * from outbox')[0].status, 'pending');
+    assert.deepEqual(readdirSync(localTemp).map((entry) => entry.startsWith(`jl-edge-push-stock-${child.pid}-`)), [true]);
 
-    const next = await world.push();
-    assert.equal(next.run.code, 0, next.run.stderr);
-    const files = world.inventoryFiles();
+    const next = await world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, TMPDIR: localTemp } });
+    assert.equal(next.code, 0, next.stderr);
+    assert.deepEqual(readdirSync(localTemp), [], 'the killed run\'s working folder is removed, and the new run removes its own');
+    const files = inventoryFiles(world);
     assert.equal(files.length, 1);
     assert.notEqual(files[0][0], partial.name);
     assert.equal(files[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
@@ -423,23 +361,23 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('records the values it sent, so a stock change during the upload goes out with the next delta', async () => {
-    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_FAULT: 'upload-midway:1500' } });
+    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:1500' } });
     await waitForInventoryFile(world);
     // The file is built; another system changes a stock before the run records what it pushed.
-    world.setStock({ 'SKU-PLAIN': 70 });
+    setStockDirectly(world, { 'SKU-PLAIN': 70 });
     const run = await running;
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(world.inventoryFiles()[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
-    assert.deepEqual(pushedBySku(world.products())['SKU-PLAIN'], [7, 3, '', 0]);
+    assert.equal(inventoryFiles(world)[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
+    assert.deepEqual(pushedBySku(products(world))['SKU-PLAIN'], [7, 3, '', 0]);
 
-    const next = await world.push();
+    const next = await push(world);
     assert.equal(next.run.code, 0, next.run.stderr);
-    assert.equal(world.inventoryFiles()[1][1], fileOf('11111111,,3,70'));
+    assert.equal(inventoryFiles(world)[1][1], fileOf('11111111,,3,70'));
   });
 
   it('with stock_upload = rename the file is uploaded under a dot-name and renamed into place', async () => {
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--stock-upload', 'rename'])).code, 0);
-    const { run, summary } = await world.push('--full');
+    const { run, summary } = await push(world, '--full');
     assert.equal(run.code, 0, run.stderr);
     const files = world.files(INVENTORY);
     assert.deepEqual([...files.keys()], [summary.file]);
@@ -448,7 +386,7 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
 
   it('with stock_upload = rename a dropped upload leaves its partial file only under the dot-name, then removes it', async () => {
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--stock-upload', 'rename'])).code, 0);
-    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_FAULT: 'upload-midway:3000' } });
+    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
     const partial = await waitForInventoryFile(world, new RegExp(`^\\.inventory-${TOKEN_PREFIX}\\d{10}\\.csv$`));
     assert.deepEqual([...world.files(INVENTORY).keys()], [partial.name]);
     world.server.killSessions();
@@ -459,8 +397,8 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('stock-errors clear clears one part number, or all with --all, and needs one of the two', async () => {
-    world.putErrorFile('errors-1.csv', 'part_number,message\n11111111,Lead time too long\n22222222,Unknown\n33333333,Unknown\n');
-    assert.equal((await world.push()).run.code, 0);
+    putErrorFile(world, 'errors-1.csv', 'part_number,message\n11111111,Lead time too long\n22222222,Unknown\n33333333,Unknown\n');
+    assert.equal((await push(world)).run.code, 0);
     const open = async () => (await world.cli(['stock-errors', 'list', '--json'])).json<{ part_number: string }[]>().map((e) => e.part_number);
     assert.deepEqual(await open(), ['11111111', '22222222', '33333333']);
 
@@ -486,9 +424,28 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     );
   });
 
+  it('lets only one of two runs for one account push; the other exits 75 naming the holder and sends nothing', async () => {
+    const slow = world.cli(['push-stock'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'pause-after-lock:4000' } });
+    let firstEnded: CliRun | null = null;
+    void slow.then((run) => (firstEnded = run));
+    await waitFor(() => firstEnded !== null || world.rows('select * from locks where step = ?', 'push-stock').length === 1);
+    assert.equal(firstEnded, null, 'the first run must still hold the lock');
+    const second = await push(world);
+    const first = await slow;
+
+    assert.equal(second.run.code, 75);
+    assert.match(second.run.stderr, /push-stock acme: push-stock for account "acme" is already running: held by pid \d+ on /);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(inventoryFiles(world).length, 1);
+    assert.deepEqual(
+      world.rows<{ outcome: string; exit_code: number }>("select outcome, exit_code from runs where step = 'push-stock' order by id").map((r) => [r.outcome, r.exit_code]).sort(),
+      [['locked', 75], ['ok', 0]],
+    );
+  });
+
   it('--dry-run prints the rows it would send and the errors it would record, and changes nothing', async () => {
-    world.putErrorFile('errors-1.csv', 'part_number,message\n11111111,Lead time too long\n');
-    const run = await world.cli(['push-stock', '--dry-run']);
+    putErrorFile(world, 'errors-1.csv', 'part_number,message\n11111111,Lead time too long\n');
+    const run = await world.cli(['push-stock', '--dry-run'], { env: { JL_EDGE_NOW: NOW } });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(
       run.stdout,
@@ -507,23 +464,37 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
         '',
       ].join('\n'),
     );
-    assert.deepEqual(world.inventoryFiles(), []);
-    for (const table of ['outbox', 'inbound_files', 'stock_errors', 'runs']) assert.deepEqual(world.rows(`select * from ${table}`), [], table);
-    assert.ok(world.products().every((p) => p.pushed_at === null && p.resend === 0));
+    assert.deepEqual(inventoryFiles(world), []);
+    for (const table of ['outbox', 'inbound_files', 'stock_errors']) assert.deepEqual(world.rows(`select * from ${table}`), [], table);
+    assert.deepEqual(world.rows("select * from runs where step = 'push-stock'"), []);
+    assert.ok(products(world).every((p) => p.pushed_at === null && p.resend === 0));
   });
 });
 
 /** Waits for the first inventory file (or another name matching `pattern`) to appear on the server with some bytes in it. */
-async function waitForInventoryFile(world: StockWorld, pattern = FILE_NAME): Promise<{ name: string; size: number }> {
-  const dir = world.local(INVENTORY);
-  const giveUpAt = Date.now() + 20_000;
-  while (Date.now() < giveUpAt) {
-    const name = existsSync(dir) ? readdirSync(dir).find((entry) => pattern.test(entry)) : undefined;
-    if (name) {
-      const size = statSync(join(dir, name)).size;
-      if (size > 0) return { name, size };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('no inventory file appeared on the server');
+async function waitForInventoryFile(world: EdgeWorld, pattern = FILE_NAME): Promise<{ name: string; size: number }> {
+  const present = (): { name: string; size: number } | undefined => {
+    const name = [...world.files(INVENTORY).keys()].find((entry) => pattern.test(entry));
+    const size = name === undefined ? 0 : statSync(world.local(`${INVENTORY}/${name}`)).size;
+    return name !== undefined && size > 0 ? { name, size } : undefined;
+  };
+  await waitFor(() => present() !== undefined);
+  return present()!;
 }
+
+describe('push-stock writes the example inventory file of test/fixtures/edge-examples', { skip: sshdSkip }, () => {
+  const example = 'inventory-20260301101500000001.csv';
+  const world = EdgeWorld.perTest((fresh) =>
+    importProducts(fresh, 'sku,channel_item_id,lead_time_days,stock\nCUSH-RED,12345678,,10\nOAK-TABLE,87654321,5,-1\n'),
+  );
+
+  it('byte for byte, under an inventory-<token>.csv name from the pinned clock', async () => {
+    const { run, summary } = await push(world, '--full');
+    assert.equal(run.code, 0, run.stderr);
+    const [[name, bytes], ...others] = [...world.files(INVENTORY)];
+    assert.deepEqual(others, []);
+    assert.match(name, FILE_NAME);
+    assert.equal(summary.file, name);
+    assert.deepEqual(bytes, readFileSync(new URL(`../fixtures/edge-examples/${example}`, import.meta.url)));
+  });
+});

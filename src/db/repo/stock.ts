@@ -34,6 +34,12 @@ export interface PushRow {
   leadTimeDays: number;
   /** Units available, negative figures already sent as 0. */
   stock: number;
+  /**
+   * 1 when the product was never pushed, is marked for re-send, or these values differ from its pushed
+   * record; 0 when The Edge already has exactly these values (a full push re-sends them): only rows with
+   * 1 need recording after the upload.
+   */
+  changed: 0 | 1;
 }
 
 export interface StoredStockError {
@@ -63,7 +69,7 @@ export function encodePushedRows(rows: PushRow[]): EncodedPushRows {
 /** Rows per page of the push selection: large enough that per-query overhead vanishes, small enough to stay flat. */
 const PUSH_PAGE_SIZE = 5000;
 
-/** ◇ SPEC §4.6: what is sent as `free_stock`; negative stock goes out as 0. */
+/** ◇ SPEC §4.6: what is sent as `free_stock`, negative stock as 0 — the database's copy of renderInventoryRow's rule, for the delta. */
 const SENT_STOCK_SQL = 'case when stock < 0 then 0 else stock end';
 
 /**
@@ -97,6 +103,15 @@ export class StockRepo {
   async *pagesToPush(selection: PushSelection, pageSize = PUSH_PAGE_SIZE): AsyncGenerator<PushRow[]> {
     const tradedCode = tradedCodeSql(selection.tradedCodeSource);
     const leadTime = 'coalesce(lead_time_days, ?)';
+    const lead = selection.defaultLeadTimeDays;
+    // The delta's condition, in one place: a WHERE clause for a delta, a column for a full push.
+    const changed = `(resend = ? or pushed_at is null or pushed_stock is null or pushed_lead_time_days is null
+      or pushed_traded_code is null or ${SENT_STOCK_SQL} <> pushed_stock or ${leadTime} <> pushed_lead_time_days
+      or ${tradedCode} <> pushed_traded_code)`;
+    const changedColumn =
+      selection.mode === 'delta'
+        ? this.db.raw('1 as ??', ['changed'])
+        : this.db.raw(`case when ${changed} then 1 else 0 end as ??`, [true, lead, 'changed']);
     let afterId = 0;
     for (;;) {
       // Named as PushRow's fields and typed by the database (integers and text on both engines), so the
@@ -104,8 +119,9 @@ export class StockRepo {
       const query = this.db('products')
         .select('id as productId', 'channel_item_id as partNumber')
         .select(this.db.raw(`${tradedCode} as ??`, ['tradedCode']))
-        .select(this.db.raw(`${leadTime} as ??`, [selection.defaultLeadTimeDays, 'leadTimeDays']))
+        .select(this.db.raw(`${leadTime} as ??`, [lead, 'leadTimeDays']))
         .select(this.db.raw(`${SENT_STOCK_SQL} as ??`, ['stock']))
+        .select(changedColumn)
         // Unary plus keeps SQLite off the (account_id, channel_item_id) index: through it every page would scan
         // the account's whole index and sort it; in id order a page reads just its own rows.
         .whereRaw('+account_id = ?', [selection.accountId])
@@ -114,19 +130,7 @@ export class StockRepo {
         .where('id', '>', afterId)
         .orderBy('id')
         .limit(pageSize);
-      if (selection.mode === 'delta') {
-        query.where((changed) =>
-          changed
-            .where('resend', true)
-            .orWhereNull('pushed_at')
-            .orWhereNull('pushed_stock')
-            .orWhereNull('pushed_lead_time_days')
-            .orWhereNull('pushed_traded_code')
-            .orWhereRaw(`${SENT_STOCK_SQL} <> pushed_stock`)
-            .orWhereRaw(`${leadTime} <> pushed_lead_time_days`, [selection.defaultLeadTimeDays])
-            .orWhereRaw(`${tradedCode} <> pushed_traded_code`),
-        );
-      }
+      if (selection.mode === 'delta') query.whereRaw(changed, [true, lead]);
       const rows = (await query) as PushRow[];
       if (rows.length === 0) return;
       yield rows;
