@@ -16,7 +16,7 @@ import type { Context } from '../core/context.js';
 import { errorMessage } from '../core/errors.js';
 import { faultPause, faultUploadMidwayFromFile } from '../core/fault-injection.js';
 import { outgoingFileNames } from '../core/outbox-sender.js';
-import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
+import { processAlive, runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
 import { sha256Hex } from '../db/repo/outbox.js';
 import { encodePushedRows, type EncodedPushRows, type PushMode, type PushRow } from '../db/repo/stock.js';
@@ -384,17 +384,7 @@ async function removeAbandonedWorkDirs(): Promise<void> {
   // Housekeeping only: an unreadable temporary folder must not stop the push.
   for (const entry of await readdir(tmpdir()).catch((): string[] => [])) {
     const pid = Number(pattern.exec(entry)?.[1]);
-    if (pid && pid !== process.pid && !processRuns(pid)) await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (pid && pid !== process.pid && !processAlive(pid)) await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

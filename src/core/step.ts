@@ -141,7 +141,8 @@ export function isLockStale(holder: LockHolder, thisHost: string, nowMs: number)
   return holder.host === thisHost && !processAlive(holder.pid);
 }
 
-function processAlive(pid: number): boolean {
+/** True while `pid` runs on this host (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
-import { migrationSource } from './migrations.js';
+import { MIGRATION_NAMES, migrationSource } from './migrations.js';
 import { UsageError } from '../core/errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,8 +23,22 @@ export async function openDatabase(url: string): Promise<{ knex: Knex; dialect: 
 }
 
 export async function migrateLatest(db: Knex): Promise<string[]> {
+  if (await schemaIsCurrent(db)) return [];
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
+}
+
+/**
+ * One cheap query instead of knex's full migration protocol (table checks, lock row, transaction) on
+ * every cron run: most runs find nothing to migrate.
+ */
+async function schemaIsCurrent(db: Knex): Promise<boolean> {
+  try {
+    const done = new Set((await db('knex_migrations').select('name')).map((row: { name: string }) => row.name));
+    return MIGRATION_NAMES.every((name) => done.has(name));
+  } catch {
+    return false;
+  }
 }
 
 function connectSqlite(path: string): Knex {

@@ -222,6 +222,8 @@ const initialSchema: Migration = {
 
 const migrations: Migration[] = [initialSchema];
 
+export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
+
 export const migrationSource: Knex.MigrationSource<Migration> = {
   getMigrations: async () => migrations,
   getMigrationName: (m) => m.name,

@@ -4,7 +4,7 @@
  * their final name (a crash leaves a partial file, as over SFTP), a plain rename refuses to replace
  * an existing file — so the sync steps are exercised against the same behaviour they meet in production.
  */
-import { copyFile, link, opendir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, opendir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TransferError, errorMessage } from '../core/errors.js';
 import { MARKER_SUFFIX, assertSafeRemotePath, type RemoteEntry, type Transport } from './transport.js';
@@ -70,6 +70,8 @@ class LocalTransport implements Transport {
         throw new Error(`cannot read local file ${localFile}: ${(err as NodeJS.ErrnoException).code}`);
       }
       await copyFile(localFile, file);
+      // copyFile keeps the source's owner-only mode; the exchange folder's other readers need the usual one.
+      await chmod(file, 0o644);
       await verifySize(file, expected);
     });
   }

@@ -58,6 +58,12 @@ export class StatusRepo {
       .leftJoin('orders', 'orders.id', 'outbox.order_id')
       .where('outbox.account_id', accountId)
       .whereIn('outbox.status', ['pending', 'failed'])
+      // A failed inventory file needs no one once a later one went out: each is a snapshot of the stock.
+      .whereNotExists(function laterInventorySent() {
+        this.select('*')
+          .from('outbox as later')
+          .whereRaw("outbox.flow = 'StockUpdate' and later.account_id = outbox.account_id and later.flow = 'StockUpdate' and later.status = 'sent' and later.id > outbox.id");
+      })
       .orderBy('outbox.id')
       .select('outbox.*', 'orders.order_number');
     return rows.map((r) => ({
