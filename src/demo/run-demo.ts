@@ -14,7 +14,8 @@ const bin = resolve(import.meta.dirname, '../../bin/jl-edge');
 const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('JL_EDGE_')));
 
 function step(title: string, args: string[], expectedCode = 0): void {
-  process.stdout.write(`\n# ${title}\n$ jl-edge ${args.join(' ')}\n`);
+  const shown = args.map((arg) => (/[\s"']/.test(arg) ? `"${arg}"` : arg)).join(' ');
+  process.stdout.write(`\n# ${title}\n$ jl-edge ${shown}\n`);
   const run = spawnSync(bin, args, { cwd: demoDir, env, stdio: 'inherit' });
   if (run.status !== expectedCode) {
     process.stderr.write(`demo: "jl-edge ${args.join(' ')}" exited ${run.status}, expected ${expectedCode}\n`);
