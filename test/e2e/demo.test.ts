@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { tempDir } from '../helpers/cli.js';
+
+const DEMO = resolve(import.meta.dirname, '../../dist/demo/run-demo.js');
+
+describe('npm run demo', () => {
+  it('runs the whole cycle on a fresh sandbox, twice, and ends with exit 0', () => {
+    const tmp = tempDir();
+    try {
+      for (const round of [1, 2]) {
+        const run = spawnSync(process.execPath, [DEMO], { cwd: tmp.dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+        assert.equal(run.status, 0, `round ${round}: ${run.stderr}`);
+        for (const step of ['import-products', 'download-orders', 'ack-orders', 'push-stock', 'orders ship', 'send-shipments', 'orders cancel', 'send-cancels', 'orders refund', 'send-refunds', 'status']) {
+          assert.ok(run.stdout.includes(`$ jl-edge ${step}`), `round ${round}: ${step} not shown`);
+        }
+        assert.match(run.stdout, /download-orders sandbox: 2 downloaded, 1 incomplete/);
+        assert.match(run.stdout, /orders: cancelled 1, incomplete 1, shipped 1/);
+        const outgoing = readdirSync(tmp.path('demo/edge/live/outgoing'));
+        assert.deepEqual(
+          outgoing.map((name) => name.replace(/\d{20}/, 'T')).sort(),
+          ['cancel-T.ack', 'cancel-T.ack.DONE', 'order-T.ack', 'order-T.ack', 'order-T.ack.DONE', 'order-T.ack.DONE', 'tracking-T.txt', 'tracking-T.txt', 'tracking-T.txt.DONE', 'tracking-T.txt.DONE'],
+          `round ${round} starts fresh`,
+        );
+        assert.equal(readdirSync(tmp.path('demo/edge/live/inventory')).filter((n) => n.startsWith('inventory-')).length, 1);
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+});
