@@ -13,6 +13,7 @@ import type { Order } from '../db/repo/orders.js';
 import type { NewOutboxFile } from '../db/repo/outbox.js';
 import { acknowledgementDates, acknowledgementFileName, renderAcknowledgement } from '../formats/acknowledgement.js';
 import { londonDate } from '../formats/file-name-token.js';
+import { supplierRef } from '../formats/supplier-ref.js';
 import { joinRemote } from '../transport/transport.js';
 
 const FLOW = 'OrderAcknowledge';
@@ -24,11 +25,6 @@ export interface PlannedFile {
   /** true: stored by an earlier run and not yet delivered; false: would be rendered now. */
   resend: boolean;
   content: string;
-}
-
-/** jl-edge's own reference for an order in every outbound file (SPEC §4.1). */
-export function supplierRef(orderId: number): string {
-  return `JLE-${orderId}`;
 }
 
 export async function ackOrders(ctx: Context): Promise<StepResult> {

@@ -6,7 +6,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
-import { supplierRef } from './ack-orders.js';
+import { supplierRef } from '../formats/supplier-ref.js';
 import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
 
 export interface OrderLineView {

@@ -9,7 +9,7 @@ import type { StepResult } from '../core/step.js';
 import type { OrderUpdate } from '../db/repo/order-updates.js';
 import type { Order } from '../db/repo/orders.js';
 import { cancellationFileName, renderCancellation, type CancellationLine } from '../formats/cancellation.js';
-import { supplierRef } from './ack-orders.js';
+import { supplierRef } from '../formats/supplier-ref.js';
 import { sendOrderUpdates, unitsByLine, type RenderedFile, type UpdateFlow } from './send-updates.js';
 
 export const CANCELLATION_FLOW: UpdateFlow = {

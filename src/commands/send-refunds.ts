@@ -9,7 +9,7 @@ import type { StepResult } from '../core/step.js';
 import type { OrderUpdate } from '../db/repo/order-updates.js';
 import type { Order } from '../db/repo/orders.js';
 import { REFUND_COMMENT, renderTracking, trackingFileName, type TrackingLine } from '../formats/tracking.js';
-import { supplierRef } from './ack-orders.js';
+import { supplierRef } from '../formats/supplier-ref.js';
 import { trackedLine } from './send-shipments.js';
 import { lastShipmentOf, sendOrderUpdates, unitsByLine, type RenderedFile, type UpdateFlow } from './send-updates.js';
 
