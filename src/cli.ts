@@ -100,6 +100,11 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `jl-edge … | head` closes the pipe early: that is the reader's choice, not a failure to report.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
