@@ -37,17 +37,13 @@ async function acknowledge(ctx: Context, scope: StepScope): Promise<AccountWork>
   await faultPause('pause-after-lock', ctx.env);
   const { files, errors } = await renderAcknowledgements(ctx, scope);
   if (files.length > 0) {
-    await ctx.repo.transaction(async (repo) => {
-      for (const file of files) await repo.outbox.insertPending(file);
-    });
+    await ctx.repo.transaction((repo) => repo.outbox.insertPendingMany(files, repo.batchSize));
   }
   faultCrash('after-claim', ctx.env);
   const sent = await sendPendingOutbox(ctx, {
     ...scope,
     flow: FLOW,
-    onSent: async (repo, row, sentAt) => {
-      await repo.orders.markAcknowledged(row.orderId!, sentAt);
-    },
+    onSent: (repo, rows, sentAt) => repo.orders.markAcknowledgedMany(rows.map((row) => row.orderId!), sentAt, repo.batchSize),
   });
   return { counts: { sent: sent.sent, failed: sent.failed, pending: sent.pending }, errors: [...errors, ...sent.errors] };
 }

@@ -62,6 +62,30 @@ function disposalFrom(options: DownloadOrdersOptions): RemoteDisposal | null {
 /** Stop reading more files: the connection is gone or the deadline passed. */
 class RunStopped extends Error {}
 
+/** Files imported per transaction (and looked up per query). */
+const IMPORT_BATCH_FILES = 25;
+
+interface ReadOrderFile {
+  name: string;
+  raw: Buffer;
+  sha256: string;
+  parsed: ParsedOrder;
+}
+
+interface FileClassification {
+  file: FileReport;
+  order: Omit<NewOrder, 'inboundFileId' | 'now'> | null;
+  exchangeError: string | null;
+}
+
+type ClassifiedOrderFile = ReadOrderFile & { report: FileClassification };
+type StoredOrder = { status: OrderStatus; inboundFileName: string | null };
+
+/** The order number as stored, or null when the file has none the column can hold. */
+function usableOrderNumber(parsed: ParsedOrder): string | null {
+  return parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH ? parsed.orderNumber : null;
+}
+
 class OrderDownload {
   private readonly dir: string;
   private readonly dryRun: boolean;
@@ -75,6 +99,8 @@ class OrderDownload {
   private readonly dryRunOrders = new Map<string, { from: string; status: string }>();
   /** Names in the folder listing: which of a file's markers exist. */
   private present = new Set<string>();
+  /** Product id per part number looked up in this run; null: no product has it. */
+  private readonly productIdCache = new Map<string, number | null>();
 
   constructor(
     private readonly ctx: Context,
@@ -140,19 +166,70 @@ class OrderDownload {
     this.counts.skipped += this.notReady.length;
 
     const known = await this.knownFiles(ready.map((entry) => entry.name));
+    const fresh: RemoteEntry[] = [];
     for (const entry of ready) {
       // Name and size from the listing recognise a file already logged without reading it again.
       const logged = known.get(entry.name)?.find((file) => file.size === entry.size);
-      if (logged) {
-        this.counts.skipped++;
-        if (this.disposal && !this.dryRun && logged.disposalState === null) {
-          await this.ctx.repo.inbound.requestDisposal(logged.id, this.disposal);
-          await this.dispose(logged.id, this.dir, entry.name, this.disposal);
-        }
+      if (!logged) {
+        fresh.push(entry);
         continue;
       }
-      if (Date.now() >= this.deadline) throw new RunStopped('the whole-run deadline was reached; the remaining order files are read on the next run');
-      await this.importFile(entry.name);
+      this.counts.skipped++;
+      if (this.disposal && !this.dryRun && logged.disposalState === null) {
+        await this.ctx.repo.inbound.requestDisposal(logged.id, this.disposal);
+        await this.dispose(logged.id, this.dir, entry.name, this.disposal);
+      }
+    }
+    await this.importFiles(fresh, known);
+  }
+
+  /**
+   * Imports the files the log does not hold yet, in listing order, a batch at a time: read ahead (see
+   * ReadAhead), then looked up in the database with one query per batch, and logged with their orders in
+   * one transaction per batch — a transaction per file cost more than reading the file.
+   */
+  private async importFiles(fresh: RemoteEntry[], known: Map<string, KnownInboundFile[]>): Promise<void> {
+    const reads = new ReadAhead(this.transport, fresh.map((entry) => joinRemote(this.dir, entry.name)));
+    let next = 0;
+    while (next < fresh.length) {
+      const batch: ReadOrderFile[] = [];
+      const orderNumbers = new Set<string>();
+      let stopped: RunStopped | null = null;
+      while (next < fresh.length && batch.length < IMPORT_BATCH_FILES) {
+        if (Date.now() >= this.deadline) {
+          stopped = new RunStopped('the whole-run deadline was reached; the remaining order files are read on the next run');
+          break;
+        }
+        const name = fresh[next]!.name;
+        let raw: Buffer;
+        try {
+          raw = await reads.at(next);
+        } catch (err) {
+          next++;
+          this.errors.push({ file: name, message: `cannot read the file (tried again next run): ${errorMessage(err)}` });
+          if (!(await remoteFolderReachable(this.transport, this.dir))) {
+            stopped = new RunStopped(`lost the connection to ${this.dir}; the remaining order files are read on the next run`);
+            break;
+          }
+          continue;
+        }
+        const sha256 = sha256Hex(raw);
+        // A name the log does not know cannot be this file: this run, holding the lock, is the only writer.
+        if (known.has(name) && (await this.ctx.repo.inbound.exists(this.account.id, name, sha256))) {
+          this.counts.skipped++;
+          next++;
+          continue;
+        }
+        const parsed = parseOrderFile(raw, { encoding: this.account.encoding });
+        const orderNumber = usableOrderNumber(parsed);
+        // A second file of one order number goes into the next batch, which finds the first one stored.
+        if (orderNumber !== null && orderNumbers.has(orderNumber)) break;
+        if (orderNumber !== null) orderNumbers.add(orderNumber);
+        batch.push({ name, raw, sha256, parsed });
+        next++;
+      }
+      await this.storeBatch(batch, [...orderNumbers]);
+      if (stopped) throw stopped;
     }
   }
 
@@ -164,47 +241,59 @@ class OrderDownload {
     return byName;
   }
 
-  private async importFile(name: string): Promise<void> {
-    const path = joinRemote(this.dir, name);
-    let raw: Buffer;
-    try {
-      raw = await this.transport.read(path);
-    } catch (err) {
-      this.errors.push({ file: name, message: `cannot read the file (tried again next run): ${errorMessage(err)}` });
-      if (!(await remoteFolderReachable(this.transport, this.dir))) {
-        throw new RunStopped(`lost the connection to ${this.dir}; the remaining order files are read on the next run`);
-      }
-      return;
-    }
-    const sha256 = sha256Hex(raw);
-    if (await this.ctx.repo.inbound.exists(this.account.id, name, sha256)) {
-      this.counts.skipped++;
-      return;
-    }
-
-    const parsed = parseOrderFile(raw, { encoding: this.account.encoding });
-    const report = await this.classify(name, parsed);
-    this.files.push(report.file);
+  /** Classifies the files of a batch in order, then logs them with their orders in one transaction. */
+  private async storeBatch(batch: ReadOrderFile[], orderNumbers: string[]): Promise<void> {
+    if (batch.length === 0) return;
+    const stored = orderNumbers.length > 0 ? await this.ctx.repo.orders.findStoredMany(this.account.id, orderNumbers, this.ctx.repo.batchSize) : new Map();
+    await this.lookUpProducts(batch.flatMap((file) => file.parsed.lines.map((line) => line.partNumber)));
+    const classified = batch.map((file) => {
+      const report = this.classify(file.name, file.parsed, stored);
+      this.files.push(report.file);
+      return { ...file, report };
+    });
     if (this.dryRun) return;
 
     const now = isoNow(this.ctx.clock);
-    let inboundId: number;
+    let ids: Map<string, number>;
     try {
-      inboundId = await this.ctx.repo.transaction(async (repo) => {
-        const status = report.order ? 'processed' : report.file.outcome === 'duplicate' ? 'duplicate' : 'rejected';
-        const id = await repo.inbound.insert(this.logEntry(name, raw, sha256, status, report.exchangeError, now));
-        if (report.order) await repo.orders.insert({ ...report.order, inboundFileId: id, now }, repo.batchSize);
+      ids = await this.ctx.repo.transaction(async (repo) => {
+        const logged = await repo.inbound.insertMany(classified.map((file) => this.logEntry(file, now)), repo.batchSize);
+        const orders = classified.flatMap((file) => (file.report.order ? [{ ...file.report.order, inboundFileId: logged.get(file.name)!, now }] : []));
+        await repo.orders.insertMany(orders, repo.batchSize);
+        return logged;
+      });
+    } catch {
+      // A file the database refuses must not cost the others: each is stored on its own instead.
+      ids = new Map();
+      for (const file of classified) ids.set(file.name, await this.storeOne(file, now));
+    }
+    faultCrash('after-commit', this.ctx.env);
+    if (this.disposal) {
+      for (const file of classified) await this.dispose(ids.get(file.name)!, this.dir, file.name, this.disposal);
+    }
+  }
+
+  /** One file and its order in a transaction of their own: the file's log id. */
+  private async storeOne(file: ClassifiedOrderFile, now: string): Promise<number> {
+    try {
+      return await this.ctx.repo.transaction(async (repo) => {
+        const id = await repo.inbound.insert(this.logEntry(file, now));
+        if (file.report.order) await repo.orders.insert({ ...file.report.order, inboundFileId: id, now }, repo.batchSize);
         return id;
       });
     } catch (err) {
-      inboundId = await this.rejectUnstorable(name, raw, sha256, report.file, err, now);
+      return this.rejectUnstorable(file.name, file.raw, file.sha256, file.report.file, err, now);
     }
-    faultCrash('after-commit', this.ctx.env);
-    if (this.disposal) await this.dispose(inboundId, this.dir, name, this.disposal);
   }
 
   /** The exchange-log row of a file read now; a disposal asked for is recorded as pending with it. */
-  private logEntry(name: string, raw: Buffer, sha256: string, status: InboundStatus, error: string | null, now: string): NewInboundFile {
+  private logEntry(file: ClassifiedOrderFile, now: string): NewInboundFile {
+    const { report } = file;
+    const status: InboundStatus = report.order ? 'processed' : report.file.outcome === 'duplicate' ? 'duplicate' : 'rejected';
+    return this.rejectedEntry(file.name, file.raw, file.sha256, status, report.exchangeError, now);
+  }
+
+  private rejectedEntry(name: string, raw: Buffer, sha256: string, status: InboundStatus, error: string | null, now: string): NewInboundFile {
     return { accountId: this.account.id, flow: FLOW, remoteDir: this.dir, remoteName: name, raw, sha256, status, error, disposal: this.disposal, now };
   }
 
@@ -220,19 +309,19 @@ class OrderDownload {
     report.problems.push(reason);
     this.errors.push({ file: name, ...(report.order_number ? { order: report.order_number } : {}), message: `rejected, no order stored: ${reason}` });
     try {
-      return await this.ctx.repo.inbound.insert(this.logEntry(name, raw, sha256, 'rejected', reason, now));
+      return await this.ctx.repo.inbound.insert(this.rejectedEntry(name, raw, sha256, 'rejected', reason, now));
     } catch (err) {
       throw new RunStopped(`the database refused to log ${name} (it is read again next run): ${errorMessage(err)}`);
     }
   }
 
-  /** Decides what the file becomes, counts it, and reports its problems. */
-  private async classify(
-    name: string,
-    parsed: ParsedOrder,
-  ): Promise<{ file: FileReport; order: Omit<NewOrder, 'inboundFileId' | 'now'> | null; exchangeError: string | null }> {
+  /**
+   * Decides what the file becomes, counts it, and reports its problems. `stored`: the orders of the
+   * batch's numbers already in the database; the batch's products are looked up already.
+   */
+  private classify(name: string, parsed: ParsedOrder, stored: Map<string, StoredOrder>): FileClassification {
     const high = parsed.problems.filter((problem) => problem.severity === 'high');
-    const orderNumber = parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH ? parsed.orderNumber : null;
+    const orderNumber = usableOrderNumber(parsed);
     const file: FileReport = { file: name, outcome: 'rejected', order_number: orderNumber, lines: parsed.lines.length, problems: [] };
 
     if (orderNumber === null) {
@@ -243,9 +332,9 @@ class OrderDownload {
       return { file, order: null, exchangeError: file.problems.join('\n') };
     }
 
-    const stored = await this.storedOrder(orderNumber);
-    if (stored) {
-      const message = `order ${orderNumber} is already stored from ${stored.from} (status ${stored.status}); this file changed nothing`;
+    const earlier = this.storedOrder(orderNumber, stored);
+    if (earlier) {
+      const message = `order ${orderNumber} is already stored from ${earlier.from} (status ${earlier.status}); this file changed nothing`;
       file.outcome = 'duplicate';
       file.problems = [message];
       this.counts.duplicates++;
@@ -253,11 +342,7 @@ class OrderDownload {
       return { file, order: null, exchangeError: message };
     }
 
-    const productIds = await this.ctx.repo.orders.productIdsByChannelItemId(
-      this.account.id,
-      parsed.lines.map((line) => line.partNumber).filter((partNumber) => partNumber !== ''),
-      this.ctx.repo.batchSize,
-    );
+    const productIds = this.knownProductIds(parsed.lines.map((line) => line.partNumber));
     const problems: FormatProblem[] = [...parsed.problems];
     for (const line of parsed.lines) {
       if (line.partNumber !== '' && !productIds.has(line.partNumber)) {
@@ -306,11 +391,29 @@ class OrderDownload {
     };
   }
 
-  private async storedOrder(orderNumber: string): Promise<{ from: string; status: string } | null> {
+  /** Looks up the products of part numbers this run has not looked up yet: orders of a run share products. */
+  private async lookUpProducts(partNumbers: string[]): Promise<void> {
+    const unknown = [...new Set(partNumbers.filter((partNumber) => partNumber !== '' && !this.productIdCache.has(partNumber)))];
+    if (unknown.length === 0) return;
+    const found = await this.ctx.repo.orders.productIdsByChannelItemId(this.account.id, unknown, this.ctx.repo.batchSize);
+    for (const partNumber of unknown) this.productIdCache.set(partNumber, found.get(partNumber) ?? null);
+  }
+
+  /** Product id by part number, for part numbers looked up already. */
+  private knownProductIds(partNumbers: string[]): Map<string, number> {
+    const ids = new Map<string, number>();
+    for (const partNumber of partNumbers) {
+      const id = this.productIdCache.get(partNumber);
+      if (id !== null && id !== undefined) ids.set(partNumber, id);
+    }
+    return ids;
+  }
+
+  private storedOrder(orderNumber: string, stored: Map<string, StoredOrder>): { from: string; status: string } | null {
     const inThisDryRun = this.dryRunOrders.get(orderNumber);
     if (inThisDryRun) return inThisDryRun;
-    const stored = await this.ctx.repo.orders.findStored(this.account.id, orderNumber);
-    return stored ? { from: stored.inboundFileName ?? 'an unknown file', status: stored.status } : null;
+    const order = stored.get(orderNumber);
+    return order ? { from: order.inboundFileName ?? 'an unknown file', status: order.status } : null;
   }
 
   /**
@@ -345,6 +448,38 @@ class OrderDownload {
     return (await this.transport.size(joinRemote(dir, name))) !== null;
   }
 }
+
+/**
+ * Reads the files a run is about to import some way ahead of it, on the one connection: a read is
+ * round trips spent waiting for the server, so the run stores some files while the next ones arrive.
+ * A read that failed fails when its file's turn comes.
+ */
+class ReadAhead {
+  private readonly reads = new Map<number, Promise<Buffer>>();
+  private started = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly paths: string[],
+  ) {}
+
+  /** The content of `paths[index]`; indexes only ever move forward (the same one may be asked again). */
+  at(index: number): Promise<Buffer> {
+    for (const earlier of this.reads.keys()) if (earlier < index) this.reads.delete(earlier);
+    for (; this.started < Math.min(index + READS_AHEAD, this.paths.length); this.started++) {
+      const read = this.transport.read(this.paths[this.started]!);
+      // A run that stops early never asks for some reads: their failures are nobody's error.
+      read.catch(() => undefined);
+      this.reads.set(this.started, read);
+    }
+    const read = this.reads.get(index);
+    if (!read) throw new Error(`ReadAhead: file ${index} was already passed`);
+    return read;
+  }
+}
+
+/** Reads in flight ahead of the import: a batch's worth and more, so the next batch arrives while one is stored. */
+const READS_AHEAD = 2 * IMPORT_BATCH_FILES;
 
 const COUNT_OF: Record<FileOutcome, 'downloaded' | 'incomplete' | 'duplicates' | 'rejected'> = {
   downloaded: 'downloaded',

@@ -74,7 +74,9 @@ async function send(ctx: Context, flow: UpdateFlow, scope: StepScope): Promise<A
   const sent = await sendPendingOutbox(ctx, {
     ...scope,
     flow: flow.flow,
-    onSent: (repo, row, sentAt) => repo.orderUpdates.recordSent(row.id, sentAt),
+    onSent: async (repo, rows, sentAt) => {
+      for (const row of rows) await repo.orderUpdates.recordSent(row.id, sentAt);
+    },
   });
   const waiting = await waitingOrders(ctx, { ...toSend, inFlight: [...toSend.inFlight, ...lateInFlight] });
   return {

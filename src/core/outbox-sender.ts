@@ -4,6 +4,9 @@
  * (a repeat after a crash is therefore harmless), then marked sent in the same transaction that advances
  * the business state. A failed upload stays pending for the next run, or ends `failed` after
  * MAX_ATTEMPTS; a lost connection stops the loop and leaves the rest pending.
+ *
+ * Deliveries of different orders overlap on the one connection (CONCURRENT_DELIVERIES); an order's own
+ * files go one after another. Rows delivered together are marked sent together (SentRecorder).
  */
 import type { Account, PathLabel } from './account.js';
 import type { Context } from './context.js';
@@ -23,8 +26,11 @@ export interface SendPendingOptions {
   /** Epoch ms after which no further upload starts. */
   deadline: number;
   flow: PathLabel;
-  /** Advances the business state for a delivered row; runs in the transaction that marks the row sent. */
-  onSent(repo: Repository, row: OutboxRow, sentAt: string): Promise<void>;
+  /**
+   * Advances the business state of delivered rows (several at once); runs in the transaction that marks
+   * them sent, and only for rows that were still pending.
+   */
+  onSent(repo: Repository, rows: OutboxRow[], sentAt: string): Promise<void>;
 }
 
 export interface SendOutcome {
@@ -36,25 +42,36 @@ export interface SendOutcome {
   errors: ItemError[];
 }
 
+/**
+ * Deliveries in flight at once on the one connection. A delivery is a few round trips, each mostly
+ * waiting for the server; overlapping them hides most of that wait (ack-orders of 1,000 files against a
+ * loopback sshd: 2.7 s one at a time, 1.8 s with eight; more gained little). Bounded, so a slow server
+ * gets a short queue; one connection, so OpenSSH's MaxStartups never refuses us.
+ */
+export const CONCURRENT_DELIVERIES = 8;
+
 export async function sendPendingOutbox(ctx: Context, options: SendPendingOptions): Promise<SendOutcome> {
   const { account, transport, flow } = options;
   const rows = await ctx.repo.outbox.listPending(account.id, flow);
-  const outcome: SendOutcome = { sent: 0, failed: 0, pending: 0, errors: [] };
-  for (let index = 0; index < rows.length; index++) {
-    const row = rows[index];
-    if (Date.now() >= options.deadline) {
-      outcome.errors.push({ message: `the whole-run deadline was reached: ${rows.length - index} ${flow} file(s) left pending for the next run` });
-      break;
-    }
+  const recorder = new SentRecorder(ctx, options.onSent);
+  /** Per row, in claim order, so the report reads the same however the deliveries overlapped. */
+  const rowErrors = new Map<number, ItemError>();
+  const counts = { sent: 0, failed: 0, attempted: 0 };
+  /** Why no further delivery starts: the reason, worded once the number of files left is known. */
+  const stop: { reason: ((left: number) => ItemError) | null; failure: unknown } = { reason: null, failure: null };
+
+  /** Uploads one row; false when it failed (it stays pending, or has now failed for good). */
+  const deliver = async (row: OutboxRow): Promise<boolean> => {
     const remotePath = joinRemote(row.remoteDir, row.remoteName);
     try {
       if (row.content === null) throw new Error('the outbox row holds no content to upload');
       await faultUploadMidway(transport, remotePath, row.content, ctx.env);
       await deliverFile(transport, remotePath, row.content, { marker: row.marker });
+      return true;
     } catch (err) {
       const after = await ctx.repo.outbox.recordFailedAttempt(row.id, errorMessage(err), isoNow(ctx.clock));
-      if (after.status === 'failed') outcome.failed++;
-      outcome.errors.push({
+      if (after.status === 'failed') counts.failed++;
+      rowErrors.set(row.id, {
         message:
           after.status === 'failed'
             ? `upload failed ${after.attempts} times, not retried again until a person does (jl-edge updates retry ${row.id}): ${errorMessage(err)}`
@@ -62,22 +79,100 @@ export async function sendPendingOutbox(ctx: Context, options: SendPendingOption
         file: remotePath,
         order: row.orderNumber ?? undefined,
       });
-      if (!(await remoteFolderReachable(transport, row.remoteDir))) {
-        const left = rows.length - index - 1;
-        if (left > 0) outcome.errors.push({ message: `lost the connection to ${row.remoteDir}: ${left} ${flow} file(s) left pending for the next run` });
-        break;
+      if (!stop.reason && !(await remoteFolderReachable(transport, row.remoteDir))) {
+        stop.reason = (left) => ({ message: `lost the connection to ${row.remoteDir}: ${left} ${flow} file(s) left pending for the next run` });
       }
-      continue;
+      return false;
     }
-    const sentAt = isoNow(ctx.clock);
-    await ctx.repo.transaction(async (repo) => {
-      // Only a row still pending advances the business state: a person may have failed it meanwhile.
-      if (await repo.outbox.markSent(row.id, sentAt)) await options.onSent(repo, row, sentAt);
-    });
-    outcome.sent++;
+  };
+
+  // One update in flight per order (SPEC §3): an order's files go one after another, each only once the
+  // one before it is sent; different orders overlap.
+  const queue = [...groupByOrder(rows)];
+  const worker = async (): Promise<void> => {
+    for (let chain = queue.shift(); chain; chain = queue.shift()) {
+      for (const row of chain) {
+        if (stop.reason || stop.failure) return;
+        if (Date.now() >= options.deadline) {
+          stop.reason = (left) => ({ message: `the whole-run deadline was reached: ${left} ${flow} file(s) left pending for the next run` });
+          return;
+        }
+        counts.attempted++;
+        try {
+          if (!(await deliver(row))) break;
+          await recorder.markSent(row);
+        } catch (err) {
+          // The database failed: no further delivery starts; the step fails once the others are done.
+          stop.failure = err;
+          throw err;
+        }
+        counts.sent++;
+      }
+    }
+  };
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENT_DELIVERIES, queue.length) }, worker));
+  // Rethrown only now, so that no delivery is still using the connection when the step closes it.
+  const crashed = workers.find((result) => result.status === 'rejected');
+  if (crashed) throw crashed.reason;
+
+  const errors = rows.flatMap((row) => rowErrors.get(row.id) ?? []);
+  const left = rows.length - counts.attempted;
+  if (stop.reason && left > 0) errors.push(stop.reason(left));
+  return { sent: counts.sent, failed: counts.failed, pending: rows.length - counts.sent - counts.failed, errors };
+}
+
+/** Rows grouped by order, in claim order; a row of no order is a group of its own. */
+function groupByOrder(rows: OutboxRow[]): OutboxRow[][] {
+  const groups = new Map<number | string, OutboxRow[]>();
+  for (const row of rows) {
+    const key = row.orderId ?? `row ${row.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
   }
-  outcome.pending = rows.length - outcome.sent - outcome.failed;
-  return outcome;
+  return [...groups.values()];
+}
+
+/**
+ * Marks delivered rows sent and advances their business state, many rows per transaction: rows that
+ * finish while one transaction commits go together into the next (a transaction per file cost more than
+ * the upload). A row is only ever marked once its file and marker are on the server (SPEC §6.2); a crash
+ * before its transaction commits leaves it pending, and the next run finds the file complete and sends
+ * nothing again.
+ */
+class SentRecorder {
+  private waiting: { row: OutboxRow; done: () => void; fail: (err: unknown) => void }[] = [];
+  private committing = false;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly onSent: SendPendingOptions['onSent'],
+  ) {}
+
+  markSent(row: OutboxRow): Promise<void> {
+    return new Promise((done, fail) => {
+      this.waiting.push({ row, done, fail });
+      if (!this.committing) void this.commitWaiting();
+    });
+  }
+
+  private async commitWaiting(): Promise<void> {
+    this.committing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      try {
+        const sentAt = isoNow(this.ctx.clock);
+        await this.ctx.repo.transaction(async (repo) => {
+          const marked = new Set(await repo.outbox.markSentMany(batch.map(({ row }) => row.id), sentAt, repo.batchSize));
+          // Only a row still pending advances the business state: a person may have failed it meanwhile.
+          const sent = batch.map(({ row }) => row).filter((row) => marked.has(row.id));
+          if (sent.length > 0) await this.onSent(repo, sent, sentAt);
+        });
+        for (const entry of batch) entry.done();
+      } catch (err) {
+        for (const entry of batch) entry.fail(err);
+      }
+    }
+    this.committing = false;
+  }
 }
 
 /** After a failed operation: is the folder still there to talk to, or is the connection gone? */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Account } from './account.js';
 import type { Context } from './context.js';
 import { ConnectionError, ExitCode, JlEdgeError, errorMessage, worstExitCode } from './errors.js';
@@ -76,7 +75,9 @@ async function runForAccount(
   needsTransport: boolean,
 ): Promise<AccountOutcome> {
   const dryRun = ctx.options.dryRun;
-  const owner = randomUUID();
+  // The global Web Crypto, not node:crypto: this module is loaded by every command, even --help, and
+  // node:crypto costs a few milliseconds to load where the global is only set up when first used.
+  const owner = globalThis.crypto.randomUUID();
   // A dry run changes nothing locally: no lock, no run-log row.
   if (!dryRun) {
     const attempt = await ctx.repo.locks.acquire(

@@ -12,6 +12,14 @@ export async function deliverFile(
   content: Buffer,
   options: { marker: boolean },
 ): Promise<void> {
+  // Almost every delivery is a first one: create the file exclusively, without asking first whether it
+  // is there. Exclusive, because a file that IS there (an earlier run was cut off after starting the
+  // upload) may already carry its marker: truncating it could let The Edge read a partial file. Such a
+  // file is left untouched here and handled below, by size.
+  if (await transport.writeNew(remotePath, content)) {
+    if (options.marker) await transport.writeMarker(remotePath);
+    return;
+  }
   const existingSize = await transport.size(remotePath);
   // Uploads are sequential streams, so an interrupted one leaves a shorter prefix: equal size means
   // an earlier run finished this very file.

@@ -61,6 +61,19 @@ class LocalTransport implements Transport {
     });
   }
 
+  writeNew(path: string, data: Buffer): Promise<boolean> {
+    return this.guarded('write', [path], async ([file]) => {
+      try {
+        await writeFile(file, data, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      }
+      await verifySize(file, data.length);
+      return true;
+    });
+  }
+
   writeFromFile(path: string, localFile: string): Promise<void> {
     return this.guarded('write', [path], async ([file]) => {
       let expected: number;

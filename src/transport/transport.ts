@@ -3,7 +3,9 @@
  * (ssh2-sftp-client) and a local folder (`--local-root`). Paths are The Edge's absolute paths
  * (`/live/incoming/order-….txt`); file names coming from the remote side are validated with
  * `assertSafeRemoteName` before any local use. Await one operation before starting the next on the
- * same transport: ssh2-sftp-client 12 shares per-connection error state between concurrent calls.
+ * same transport (ssh2-sftp-client 12 shares per-connection error state between concurrent calls),
+ * except for the operations an outbox delivery uses — `size`, `write` of a buffer, `writeNew`,
+ * `writeMarker`, `delete`, `isDir` — which may overlap: the outbox sender pipelines deliveries.
  */
 export interface RemoteEntry {
   name: string;
@@ -21,6 +23,12 @@ export interface Transport {
   read(path: string): Promise<Buffer>;
   /** Write a whole file under its final name in one streamed write, then check the remote size. */
   write(path: string, data: Buffer): Promise<void>;
+  /**
+   * Like `write`, for a file that should not exist yet: created exclusively, so an existing file is never
+   * truncated. Resolves false, having changed nothing, when the server would not create it (a file of that
+   * name exists, or the server gives no reason); the caller then looks at what is there.
+   */
+  writeNew(path: string, data: Buffer): Promise<boolean>;
   /** Same as `write`, streaming from a local file (large inventory files). */
   writeFromFile(path: string, localFile: string): Promise<void>;
   /** Create the empty `<path>.DONE` marker that tells The Edge `path` is complete. */

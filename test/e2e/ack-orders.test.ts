@@ -122,6 +122,27 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(world.files(OUTGOING).size, 6);
   });
 
+  it('acknowledges forty orders in one run, uploads overlapping: every file complete with its marker, every order ready to ship', async () => {
+    for (let n = 1; n <= 40; n++) {
+      world.putOrder(orderFileName(n), orderFile({ order: orderSection(`Y4000000${String(n).padStart(2, '0')}`), items: [item('1', '11111111', String(n))] }));
+    }
+    assert.equal((await world.cli(['download-orders'])).code, 0);
+
+    const { run, summary } = await ack();
+
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual([summary.sent, summary.failed, summary.pending], [40, 0, 0]);
+    const rows = outbox();
+    assert.deepEqual(new Set(rows.map((r) => [r.status, r.attempts, r.sent_at !== null].join())), new Set(['sent,1,true']));
+    const files = world.files(OUTGOING);
+    assert.equal(files.size, 80);
+    for (const row of rows) {
+      assert.deepEqual(files.get(row.remote_name), row.content);
+      assert.deepEqual(files.get(`${row.remote_name}.DONE`), Buffer.alloc(0));
+    }
+    assert.deepEqual(new Set(orderRows().map((o) => o.status)), new Set(['ready_to_ship']));
+  });
+
   it('prints with --dry-run the file it would send, and changes nothing', async () => {
     await downloadExample();
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
@@ -362,6 +363,52 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
     assert.deepEqual(inbound(), []);
     assert.deepEqual(world.rows('select * from runs'), []);
     assert.deepEqual(world.files(INCOMING), remoteBefore);
+  });
+
+  it('stores sixty files of one run in listing order; a second file of an order number read in the same run is its duplicate', async () => {
+    const numberOf = (n: number): string => `Y200000${n === 105 ? 102 : n}`;
+    for (let n = 100; n < 160; n++) {
+      world.putOrder(orderFileName(n), orderFile({ order: orderSection(numberOf(n)), items: [item('1', '11111111', String(1 + (n % 3))), item('2', '22222222', '1')] }));
+    }
+
+    const { run, summary } = await download();
+
+    assert.equal(run.code, 1, 'the duplicate is reported');
+    assert.deepEqual([summary.downloaded, summary.duplicates, summary.rejected, summary.skipped], [59, 1, 0, 0]);
+    const files = inbound();
+    assert.deepEqual(files.map((f) => f.remote_name), Array.from({ length: 60 }, (_, i) => orderFileName(100 + i)));
+    const duplicate = `order Y200000102 is already stored from ${orderFileName(102)} (status awaiting_ack); this file changed nothing`;
+    assert.deepEqual(files.map((f) => [f.status, f.error]).filter(([status]) => status !== 'processed'), [['duplicate', duplicate]]);
+    assert.equal(files[5].remote_name, orderFileName(105));
+    const stored = orders();
+    assert.equal(stored.length, 59);
+    for (const order of stored) {
+      const file = files.find((f) => f.id === order.inbound_file_id)!;
+      const n = Number(file.remote_name.slice(-7, -4));
+      assert.equal(order.order_number, numberOf(n));
+      assert.deepEqual(lines(order.id).map((l) => [l.line_ref, l.quantity]), [['1', 1 + (n % 3)], ['2', 1]]);
+    }
+  });
+
+  it('logs a file whose order the database refuses as rejected with the reason, and stores the files read with it', async () => {
+    for (let n = 200; n < 204; n++) world.putOrder(orderFileName(n), orderFile({ order: orderSection(`Y300000${n}`), items: [item('1', '11111111', '1')] }));
+    const db = new Database(world.db);
+    db.exec(`create trigger refuse_one before insert on orders when new.order_number = 'Y300000202' begin select raise(abort, 'refused by a test trigger'); end`);
+    db.close();
+
+    const { run, summary } = await download();
+
+    assert.equal(run.code, 1);
+    assert.deepEqual([summary.downloaded, summary.rejected], [3, 1]);
+    assert.deepEqual(orders().map((o) => o.order_number), ['Y300000200', 'Y300000201', 'Y300000203']);
+    const files = inbound();
+    assert.deepEqual(
+      files.map((f) => [f.remote_name, f.status]),
+      [[orderFileName(200), 'processed'], [orderFileName(201), 'processed'], [orderFileName(202), 'rejected'], [orderFileName(203), 'processed']],
+    );
+    assert.match(files[2].error ?? '', /^could not store the order: .*refused by a test trigger$/);
+    assert.deepEqual(files.map((f) => f.error === null), [true, true, false, true]);
+    assert.match(summary.errors.map((e) => `${e.file}: ${e.message}`).join('\n'), new RegExp(`${orderFileName(202)}: rejected, no order stored: could not store the order: .*refused by a test trigger`));
   });
 
   it('lets only one of two runs started together for one account work; the other exits 75 naming the holder', async () => {

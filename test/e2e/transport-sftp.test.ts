@@ -86,6 +86,46 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
     }
   });
 
+  it('creates a file exclusively, leaving a file already there as it is, and reads large files whole', async () => {
+    const transport = await openSftpTransport(sftpTestOptions(server));
+    try {
+      assert.equal(await transport.writeNew('/live/outgoing/new.ack', Buffer.from('fresh')), true);
+      assert.equal(await readFile(remoteFile('/live/outgoing/new.ack'), 'utf8'), 'fresh');
+      assert.equal(await transport.writeNew('/live/outgoing/new.ack', Buffer.from('other bytes')), false);
+      assert.equal(await readFile(remoteFile('/live/outgoing/new.ack'), 'utf8'), 'fresh');
+      const large = randomBytes(700 * 1024 + 3);
+      assert.equal(await transport.writeNew('/live/outgoing/large.ack', large), true);
+      assert.ok((await readFile(remoteFile('/live/outgoing/large.ack'))).equals(large));
+      assert.ok((await transport.read('/live/outgoing/large.ack')).equals(large), 'a file larger than one read request is read whole');
+      await assert.rejects(transport.writeNew('/live/nowhere/x.ack', Buffer.from('x')), /write \/live\/nowhere\/x\.ack: no such file/);
+    } finally {
+      await transport.end();
+      await rm(remoteFile('/live/outgoing/new.ack'), { force: true });
+      await rm(remoteFile('/live/outgoing/large.ack'), { force: true });
+    }
+  });
+
+  it('delivers many files at once on one connection, each complete with its marker, without listener warnings', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): number => warnings.push(warning);
+    process.on('warning', onWarning);
+    const files = Array.from({ length: 40 }, (_, n) => ({ path: `/live/outgoing/overlap-${n}.ack`, content: randomBytes(200 + n * 997) }));
+    const transport = await openSftpTransport(sftpTestOptions(server));
+    try {
+      await Promise.all(files.map((file) => deliverFile(transport, file.path, file.content, { marker: true })));
+    } finally {
+      await transport.end();
+      process.off('warning', onWarning);
+    }
+    for (const file of files) {
+      assert.ok((await readFile(remoteFile(file.path))).equals(file.content), file.path);
+      assert.equal((await stat(remoteFile(`${file.path}.DONE`))).size, 0);
+      await rm(remoteFile(file.path));
+      await rm(remoteFile(`${file.path}.DONE`));
+    }
+    assert.deepEqual(warnings.map((w) => w.message), []);
+  });
+
   it('uploads a large local file byte for byte and overwrites a longer older copy', async () => {
     const local = join(localDir, 'inventory.csv');
     const content = randomBytes(3 * 1024 * 1024 + 17);

@@ -41,12 +41,12 @@ describe('outbox delivery (deliverFile)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  it('uploads the file, then its marker', async () => {
+  it('uploads a first delivery exclusively without asking first whether it is there, then its marker', async () => {
     const { transport, calls } = recording(local);
     await deliverFile(transport, REMOTE, CONTENT, { marker: true });
     assert.ok((await readFile(remoteFile(REMOTE))).equals(CONTENT));
     assert.equal((await stat(remoteFile(`${REMOTE}.DONE`))).size, 0);
-    assert.ok(calls.indexOf(`write ${REMOTE}`) < calls.indexOf(`writeMarker ${REMOTE}`));
+    assert.deepEqual(calls, [`writeNew ${REMOTE}`, `writeMarker ${REMOTE}`]);
   });
 
   it('writes no marker when asked not to', async () => {
@@ -56,9 +56,13 @@ describe('outbox delivery (deliverFile)', () => {
 
   it('does not upload again a file that a previous run completed, nor add a second marker', async () => {
     await deliverFile(local, REMOTE, CONTENT, { marker: true });
+    const before = await stat(remoteFile(REMOTE));
     const { transport, calls } = recording(local);
     await deliverFile(transport, REMOTE, CONTENT, { marker: true });
-    assert.deepEqual(calls.filter((c) => c.startsWith('write')), []);
+    // The exclusive create is refused and changes nothing; the sizes show both files are complete.
+    assert.deepEqual(calls, [`writeNew ${REMOTE}`, `size ${REMOTE}`, `size ${REMOTE}.DONE`]);
+    assert.equal((await stat(remoteFile(REMOTE))).mtimeMs, before.mtimeMs);
+    assert.ok((await readFile(remoteFile(REMOTE))).equals(CONTENT));
     assert.deepEqual((await readdir(remoteFile('/live/outgoing'))).sort(), ['ack-0001.txt', 'ack-0001.txt.DONE']);
   });
 
@@ -66,7 +70,7 @@ describe('outbox delivery (deliverFile)', () => {
     await writeFile(remoteFile(REMOTE), CONTENT);
     const { transport, calls } = recording(local);
     await deliverFile(transport, REMOTE, CONTENT, { marker: true });
-    assert.deepEqual(calls.filter((c) => c.startsWith('write')), [`writeMarker ${REMOTE}`]);
+    assert.deepEqual(calls, [`writeNew ${REMOTE}`, `size ${REMOTE}`, `size ${REMOTE}.DONE`, `writeMarker ${REMOTE}`]);
   });
 
   it('replaces a partial file left by a killed upload with the same bytes', async () => {
@@ -88,6 +92,7 @@ describe('outbox delivery (deliverFile)', () => {
     await deliverFile(transport, REMOTE, CONTENT, { marker: true });
     assert.ok((await readFile(remoteFile(REMOTE))).equals(CONTENT));
     assert.deepEqual(calls.filter((c) => !c.startsWith('size')), [
+      `writeNew ${REMOTE}`,
       `write ${REMOTE}`,
       `delete ${REMOTE}`,
       `write ${REMOTE}`,
@@ -97,7 +102,7 @@ describe('outbox delivery (deliverFile)', () => {
 
   it('never writes the marker when the data file could not be written and verified', async () => {
     const failingWrite: Partial<Transport> = {
-      async write(path) {
+      async writeNew(path) {
         throw new TransferError(`write ${path}: remote size after upload is 3 bytes, expected 32`);
       },
     };
@@ -105,5 +110,18 @@ describe('outbox delivery (deliverFile)', () => {
     await assert.rejects(deliverFile(transport, REMOTE, CONTENT, { marker: true }), /remote size after upload/);
     assert.ok(!calls.some((c) => c.startsWith('writeMarker')));
     assert.deepEqual(await readdir(remoteFile('/live/outgoing')), []);
+  });
+
+  it('never writes the marker when replacing a partial file fails', async () => {
+    await writeFile(remoteFile(REMOTE), CONTENT.subarray(0, 7));
+    const failingWrite: Partial<Transport> = {
+      async write(path) {
+        throw new TransferError(`write ${path}: remote size after upload is 3 bytes, expected 32`);
+      },
+    };
+    const { transport, calls } = recording(local, failingWrite);
+    await assert.rejects(deliverFile(transport, REMOTE, CONTENT, { marker: true }), /remote size after upload/);
+    assert.ok(!calls.some((c) => c.startsWith('writeMarker')));
+    assert.ok(!(await readdir(remoteFile('/live/outgoing'))).includes('ack-0001.txt.DONE'));
   });
 });

@@ -77,6 +77,15 @@ describe('local folder transport', () => {
     await assert.rejects(transport.write('/live/nowhere/x.txt', Buffer.from('x')), TransferError);
   });
 
+  it('creates a file exclusively: a file already there is left as it is', async () => {
+    assert.equal(await transport.writeNew('/live/outgoing/new.ack', Buffer.from('fresh')), true);
+    assert.equal(await readFile(join(root, 'live/outgoing/new.ack'), 'utf8'), 'fresh');
+    assert.equal(await transport.writeNew('/live/outgoing/new.ack', Buffer.from('other bytes')), false);
+    assert.equal(await readFile(join(root, 'live/outgoing/new.ack'), 'utf8'), 'fresh');
+    await assert.rejects(transport.writeNew('/live/nowhere/x.txt', Buffer.from('x')), TransferError);
+    await rm(join(root, 'live/outgoing/new.ack'));
+  });
+
   it('copies a local file under its final name and overwrites a longer older copy', async () => {
     const source = join(root, 'stock.csv');
     await writeFile(source, 'sku,qty\nA,1\n');

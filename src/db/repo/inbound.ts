@@ -61,6 +61,23 @@ function disposalColumns(disposal: RemoteDisposal | null): { remote_disposal: st
   return { remote_disposal: DISPOSAL_PENDING, disposal_target: disposal.kind === 'delete' ? DELETE_TARGET : disposal.dir };
 }
 
+function inboundRow(file: NewInboundFile): Record<string, unknown> {
+  return {
+    account_id: file.accountId,
+    flow: file.flow,
+    remote_dir: file.remoteDir,
+    remote_name: file.remoteName,
+    size: file.raw.length,
+    sha256: file.sha256,
+    raw: file.raw,
+    status: file.status,
+    error: file.error,
+    ...disposalColumns(file.disposal),
+    received_at: file.now,
+    processed_at: file.now,
+  };
+}
+
 /** Every column but the raw bytes. */
 const SUMMARY_COLUMNS = [
   'id', 'account_id', 'flow', 'remote_dir', 'remote_name', 'size', 'sha256', 'status', 'error',
@@ -71,23 +88,18 @@ export class InboundRepo {
   constructor(private readonly db: Knex) {}
 
   async insert(file: NewInboundFile): Promise<number> {
-    const [row] = await this.db('inbound_files')
-      .insert({
-        account_id: file.accountId,
-        flow: file.flow,
-        remote_dir: file.remoteDir,
-        remote_name: file.remoteName,
-        size: file.raw.length,
-        sha256: file.sha256,
-        raw: file.raw,
-        status: file.status,
-        error: file.error,
-        ...disposalColumns(file.disposal),
-        received_at: file.now,
-        processed_at: file.now,
-      })
-      .returning('id');
+    const [row] = await this.db('inbound_files').insert(inboundRow(file)).returning('id');
     return toNumber(typeof row === 'object' ? row.id : row);
+  }
+
+  /** `insert` for files of distinct names, `batchSize` rows per statement: their ids by remote name. */
+  async insertMany(files: NewInboundFile[], batchSize: number): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let start = 0; start < files.length; start += batchSize) {
+      const rows = await this.db('inbound_files').insert(files.slice(start, start + batchSize).map(inboundRow)).returning(['id', 'remote_name']);
+      for (const row of rows as { id: unknown; remote_name: string }[]) ids.set(row.remote_name, toNumber(row.id));
+    }
+    return ids;
   }
 
   /** True when this exact file (name and content) is already in the log. */

@@ -87,48 +87,66 @@ export class OrdersRepo {
 
   /** Stores an order with its lines and errors; call it in the transaction that logs its file. */
   async insert(order: NewOrder, batchSize: number): Promise<number> {
-    const [row] = await this.db('orders')
-      .insert({
-        account_id: order.accountId,
-        order_number: order.orderNumber,
-        status: order.status,
-        inbound_file_id: order.inboundFileId,
-        test_flag: order.testFlag,
-        order_date: order.orderDate,
-        fields: JSON.stringify(order.fields),
-        created_at: order.now,
-        updated_at: order.now,
-      })
-      .returning('id');
+    const [row] = await this.db('orders').insert(orderRow(order)).returning('id');
     const orderId = toNumber(typeof row === 'object' ? row.id : row);
-    const lines = order.lines.map((line) => ({
-      order_id: orderId,
-      position: line.position,
-      line_ref: line.lineRef,
-      part_number: line.partNumber,
-      product_id: line.productId,
-      quantity: line.quantity,
-      unit_price: line.unitPrice,
-      fields: JSON.stringify(line.fields),
-    }));
-    for (let start = 0; start < lines.length; start += batchSize) {
-      await this.db('order_lines').insert(lines.slice(start, start + batchSize));
-    }
-    const errors = order.errors.map((error) => ({ order_id: orderId, severity: error.severity, message: error.message, created_at: order.now }));
-    for (let start = 0; start < errors.length; start += batchSize) {
-      await this.db('order_errors').insert(errors.slice(start, start + batchSize));
-    }
+    await this.insertLinesAndErrors([{ orderId, order }], batchSize);
     return orderId;
   }
 
-  /** The status of a stored order and the file it came from, or null when the number is new. */
-  async findStored(accountId: number, orderNumber: string): Promise<{ id: number; status: OrderStatus; inboundFileName: string | null } | null> {
-    const row = await this.db('orders')
-      .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
-      .where({ 'orders.account_id': accountId, 'orders.order_number': orderNumber })
-      .first('orders.id', 'orders.status', 'inbound_files.remote_name');
-    if (!row) return null;
-    return { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: (row.remote_name as string | null) ?? null };
+  /** `insert` for orders of distinct numbers, `batchSize` rows per statement. */
+  async insertMany(orders: NewOrder[], batchSize: number): Promise<void> {
+    const byNumber = new Map(orders.map((order) => [order.orderNumber, order]));
+    const stored: { orderId: number; order: NewOrder }[] = [];
+    for (let start = 0; start < orders.length; start += batchSize) {
+      const rows = await this.db('orders').insert(orders.slice(start, start + batchSize).map(orderRow)).returning(['id', 'order_number']);
+      for (const row of rows as { id: unknown; order_number: string }[]) stored.push({ orderId: toNumber(row.id), order: byNumber.get(row.order_number)! });
+    }
+    await this.insertLinesAndErrors(stored, batchSize);
+  }
+
+  private async insertLinesAndErrors(orders: { orderId: number; order: NewOrder }[], batchSize: number): Promise<void> {
+    const lines = orders.flatMap(({ orderId, order }) =>
+      order.lines.map((line) => ({
+        order_id: orderId,
+        position: line.position,
+        line_ref: line.lineRef,
+        part_number: line.partNumber,
+        product_id: line.productId,
+        quantity: line.quantity,
+        unit_price: line.unitPrice,
+        fields: JSON.stringify(line.fields),
+      })),
+    );
+    for (let start = 0; start < lines.length; start += batchSize) {
+      await this.db('order_lines').insert(lines.slice(start, start + batchSize));
+    }
+    const errors = orders.flatMap(({ orderId, order }) =>
+      order.errors.map((error) => ({ order_id: orderId, severity: error.severity, message: error.message, created_at: order.now })),
+    );
+    for (let start = 0; start < errors.length; start += batchSize) {
+      await this.db('order_errors').insert(errors.slice(start, start + batchSize));
+    }
+  }
+
+  /** The stored orders among `orderNumbers` (`batchSize` per query), by number, with the file each came from. */
+  async findStoredMany(
+    accountId: number,
+    orderNumbers: string[],
+    batchSize: number,
+  ): Promise<Map<string, { id: number; status: OrderStatus; inboundFileName: string | null }>> {
+    const found = new Map<string, { id: number; status: OrderStatus; inboundFileName: string | null }>();
+    const unique = [...new Set(orderNumbers)];
+    for (let start = 0; start < unique.length; start += batchSize) {
+      const rows = await this.db('orders')
+        .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
+        .where('orders.account_id', accountId)
+        .whereIn('orders.order_number', unique.slice(start, start + batchSize))
+        .select('orders.id', 'orders.order_number', 'orders.status', 'inbound_files.remote_name');
+      for (const row of rows) {
+        found.set(String(row.order_number), { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: (row.remote_name as string | null) ?? null });
+      }
+    }
+    return found;
   }
 
   /** Product ids by channel item id, for matching order lines (SPEC §4.2: part_number → channel_item_id). */
@@ -160,12 +178,14 @@ export class OrdersRepo {
     );
   }
 
-  /** The acknowledgement was sent: `awaiting_ack` → `ready_to_ship`. False when the order was not awaiting it. */
-  async markAcknowledged(orderId: number, now: string): Promise<boolean> {
-    const changed = await this.db('orders')
-      .where({ id: orderId, status: 'awaiting_ack' })
-      .update({ status: 'ready_to_ship', acknowledged_at: now, updated_at: now });
-    return toNumber(changed) === 1;
+  /** The acknowledgements were sent: `awaiting_ack` → `ready_to_ship` (orders no longer awaiting one are left as they are). */
+  async markAcknowledgedMany(orderIds: number[], now: string, batchSize: number): Promise<void> {
+    for (let start = 0; start < orderIds.length; start += batchSize) {
+      await this.db('orders')
+        .whereIn('id', orderIds.slice(start, start + batchSize))
+        .where('status', 'awaiting_ack')
+        .update({ status: 'ready_to_ship', acknowledged_at: now, updated_at: now });
+    }
   }
 
   /** Orders with their lines and errors, oldest first. */
@@ -195,6 +215,20 @@ export class OrdersRepo {
     }
     return orders;
   }
+}
+
+function orderRow(order: NewOrder): Record<string, unknown> {
+  return {
+    account_id: order.accountId,
+    order_number: order.orderNumber,
+    status: order.status,
+    inbound_file_id: order.inboundFileId,
+    test_flag: order.testFlag,
+    order_date: order.orderDate,
+    fields: JSON.stringify(order.fields),
+    created_at: order.now,
+    updated_at: order.now,
+  };
 }
 
 function orderFromRow(row: Record<string, unknown>): Order {

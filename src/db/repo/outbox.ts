@@ -69,26 +69,15 @@ export class OutboxRepo {
 
   /** Stores a file to send under its final name. Call it inside the transaction that claims the business rows. */
   async insertPending(file: NewOutboxFile): Promise<OutboxRow> {
-    const { content } = file.file;
-    const [row] = await this.db('outbox')
-      .insert({
-        account_id: file.accountId,
-        flow: file.flow,
-        order_id: file.orderId,
-        remote_dir: file.remoteDir,
-        remote_name: file.remoteName,
-        content,
-        size: content ? content.length : file.file.size,
-        sha256: content ? sha256Hex(content) : file.file.sha256,
-        marker: file.marker,
-        status: 'pending',
-        attempts: 0,
-        row_count: file.rowCount ?? null,
-        created_at: file.now,
-        updated_at: file.now,
-      })
-      .returning('id');
+    const [row] = await this.db('outbox').insert(pendingRow(file)).returning('id');
     return (await this.findById(toNumber(typeof row === 'object' ? row.id : row)))!;
+  }
+
+  /** `insertPending` for many files, `batchSize` rows per statement, when the caller needs no row back. */
+  async insertPendingMany(files: NewOutboxFile[], batchSize: number): Promise<void> {
+    for (let start = 0; start < files.length; start += batchSize) {
+      await this.db('outbox').insert(files.slice(start, start + batchSize).map(pendingRow));
+    }
   }
 
   async findById(id: number): Promise<OutboxRow | null> {
@@ -134,6 +123,23 @@ export class OutboxRepo {
       .where({ id, status: 'pending' })
       .update({ status: 'sent', attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now, last_error: null });
     return toNumber(changed) === 1;
+  }
+
+  /**
+   * `markSent` for many rows in one statement per `batchSize` ids: the ids that were still pending and
+   * are now sent. Call it in the transaction that advances the business state of exactly those rows.
+   */
+  async markSentMany(ids: number[], now: string, batchSize: number): Promise<number[]> {
+    const changed: number[] = [];
+    for (let start = 0; start < ids.length; start += batchSize) {
+      const rows = await this.db('outbox')
+        .whereIn('id', ids.slice(start, start + batchSize))
+        .where('status', 'pending')
+        .update({ status: 'sent', attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now, last_error: null })
+        .returning('id');
+      for (const row of rows as ({ id: unknown } | number)[]) changed.push(toNumber(typeof row === 'object' ? row.id : row));
+    }
+    return changed;
   }
 
   /** Counts a failed upload (`attempts` counts every upload tried); the row stays pending for the next run, or becomes `failed` after MAX_ATTEMPTS. */
@@ -195,6 +201,26 @@ export class OutboxRepo {
   private select(): Knex.QueryBuilder {
     return this.db('outbox').leftJoin('orders', 'orders.id', 'outbox.order_id').select(SUMMARY_COLUMNS);
   }
+}
+
+function pendingRow(file: NewOutboxFile): Record<string, unknown> {
+  const { content } = file.file;
+  return {
+    account_id: file.accountId,
+    flow: file.flow,
+    order_id: file.orderId,
+    remote_dir: file.remoteDir,
+    remote_name: file.remoteName,
+    content,
+    size: content ? content.length : file.file.size,
+    sha256: content ? sha256Hex(content) : file.file.sha256,
+    marker: file.marker,
+    status: 'pending',
+    attempts: 0,
+    row_count: file.rowCount ?? null,
+    created_at: file.now,
+    updated_at: file.now,
+  };
 }
 
 /** `%` and `_` are wildcards in LIKE; file names are matched literally. */
