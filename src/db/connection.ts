@@ -41,6 +41,9 @@ async function schemaIsCurrent(db: Knex): Promise<boolean> {
   }
 }
 
+// compileSqlOnError: false keeps bound values (customer addresses …) out of error messages, which
+// reach the run log and cron mail; the statement with its placeholders is still there.
+
 function connectSqlite(path: string): Knex {
   const file = resolve(path);
   // The database holds customer addresses: owner-only folder and file (SPEC §7). SQLite gives its
@@ -50,6 +53,7 @@ function connectSqlite(path: string): Knex {
   return knex({
     client: 'better-sqlite3',
     connection: { filename: file },
+    compileSqlOnError: false,
     useNullAsDefault: true,
     pool: {
       min: 1,
@@ -75,5 +79,5 @@ async function connectPostgres(url: string): Promise<Knex> {
   } catch {
     throw new UsageError('a postgres:// database needs the "pg" package: npm install pg');
   }
-  return knex({ client: 'pg', connection: url, pool: { min: 0, max: 4 } });
+  return knex({ client: 'pg', connection: url, pool: { min: 0, max: 4 }, compileSqlOnError: false });
 }

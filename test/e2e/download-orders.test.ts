@@ -407,6 +407,7 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
       [[orderFileName(200), 'processed'], [orderFileName(201), 'processed'], [orderFileName(202), 'rejected'], [orderFileName(203), 'processed']],
     );
     assert.match(files[2].error ?? '', /^could not store the order: .*refused by a test trigger$/);
+    assert.ok(!(files[2].error ?? '').includes('Y300000202'), 'the order\'s values stay out of the message, only the statement is named');
     assert.deepEqual(files.map((f) => f.error === null), [true, true, false, true]);
     assert.match(summary.errors.map((e) => `${e.file}: ${e.message}`).join('\n'), new RegExp(`${orderFileName(202)}: rejected, no order stored: could not store the order: .*refused by a test trigger`));
   });
