@@ -47,8 +47,8 @@ export interface StatusResult {
 }
 
 /**
- * Answers "is everything flowing, and if not, why?" per account. A failed update, an incomplete order
- * or a stale lock needs a person (the CLI exits 1 for them).
+ * Answers "is everything flowing, and if not, why?" per account. A step that could not run, a failed
+ * update, an incomplete order or a stale lock needs a person (the CLI exits 1 for them).
  */
 export async function status(ctx: Context): Promise<StatusResult> {
   const all = await ctx.repo.accounts.list();
@@ -84,6 +84,8 @@ export async function status(ctx: Context): Promise<StatusResult> {
       .map((l) => ({ step: l.step, pid: l.pid, host: l.host, acquired_at: l.acquiredAt, heartbeat_at: l.heartbeatAt, stale: isLockStale(l, ctx.host, nowMs) }));
 
     const attention = [
+      // A step that could not run at all (no connection, bad configuration) stops the flow until fixed.
+      ...steps.filter((s) => s.outcome === 'failed').map((s) => `the last ${s.step} run failed (exit ${s.exit_code}): ${s.error ?? 'no error recorded'}`),
       ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
       ...incomplete.map((o) => `order ${o.orderNumber} is incomplete: ${o.errors.filter((e) => e.severity === 'high').map((e) => e.message).join('; ') || 'no error recorded'}`),
       ...accountLocks.filter((l) => l.stale).map((l) => `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`),

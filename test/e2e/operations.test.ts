@@ -110,6 +110,16 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
     assert.match(human.stdout, /^acme\n {2}download-orders {3}2026-03-01 10:15:02Z/);
   });
 
+  it('status names a step that could not run at all, with its reason', async () => {
+    await world.cli(['accounts', 'set', ACCOUNT, '--host-key', `SHA256:${'A'.repeat(43)}`]);
+    const refused = await world.cli(['download-orders']);
+    assert.equal(refused.code, 3);
+    const { code, account } = await status();
+    assert.equal(code, 1);
+    assert.deepEqual(account.steps[0]!.outcome, 'failed');
+    assert.match(account.attention[0]!, new RegExp(`^the last download-orders run failed \\(exit 3\\): host key mismatch for 127\\.0\\.0\\.1:${world.server.port}: expected SHA256:A{43}, server offered ${world.server.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}`));
+  });
+
   it('updates retry sends a failed update under its original name; updates resend uploads a sent one again', async () => {
     const block = blockAckUpload();
     await failAckFiveTimes();
