@@ -225,7 +225,7 @@ class StockPush {
 
   /**
    * Streams the selected rows page by page into the inventory file and, beside it, a journal of the rows
-   * as sent (one `markPushed` batch per line), hashing the file as it is written.
+   * as sent (one `markPushed` batch per page), hashing the file as it is written.
    */
   private async buildInventoryFile(workDir: string, namedProductIds: Set<number>): Promise<BuiltInventory> {
     const withOpenErrors = await this.ctx.repo.stock.productIdsWithOpenErrors(this.account.id);
@@ -250,18 +250,16 @@ class StockPush {
       await append(renderInventoryHeader(DEFAULT_OUTBOUND));
       for await (const page of this.ctx.repo.stock.pagesToPush(this.selection())) {
         let text = '';
+        // Only rows whose pushed record changes: a nightly full push of a steady catalogue records little.
+        const toRecord: PushRow[] = [];
         for (const row of page) {
-          text += renderInventoryRow(row, DEFAULT_OUTBOUND);
-          if (withOpenErrors.has(row.productId) && !namedProductIds.has(row.productId)) built.supersedesErrorsOf.push(row.productId);
+          const [productId, partNumber, tradedCode, leadTimeDays, stock, changed] = row;
+          text += renderInventoryRow({ partNumber, tradedCode, leadTimeDays, stock }, DEFAULT_OUTBOUND);
+          if (withOpenErrors.has(productId) && !namedProductIds.has(productId)) built.supersedesErrorsOf.push(productId);
+          if (changed === 1) toRecord.push(row);
         }
         await append(text);
-        // Only rows whose pushed record changes: a nightly full push of a steady catalogue records little.
-        const toRecord = page.filter((row) => row.changed === 1);
-        let batches = '';
-        for (let start = 0; start < toRecord.length; start += this.ctx.repo.batchSize) {
-          batches += `${encodePushedRows(toRecord.slice(start, start + this.ctx.repo.batchSize))}\n`;
-        }
-        await writeAll(journal, Buffer.from(batches, 'utf8'));
+        if (toRecord.length > 0) await writeAll(journal, Buffer.from(`${encodePushedRows(toRecord)}\n`, 'utf8'));
         built.rows += page.length;
         this.ctx.logger.progress(`${STEP} ${this.account.name}: ${built.rows.toLocaleString('en-GB')} rows written`);
       }
@@ -393,12 +391,12 @@ function temporaryUploadName(remoteName: string): string {
   return `.${remoteName}`;
 }
 
-function lineView(row: PushRow): InventoryLineView {
+function lineView([, partNumber, tradedCode, leadTimeDays, stock]: PushRow): InventoryLineView {
   return {
-    part_number: row.partNumber,
-    tradedCode: row.tradedCode,
-    current_lead_time_to_delivery_in_days: row.leadTimeDays,
-    free_stock: row.stock,
+    part_number: partNumber,
+    tradedCode,
+    current_lead_time_to_delivery_in_days: leadTimeDays,
+    free_stock: stock,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { ProductField, ProductValues } from '../../formats/product-csv.js';
 import type { Dialect } from '../connection.js';
 import { toBool, toNullableNumber, toNumber } from './normalise.js';
+import { queryRows, runStatement, withSqliteStatement } from './statements.js';
 
 /** A product as stored (SPEC §2), with what the last successful push sent. */
 export interface Product {
@@ -55,11 +56,9 @@ const STORED_COLUMNS = 'id, sku, channel_item_id, ean, title, lead_time_days, st
  * (`Repository.transaction`); lookups take at most `batchSize` keys, writes cut their rows into
  * statements of at most `batchSize`.
  *
- * Why the bulk methods bypass knex's query builder on SQLite: knex prepares every statement anew and
- * rewrites its bindings, which for 1,000,000 rows in statements of 500 cost more than the inserts
- * themselves (measured 7.1 s against 2.9 s). So the same SQL text runs on the transaction's own
- * better-sqlite3 connection, prepared once per statement shape, and statement sizes are kept to a
- * few shapes (see `chunks`). PostgreSQL runs the same SQL through `knex.raw`.
+ * The bulk methods bypass knex's query builder on SQLite (see `statements.ts`): the same SQL text runs
+ * on the transaction's own better-sqlite3 connection, prepared once per statement shape, and statement
+ * sizes are kept to a few shapes (see `chunks`). PostgreSQL runs the same SQL through `knex.raw`.
  */
 export class ProductsRepo {
   constructor(
@@ -241,16 +240,12 @@ export class ProductsRepo {
     return this.dialect === 'sqlite' ? (value ? 1 : 0) : value;
   }
 
-  /** A read returning rows as arrays in select order. */
-  private async query(sql: string, bindings: unknown[]): Promise<unknown[][]> {
-    if (this.dialect === 'sqlite') return this.withStatement(sql, (statement) => statement.raw(true).all(bindings) as unknown[][]);
-    const result = (await this.db.raw(sql, bindings as Knex.RawBinding[])) as { rows: Record<string, unknown>[]; fields: { name: string }[] };
-    return result.rows.map((row) => result.fields.map((field) => row[field.name]));
+  private query(sql: string, bindings: unknown[]): Promise<unknown[][]> {
+    return queryRows(this.db, this.dialect, sql, bindings);
   }
 
   private async run(sql: string, bindings: unknown[]): Promise<void> {
-    if (this.dialect === 'sqlite') await this.withStatement(sql, (statement) => statement.run(bindings));
-    else await this.db.raw(sql, bindings as Knex.RawBinding[]);
+    await runStatement(this.db, this.dialect, sql, bindings);
   }
 
   /**
@@ -274,30 +269,10 @@ export class ProductsRepo {
     return rows.map((_, index) => first + index);
   }
 
-  private async withStatement<T>(sql: string, use: (statement: BetterSqlite3.Statement<unknown[]>) => T): Promise<T> {
-    // Inside a transaction knex hands out the transaction's own connection (and releasing it is a no-op).
-    const client = this.db.client as Knex.Client;
-    const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
-    try {
-      let statements = preparedStatements.get(connection);
-      if (!statements) {
-        statements = new Map();
-        preparedStatements.set(connection, statements);
-      }
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = connection.prepare<unknown[]>(sql);
-        statements.set(sql, statement);
-      }
-      return use(statement);
-    } finally {
-      await client.releaseConnection(connection);
-    }
+  private withStatement<T>(sql: string, use: (statement: BetterSqlite3.Statement<unknown[]>) => T): Promise<T> {
+    return withSqliteStatement(this.db, sql, use);
   }
 }
-
-/** Prepared statements per SQLite connection; they go with the connection when the pool drops it. */
-const preparedStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement<unknown[]>>>();
 
 /**
  * Splits rows into statements of `max` rows, and a remainder into power-of-two sizes (300 → 256, 32, 8,

@@ -1,0 +1,52 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Knex } from 'knex';
+import type { Dialect } from '../connection.js';
+
+/**
+ * Plain SQL for the repository's bulk paths, bypassing knex's query builder on SQLite: knex prepares
+ * every statement anew, rewrites its bindings and builds an object per row, which for hundreds of
+ * thousands of rows costs more than the statements themselves (measured: a 1,000,000-row import 7.1 s
+ * against 2.9 s; push-stock's 200,000-row selection 330 ms against 212 ms). So the same SQL text runs on
+ * the connection knex hands out — inside a transaction, the transaction's own — prepared once per
+ * statement text, with rows as arrays. PostgreSQL runs the same SQL (`?` placeholders, no `??`) through
+ * `knex.raw`. Only repository classes call these.
+ */
+
+/** A read returning rows as arrays in select order. */
+export async function queryRows(db: Knex, dialect: Dialect, sql: string, bindings: unknown[]): Promise<unknown[][]> {
+  if (dialect === 'sqlite') return withSqliteStatement(db, sql, (statement) => statement.raw(true).all(bindings) as unknown[][]);
+  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: Record<string, unknown>[]; fields: { name: string }[] };
+  return result.rows.map((row) => result.fields.map((field) => row[field.name]));
+}
+
+/** A write; returns the number of rows it changed. */
+export async function runStatement(db: Knex, dialect: Dialect, sql: string, bindings: unknown[]): Promise<number> {
+  if (dialect === 'sqlite') return withSqliteStatement(db, sql, (statement) => statement.run(bindings).changes);
+  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rowCount?: number | null };
+  return result.rowCount ?? 0;
+}
+
+/** Runs `use` with the statement prepared (once per connection) from `sql` on the SQLite connection knex hands out. */
+export async function withSqliteStatement<T>(db: Knex, sql: string, use: (statement: BetterSqlite3.Statement<unknown[]>) => T): Promise<T> {
+  // Inside a transaction knex hands out the transaction's own connection (and releasing it is a no-op).
+  const client = db.client as Knex.Client;
+  const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
+  try {
+    let statements = preparedStatements.get(connection);
+    if (!statements) {
+      statements = new Map();
+      preparedStatements.set(connection, statements);
+    }
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = connection.prepare<unknown[]>(sql);
+      statements.set(sql, statement);
+    }
+    return use(statement);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** Prepared statements per SQLite connection; they go with the connection when the pool drops it. */
+const preparedStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement<unknown[]>>>();
