@@ -4,8 +4,6 @@ import type { Context, GlobalOptions } from './core/context.js';
 import type { CommandOutput } from './cli/output.js';
 import { registerCommands } from './cli/commands.js';
 
-export type Action = (ctx: Context, options: GlobalOptions) => Promise<CommandOutput>;
-
 const DEFAULT_TIMEOUT_SECONDS = 600;
 
 /** The options every command takes (SPEC §5.2); declared on each command so `<command> --help` lists them. */

@@ -79,11 +79,7 @@ export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult
   const sender = SENDERS[row.flow];
   if (!sender) throw new UsageError(`update ${id} is an inventory file: push-stock builds a fresh one on its next run instead`);
   if (row.status !== 'failed') throw new UsageError(`update ${id} is ${row.status}, not failed: ${row.status === 'sent' ? `use jl-edge updates resend ${id}` : 'the next run sends it'}`);
-  if (row.orderId !== null) {
-    const inFlight = (await ctx.repo.outbox.listByOrder(row.orderId)).find((other) => other.status === 'pending');
-    // One update in flight per order (SPEC §3): the pending one goes first.
-    if (inFlight) throw new UsageError(`update ${id} waits: ${inFlight.remoteName} (update ${inFlight.id}) for the same order is still being sent; retry once it is sent or failed`);
-  }
+  await refuseWhileOrderHasFileInFlight(ctx, row, 'retry');
   if (!ctx.options.dryRun) await ctx.repo.outbox.requeue(id, isoNow(ctx.clock));
   const run = await sender(forAccount(ctx, account));
   const after = (await ctx.repo.outbox.findById(id))!;
@@ -98,6 +94,7 @@ export async function resendUpdate(ctx: Context, id: number): Promise<StepResult
   const { row, account } = await loadUpdate(ctx, id);
   if (row.status !== 'sent') throw new UsageError(`update ${id} is ${row.status}, not sent: ${row.status === 'failed' ? `use jl-edge updates retry ${id}` : 'the next run sends it'}`);
   if (row.content === null) throw new UsageError(`update ${id} has no stored content (an inventory file, or pruned): it cannot be resent`);
+  await refuseWhileOrderHasFileInFlight(ctx, row, 'resend');
   const content = row.content;
   const remotePath = joinRemote(row.remoteDir, row.remoteName);
   return runStep(
@@ -115,6 +112,18 @@ export async function resendUpdate(ctx: Context, id: number): Promise<StepResult
     },
     { transport: !ctx.options.dryRun },
   );
+}
+
+/**
+ * One update in flight per order (SPEC §3): while another file of the same order is pending, putting this
+ * one on the server as well could let The Edge read the two in either order, so the pending one goes first.
+ */
+async function refuseWhileOrderHasFileInFlight(ctx: Context, row: OutboxRow, verb: 'retry' | 'resend'): Promise<void> {
+  if (row.orderId === null) return;
+  const inFlight = (await ctx.repo.outbox.listByOrder(row.orderId)).find((other) => other.status === 'pending' && other.id !== row.id);
+  if (inFlight) {
+    throw new UsageError(`update ${row.id} waits: ${inFlight.remoteName} (update ${inFlight.id}) for the same order is still being sent; ${verb} once it is sent or failed`);
+  }
 }
 
 async function loadUpdate(ctx: Context, id: number): Promise<{ row: OutboxRow; account: string }> {

@@ -1,6 +1,7 @@
 /**
  * Typed errors and the exit-code contract (SPEC §5.7). The CLI layer is the only place that turns
- * these into process exit codes; commands throw them or report them in their result objects.
+ * these into process exit codes; commands throw them or report them in their result objects (a held
+ * lock is such a result: exit 75 per account, see core/step.ts).
  */
 export const ExitCode = {
   ok: 0,
@@ -36,13 +37,6 @@ export class ConnectionError extends JlEdgeError {
     readonly offeredFingerprint?: string,
   ) {
     super(message, ExitCode.connection);
-  }
-}
-
-/** Another run of the same step for the same account holds the lock: exit 75. */
-export class LockedError extends JlEdgeError {
-  constructor(message: string) {
-    super(message, ExitCode.locked);
   }
 }
 

@@ -124,14 +124,18 @@ async function runForAccount(
   if (runId !== null) {
     // Exit 1 means the step ran and some items failed; anything else non-zero means it could not run.
     const runOutcome: RunOutcome = outcome.exitCode === ExitCode.ok ? 'ok' : outcome.exitCode === ExitCode.itemsFailed ? 'partial' : 'failed';
-    await ctx.repo.runs.finish(runId, {
-      endedAt: isoNow(ctx.clock),
-      outcome: runOutcome,
-      exitCode: outcome.exitCode,
-      counts: outcome.counts,
-      error: outcome.errors.length ? outcome.errors.map(formatItemError).join('\n') : null,
-    });
-    await ctx.repo.locks.release(step, account.name, owner);
+    try {
+      await ctx.repo.runs.finish(runId, {
+        endedAt: isoNow(ctx.clock),
+        outcome: runOutcome,
+        exitCode: outcome.exitCode,
+        counts: outcome.counts,
+        error: outcome.errors.length ? outcome.errors.map(formatItemError).join('\n') : null,
+      });
+    } finally {
+      // A lock left behind would block the next cron runs until it goes stale.
+      await ctx.repo.locks.release(step, account.name, owner);
+    }
   }
   return outcome;
 }

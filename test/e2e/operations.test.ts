@@ -152,6 +152,28 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
     assert.match(wrongState.stderr, new RegExp(`update ${failed!.id} is sent, not failed: use jl-edge updates resend ${failed!.id}`));
   });
 
+  it('updates resend refuses while another update of the same order is in flight, and sends nothing', async () => {
+    const ack = await world.cli(['ack-orders'], { env: NOW });
+    assert.equal(ack.code, 0, ack.stderr);
+    const ship = await world.cli(['orders', 'ship', EXAMPLE_ORDER_NUMBER, '--carrier', 'dpd', '--tracking', 'DPD-1'], { env: NOW });
+    assert.equal(ship.code, 0, ship.stderr);
+    const crashed = await world.cli(['send-shipments'], { env: { ...NOW, JL_EDGE_FAULT: 'after-claim' } });
+    assert.equal(crashed.code, -1, 'killed after storing the tracking file, before uploading it');
+    const [sentAck, pendingTracking] = world.rows<{ id: number; remote_name: string; status: string }>('select id, remote_name, status from outbox order by id');
+    assert.deepEqual([sentAck!.status, pendingTracking!.status], ['sent', 'pending']);
+    unlinkSync(world.local(`${OUTGOING}/${ACK_NAME}.DONE`));
+    unlinkSync(world.local(`${OUTGOING}/${ACK_NAME}`));
+
+    // One update in flight per order (SPEC §3): the acknowledgement must not go out beside the tracking file.
+    const resend = await world.cli(['updates', 'resend', String(sentAck!.id)]);
+    assert.equal(resend.code, 2);
+    assert.ok(
+      resend.stderr.endsWith(`: update ${sentAck!.id} waits: ${pendingTracking!.remote_name} (update ${pendingTracking!.id}) for the same order is still being sent; resend once it is sent or failed\n`),
+      resend.stderr,
+    );
+    assert.deepEqual([...world.files(OUTGOING).keys()], []);
+  });
+
   it('unlock frees a lock held by a live run elsewhere, saying whose it was, so the step runs', async () => {
     insertLock(world.db, { step: 'ack-orders', pid: 777, host: 'cron-2.example', heartbeatAt: new Date().toISOString() });
     const blocked = await world.cli(['ack-orders']);

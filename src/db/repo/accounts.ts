@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
-import { toBool } from './normalise.js';
+import { toBool, toNullableString } from './normalise.js';
 
 /** The settings `accounts add|set` may write; everything else is derived. */
 export interface AccountSettings {
@@ -89,13 +89,13 @@ export class AccountsRepo {
       id: Number(row.id),
       name: String(row.name),
       transport: row.transport as Account['transport'],
-      host: (row.host as string | null) ?? null,
+      host: toNullableString(row.host),
       port: Number(row.port),
-      username: (row.username as string | null) ?? null,
-      passwordEnv: (row.password_env as string | null) ?? null,
-      privateKeyPath: (row.private_key_path as string | null) ?? null,
-      hostKey: (row.host_key as string | null) ?? null,
-      localRoot: (row.local_root as string | null) ?? null,
+      username: toNullableString(row.username),
+      passwordEnv: toNullableString(row.password_env),
+      privateKeyPath: toNullableString(row.private_key_path),
+      hostKey: toNullableString(row.host_key),
+      localRoot: toNullableString(row.local_root),
       root,
       leadTimeDays: Number(row.lead_time_days),
       handlingDays: Number(row.handling_days),

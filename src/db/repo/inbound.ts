@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toNumber } from './normalise.js';
+import { toNullableString, toNumber } from './normalise.js';
 
 /**
  * The inbound half of the exchange log (SPEC §6.1): one row per file read from The Edge, raw bytes kept.
@@ -164,9 +164,9 @@ function fromRow(row: Record<string, unknown>): InboundFile {
     size: toNumber(row.size),
     sha256: String(row.sha256),
     status: row.status as InboundStatus,
-    error: (row.error as string | null) ?? null,
+    error: toNullableString(row.error),
     pendingDisposal,
     receivedAt: String(row.received_at),
-    processedAt: (row.processed_at as string | null) ?? null,
+    processedAt: toNullableString(row.processed_at),
   };
 }

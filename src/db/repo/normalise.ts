@@ -18,3 +18,8 @@ export function parseJson<T>(value: unknown, fallback: T): T {
   if (value === null || value === undefined || value === '') return fallback;
   return JSON.parse(String(value)) as T;
 }
+
+/** A nullable text column; a missing value (undefined) reads as null too. */
+export function toNullableString(value: unknown): string | null {
+  return (value as string | null | undefined) ?? null;
+}

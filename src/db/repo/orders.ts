@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNumber } from './normalise.js';
+import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /** SPEC §3: the order life cycle. */
 export const ORDER_STATUSES = ['awaiting_ack', 'incomplete', 'ready_to_ship', 'partially_shipped', 'shipped', 'cancelled'] as const;
@@ -143,7 +143,7 @@ export class OrdersRepo {
         .whereIn('orders.order_number', unique.slice(start, start + batchSize))
         .select('orders.id', 'orders.order_number', 'orders.status', 'inbound_files.remote_name');
       for (const row of rows) {
-        found.set(String(row.order_number), { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: (row.remote_name as string | null) ?? null });
+        found.set(String(row.order_number), { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: toNullableString(row.remote_name) });
       }
     }
     return found;
@@ -238,12 +238,12 @@ function orderFromRow(row: Record<string, unknown>): Order {
     accountName: String(row.account_name),
     orderNumber: String(row.order_number),
     status: row.status as OrderStatus,
-    testFlag: (row.test_flag as string | null) ?? null,
-    orderDate: (row.order_date as string | null) ?? null,
+    testFlag: toNullableString(row.test_flag),
+    orderDate: toNullableString(row.order_date),
     inboundFileId: toNullableNumber(row.inbound_file_id),
-    inboundFileName: (row.inbound_file_name as string | null) ?? null,
+    inboundFileName: toNullableString(row.inbound_file_name),
     fields: parseJson(row.fields, {}),
-    acknowledgedAt: (row.acknowledged_at as string | null) ?? null,
+    acknowledgedAt: toNullableString(row.acknowledged_at),
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
     lines: [],
@@ -258,12 +258,12 @@ function lineFromRow(row: Record<string, unknown>): OrderLine {
     lineRef: String(row.line_ref),
     partNumber: String(row.part_number),
     productId: toNullableNumber(row.product_id),
-    sku: (row.sku as string | null) ?? null,
+    sku: toNullableString(row.sku),
     quantity: toNumber(row.quantity),
     shippedQuantity: toNumber(row.shipped_quantity),
     cancelledQuantity: toNumber(row.cancelled_quantity),
     refundedQuantity: toNumber(row.refunded_quantity),
-    unitPrice: (row.unit_price as string | null) ?? null,
+    unitPrice: toNullableString(row.unit_price),
     fields: parseJson(row.fields, {}),
   };
 }

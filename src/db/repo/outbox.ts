@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { PathLabel } from '../../core/account.js';
-import { toBool, toNullableNumber, toNumber } from './normalise.js';
+import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /**
  * The outbox (SPEC §6.2): every outgoing file is stored, rendered and under its final remote name, in the
@@ -234,7 +234,7 @@ function fromRow(row: Record<string, unknown>): OutboxRow {
     accountId: toNumber(row.account_id),
     flow: row.flow as PathLabel,
     orderId: toNullableNumber(row.order_id),
-    orderNumber: (row.order_number as string | null) ?? null,
+    orderNumber: toNullableString(row.order_number),
     remoteDir: String(row.remote_dir),
     remoteName: String(row.remote_name),
     content: (row.content as Buffer | null | undefined) ?? null,
@@ -243,10 +243,10 @@ function fromRow(row: Record<string, unknown>): OutboxRow {
     marker: toBool(row.marker),
     status: row.status as OutboxStatus,
     attempts: toNumber(row.attempts),
-    lastError: (row.last_error as string | null) ?? null,
+    lastError: toNullableString(row.last_error),
     rowCount: toNullableNumber(row.row_count),
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
-    sentAt: (row.sent_at as string | null) ?? null,
+    sentAt: toNullableString(row.sent_at),
   };
 }

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { ProductField, ProductValues } from '../../formats/product-csv.js';
 import type { Dialect } from '../connection.js';
-import { toBool, toNullableNumber, toNumber } from './normalise.js';
+import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 import { queryRows, runStatement, withSqliteStatement } from './statements.js';
 
 /** A product as stored (SPEC §2), with what the last successful push sent. */
@@ -137,9 +137,9 @@ export class ProductsRepo {
       found.set(String(row[1]), {
         id: toNumber(row[0]),
         sku: String(row[1]),
-        channelItemId: (row[2] as string | null) ?? null,
-        ean: (row[3] as string | null) ?? null,
-        title: (row[4] as string | null) ?? null,
+        channelItemId: toNullableString(row[2]),
+        ean: toNullableString(row[3]),
+        title: toNullableString(row[4]),
         leadTimeDays: toNullableNumber(row[5]),
         stock: toNumber(row[6]),
         resend: toBool(row[7]),
@@ -293,14 +293,14 @@ function productFromRow(row: Record<string, unknown>): Product {
     id: toNumber(row.id),
     accountId: toNumber(row.account_id),
     sku: String(row.sku),
-    channelItemId: (row.channel_item_id as string | null) ?? null,
-    ean: (row.ean as string | null) ?? null,
-    title: (row.title as string | null) ?? null,
+    channelItemId: toNullableString(row.channel_item_id),
+    ean: toNullableString(row.ean),
+    title: toNullableString(row.title),
     leadTimeDays: toNullableNumber(row.lead_time_days),
     stock: toNumber(row.stock),
     pushedStock: toNullableNumber(row.pushed_stock),
     pushedLeadTimeDays: toNullableNumber(row.pushed_lead_time_days),
-    pushedAt: (row.pushed_at as string | null) ?? null,
+    pushedAt: toNullableString(row.pushed_at),
     resend: toBool(row.resend),
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),

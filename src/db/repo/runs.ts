@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNumber } from './normalise.js';
+import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 export type RunOutcome = 'ok' | 'partial' | 'failed' | 'locked' | 'dry-run';
 
@@ -62,10 +62,10 @@ function fromRow(row: Record<string, unknown>): RunRow {
     step: String(row.step),
     accountId: toNullableNumber(row.account_id),
     startedAt: String(row.started_at),
-    endedAt: (row.ended_at as string | null) ?? null,
+    endedAt: toNullableString(row.ended_at),
     outcome: (row.outcome as RunOutcome | null) ?? null,
     exitCode: toNullableNumber(row.exit_code),
     counts: parseJson(row.counts, {}),
-    error: (row.error as string | null) ?? null,
+    error: toNullableString(row.error),
   };
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toNumber } from './normalise.js';
+import { toNullableString, toNumber } from './normalise.js';
 
 export interface IncompleteOrder {
   orderNumber: string;
@@ -69,11 +69,11 @@ export class StatusRepo {
     return rows.map((r) => ({
       id: toNumber(r.id),
       flow: String(r.flow),
-      orderNumber: (r.order_number as string | null) ?? null,
+      orderNumber: toNullableString(r.order_number),
       remoteName: String(r.remote_name),
       status: String(r.status),
       attempts: toNumber(r.attempts),
-      lastError: (r.last_error as string | null) ?? null,
+      lastError: toNullableString(r.last_error),
       createdAt: String(r.created_at),
     }));
   }
@@ -100,7 +100,7 @@ export class StatusRepo {
       .select('stock_errors.part_number', 'stock_errors.message', 'stock_errors.created_at', 'products.sku');
     return rows.map((r) => ({
       partNumber: String(r.part_number),
-      sku: (r.sku as string | null) ?? null,
+      sku: toNullableString(r.sku),
       message: String(r.message),
       createdAt: String(r.created_at),
     }));
@@ -113,7 +113,7 @@ export class StatusRepo {
       .whereIn('status', ['rejected', 'duplicate'])
       .orderBy('id', 'desc')
       .limit(limit);
-    return rows.map((r) => ({ remoteName: String(r.remote_name), status: String(r.status), error: (r.error as string | null) ?? null, receivedAt: String(r.received_at) }));
+    return rows.map((r) => ({ remoteName: String(r.remote_name), status: String(r.status), error: toNullableString(r.error), receivedAt: String(r.received_at) }));
   }
 
   /** Old raw copies and run-log rows go; orders, their lines and unsent updates never do. */

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { TradedCodeSource } from '../../core/account.js';
 import { TRADED_CODE_MAX_LENGTH } from '../../formats/inventory.js';
 import type { Dialect } from '../connection.js';
-import { toNullableNumber, toNumber } from './normalise.js';
+import { toNullableNumber, toNullableString, toNumber } from './normalise.js';
 import { queryRows, runStatement } from './statements.js';
 
 /**
@@ -215,11 +215,11 @@ export class StockRepo {
       id: toNumber(row.id),
       accountId: toNumber(row.account_id),
       productId: toNullableNumber(row.product_id),
-      sku: (row.sku as string | null) ?? null,
+      sku: toNullableString(row.sku),
       partNumber: String(row.part_number),
       message: String(row.message),
       createdAt: String(row.created_at),
-      fileName: (row.remote_name as string | null) ?? null,
+      fileName: toNullableString(row.remote_name),
     }));
   }
 
