@@ -10,7 +10,16 @@ import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, Benchmark } from './harness.js';
 import {
-  ACCOUNT, BenchServer, OUTGOING, copyDatabase, countRows, createAccountDatabase, jlEdge, runJlEdge, withDatabase, writeOrderFiles,
+  ACCOUNT,
+  BenchServer,
+  OUTGOING,
+  copyDatabase,
+  countRows,
+  createAccountDatabase,
+  jlEdge,
+  runJlEdge,
+  withDatabase,
+  writeOrderFiles,
 } from './edge-server.js';
 
 const FULL_ORDERS = 1_000;
@@ -44,7 +53,8 @@ export const ackOrdersBenchmark: Benchmark = {
     rmSync(preparedFolder(ctx), { recursive: true, force: true });
     cpSync(server.local(OUTGOING), preparedFolder(ctx), { recursive: true });
     const prepared = readdirSync(preparedFolder(ctx)).length;
-    if (prepared !== 2 * orderCount(ctx)) throw new Error(`the setup run of ack-orders wrote ${prepared} files, expected ${2 * orderCount(ctx)}`);
+    if (prepared !== 2 * orderCount(ctx))
+      throw new Error(`the setup run of ack-orders wrote ${prepared} files, expected ${2 * orderCount(ctx)}`);
   },
 
   async reference(ctx) {
@@ -67,7 +77,9 @@ export const ackOrdersBenchmark: Benchmark = {
     const markers = names.filter((name) => name.endsWith('.ack.DONE')).length;
     const ready = countRows(databasePath(ctx), "select count(*) as n from orders where status = 'ready_to_ship'");
     if (acknowledgements !== expected || markers !== expected || ready !== expected) {
-      throw new Error(`ack-orders left ${acknowledgements} acknowledgements, ${markers} markers and ${ready} orders ready to ship; expected ${expected} each`);
+      throw new Error(
+        `ack-orders left ${acknowledgements} acknowledgements, ${markers} markers and ${ready} orders ready to ship; expected ${expected} each`,
+      );
     }
   },
 

@@ -8,7 +8,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, Benchmark } from './harness.js';
 import {
-  ACCOUNT, BenchServer, INCOMING, LINES_PER_ORDER, copyDatabase, countRows, createAccountDatabase, jlEdge, writeOrderFiles,
+  ACCOUNT,
+  BenchServer,
+  INCOMING,
+  LINES_PER_ORDER,
+  copyDatabase,
+  countRows,
+  createAccountDatabase,
+  jlEdge,
+  writeOrderFiles,
 } from './edge-server.js';
 
 const FULL_ORDERS = 1_000;
@@ -51,7 +59,9 @@ export const downloadOrdersBenchmark: Benchmark = {
     const orders = countRows(databasePath(ctx), "select count(*) as n from orders where status = 'awaiting_ack'");
     const lines = countRows(databasePath(ctx), 'select count(*) as n from order_lines where product_id is not null');
     if (orders !== expected || lines !== expected * LINES_PER_ORDER) {
-      throw new Error(`download-orders stored ${orders} orders awaiting acknowledgement with ${lines} matched lines, expected ${expected} and ${expected * LINES_PER_ORDER}`);
+      throw new Error(
+        `download-orders stored ${orders} orders awaiting acknowledgement with ${lines} matched lines, expected ${expected} and ${expected * LINES_PER_ORDER}`,
+      );
     }
   },
 

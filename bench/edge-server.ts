@@ -54,8 +54,19 @@ export class BenchServer {
     return {
       command: 'sftp',
       args: [
-        '-i', server.privateKeyPath, '-P', String(server.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-        '-o', 'LogLevel=ERROR', '-b', batch, `${server.username}@${server.host}`,
+        '-i',
+        server.privateKeyPath,
+        '-P',
+        String(server.port),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        '-b',
+        batch,
+        `${server.username}@${server.host}`,
       ],
       cwd: ctx.workDir,
       env: cronEnvironment(ctx.workDir),
@@ -113,8 +124,21 @@ export function createAccountDatabase(ctx: BenchContext, db: string, server: Ben
   removeDatabase(db);
   const sshd = server.running;
   runJlEdge(ctx, db, [
-    'accounts', 'add', ACCOUNT, '--host', sshd.host, '--port', String(sshd.port), '--username', sshd.username,
-    '--private-key', sshd.privateKeyPath, '--host-key', sshd.hostKeyFingerprint, '--lead-time', '3',
+    'accounts',
+    'add',
+    ACCOUNT,
+    '--host',
+    sshd.host,
+    '--port',
+    String(sshd.port),
+    '--username',
+    sshd.username,
+    '--private-key',
+    sshd.privateKeyPath,
+    '--host-key',
+    sshd.hostKeyFingerprint,
+    '--lead-time',
+    '3',
   ]);
   withDatabase(db, (sqlite) => {
     const now = new Date().toISOString();

@@ -80,7 +80,9 @@ const RSS_POLL_MS = 10;
 export async function measure(run: TimedProcess): Promise<Measurement> {
   const useTime = existsSync(TIME_BINARY);
   const reportFile = join(run.cwd ?? process.cwd(), `.time-${process.pid}-${Date.now()}.txt`);
-  const [command, args] = useTime ? [TIME_BINARY, ['-v', '-o', reportFile, run.command, ...run.args]] : [run.command, run.args];
+  const [command, args] = useTime
+    ? [TIME_BINARY, ['-v', '-o', reportFile, run.command, ...run.args]]
+    : [run.command, run.args];
   const started = process.hrtime.bigint();
   const child = spawn(command, args, {
     cwd: run.cwd,
@@ -122,10 +124,18 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export async function runBenchmark(benchmark: Benchmark, options: { scale: number; runs: number; root: string }): Promise<BenchResult> {
+export async function runBenchmark(
+  benchmark: Benchmark,
+  options: { scale: number; runs: number; root: string },
+): Promise<BenchResult> {
   const workDir = resolve(options.root, 'bench/.work', benchmark.name);
   mkdirSync(workDir, { recursive: true });
-  const ctx: BenchContext = { scale: options.scale, root: options.root, bin: resolve(options.root, 'bin/jl-edge'), workDir };
+  const ctx: BenchContext = {
+    scale: options.scale,
+    root: options.root,
+    bin: resolve(options.root, 'bin/jl-edge'),
+    workDir,
+  };
   const references: Measurement[] = [];
   const subjects: Measurement[] = [];
   try {
@@ -138,8 +148,14 @@ export async function runBenchmark(benchmark: Benchmark, options: { scale: numbe
   } finally {
     await benchmark.dispose?.(ctx);
   }
-  const subject = { seconds: median(subjects.map((m) => m.seconds)), peakRssMb: Math.max(...subjects.map((m) => m.peakRssMb)) };
-  const reference = { seconds: median(references.map((m) => m.seconds)), peakRssMb: Math.max(...references.map((m) => m.peakRssMb)) };
+  const subject = {
+    seconds: median(subjects.map((m) => m.seconds)),
+    peakRssMb: Math.max(...subjects.map((m) => m.peakRssMb)),
+  };
+  const reference = {
+    seconds: median(references.map((m) => m.seconds)),
+    peakRssMb: Math.max(...references.map((m) => m.peakRssMb)),
+  };
   const ratio = subject.seconds / reference.seconds;
   const memoryOk = benchmark.memoryLimitMb === undefined || subject.peakRssMb < benchmark.memoryLimitMb;
   return {

@@ -10,6 +10,11 @@ export const helpBenchmark: Benchmark = {
     return { command: process.execPath, args: ['-e', '0'], cwd: ctx.workDir, env: cronEnvironment(ctx.workDir) };
   },
   async subject(ctx) {
-    return { command: process.execPath, args: [ctx.bin, '--help'], cwd: ctx.workDir, env: cronEnvironment(ctx.workDir) };
+    return {
+      command: process.execPath,
+      args: [ctx.bin, '--help'],
+      cwd: ctx.workDir,
+      env: cronEnvironment(ctx.workDir),
+    };
   },
 };

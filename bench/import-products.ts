@@ -80,16 +80,26 @@ export const importProductsBenchmark: Benchmark = {
     removeDatabase(db);
     const env = cronEnvironment(ctx.workDir);
     // Untimed: create the schema and the account.
-    const setup = spawnSync(process.execPath, [ctx.bin, 'accounts', 'add', ACCOUNT, '--local-root', join(ctx.workDir, 'exchange'), '--db', db, '--quiet'], { env, encoding: 'utf8' });
+    const setup = spawnSync(
+      process.execPath,
+      [ctx.bin, 'accounts', 'add', ACCOUNT, '--local-root', join(ctx.workDir, 'exchange'), '--db', db, '--quiet'],
+      { env, encoding: 'utf8' },
+    );
     if (setup.status !== 0) throw new Error(`accounts add failed: ${setup.stderr}`);
-    return { command: process.execPath, args: [ctx.bin, 'import-products', csvPath(ctx), '--db', db, '--quiet'], env, cwd: ctx.workDir };
+    return {
+      command: process.execPath,
+      args: [ctx.bin, 'import-products', csvPath(ctx), '--db', db, '--quiet'],
+      env,
+      cwd: ctx.workDir,
+    };
   },
 
   async check(ctx) {
     const db = new Database(join(ctx.workDir, 'jl-edge.sqlite'), { readonly: true });
     try {
       const { count } = db.prepare('select count(*) as count from products').get() as { count: number };
-      if (count !== rowCount(ctx)) throw new Error(`import-products stored ${count} products, expected ${rowCount(ctx)}`);
+      if (count !== rowCount(ctx))
+        throw new Error(`import-products stored ${count} products, expected ${rowCount(ctx)}`);
     } finally {
       db.close();
     }

@@ -26,7 +26,11 @@ export const noOpRunBenchmark: Benchmark = {
   async reference(ctx) {
     const sftp = server.sftpBatch(ctx, [`ls ${INCOMING}`]);
     // Positional parameters keep every path unquoted-safe.
-    return { ...sftp, command: '/bin/sh', args: ['-c', '"$1" -e 0 && shift && exec "$@"', 'sh', process.execPath, sftp.command, ...sftp.args] };
+    return {
+      ...sftp,
+      command: '/bin/sh',
+      args: ['-c', '"$1" -e 0 && shift && exec "$@"', 'sh', process.execPath, sftp.command, ...sftp.args],
+    };
   },
 
   async subject(ctx) {
@@ -36,9 +40,13 @@ export const noOpRunBenchmark: Benchmark = {
   /** The run connected and finished cleanly, and found nothing. */
   async check(ctx) {
     const db = databasePath(ctx.workDir);
-    const lastOk = countRows(db, "select count(*) as n from runs where id = (select max(id) from runs) and step = 'download-orders' and outcome = 'ok'");
+    const lastOk = countRows(
+      db,
+      "select count(*) as n from runs where id = (select max(id) from runs) and step = 'download-orders' and outcome = 'ok'",
+    );
     const orders = countRows(db, 'select count(*) as n from orders');
-    if (lastOk !== 1 || orders !== 0) throw new Error(`the last download-orders run did not end ok with nothing to do (${orders} orders stored)`);
+    if (lastOk !== 1 || orders !== 0)
+      throw new Error(`the last download-orders run did not end ok with nothing to do (${orders} orders stored)`);
   },
 
   async dispose() {

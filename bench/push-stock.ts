@@ -43,7 +43,8 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark
   };
 
   /** The state both sides of the next round see (the harness runs the reference, then jl-edge). */
-  const prepareRound = (db: string): void => (state === 'first' ? resetPushed(db) : changeStocks(db, NIGHTLY_CHANGED_SHARE));
+  const prepareRound = (db: string): void =>
+    state === 'first' ? resetPushed(db) : changeStocks(db, NIGHTLY_CHANGED_SHARE);
 
   return {
     name,
@@ -57,11 +58,33 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark
       await server.makeTree();
       const db = databasePath(ctx);
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
-      const added = spawnSync(process.execPath, [
-        ctx.bin, 'accounts', 'add', ACCOUNT, '--host', server.host, '--port', String(server.port), '--username', server.username,
-        '--private-key', server.privateKeyPath, '--host-key', server.hostKeyFingerprint, '--lead-time', String(LEAD_TIME_DAYS),
-        '--traded-code', 'sku', '--db', db, '--quiet',
-      ], { env: cronEnvironment(ctx.workDir), encoding: 'utf8' });
+      const added = spawnSync(
+        process.execPath,
+        [
+          ctx.bin,
+          'accounts',
+          'add',
+          ACCOUNT,
+          '--host',
+          server.host,
+          '--port',
+          String(server.port),
+          '--username',
+          server.username,
+          '--private-key',
+          server.privateKeyPath,
+          '--host-key',
+          server.hostKeyFingerprint,
+          '--lead-time',
+          String(LEAD_TIME_DAYS),
+          '--traded-code',
+          'sku',
+          '--db',
+          db,
+          '--quiet',
+        ],
+        { env: cronEnvironment(ctx.workDir), encoding: 'utf8' },
+      );
       if (added.status !== 0) throw new Error(`accounts add failed: ${added.stderr}`);
       seedCatalogue(db, productCount(ctx));
       if (state === 'nightly') markAllPushed(db);
@@ -72,13 +95,33 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark
       const batch = join(ctx.workDir, 'sftp-batch');
       writeFileSync(batch, `put ${referenceCsv(ctx)} ${REMOTE_DIR}/reference.csv\n`);
       const sftp = [
-        'sftp', '-i', running().privateKeyPath, '-P', String(running().port), '-o', 'StrictHostKeyChecking=no',
-        '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-b', batch, `${running().username}@${running().host}`,
+        'sftp',
+        '-i',
+        running().privateKeyPath,
+        '-P',
+        String(running().port),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        '-b',
+        batch,
+        `${running().username}@${running().host}`,
       ];
       // One timed process for both halves; positional parameters keep the SQL and paths unquoted-safe.
       return {
         command: '/bin/sh',
-        args: ['-c', 'sqlite3 -csv -header "$1" "$2" > "$3" && shift 3 && exec "$@"', 'sh', databasePath(ctx), REFERENCE_SQL, referenceCsv(ctx), ...sftp],
+        args: [
+          '-c',
+          'sqlite3 -csv -header "$1" "$2" > "$3" && shift 3 && exec "$@"',
+          'sh',
+          databasePath(ctx),
+          REFERENCE_SQL,
+          referenceCsv(ctx),
+          ...sftp,
+        ],
         cwd: ctx.workDir,
         env: cronEnvironment(ctx.workDir),
       };
@@ -96,10 +139,14 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark
     /** The run did the same work as the reference: its file holds exactly the exported rows. */
     async check(ctx) {
       const folder = join(running().jail, REMOTE_DIR);
-      const newest = readdirSync(folder).filter((file) => file.startsWith('inventory-')).sort().pop();
+      const newest = readdirSync(folder)
+        .filter((file) => file.startsWith('inventory-'))
+        .sort()
+        .pop();
       if (newest === undefined) throw new Error('push-stock uploaded no inventory file');
       const expected = readFileSync(referenceCsv(ctx), 'utf8').replace(/\r\n/g, '\n');
-      if (readFileSync(join(folder, newest), 'utf8') !== expected) throw new Error(`${newest} differs from the sqlite3 export`);
+      if (readFileSync(join(folder, newest), 'utf8') !== expected)
+        throw new Error(`${newest} differs from the sqlite3 export`);
       rmSync(join(folder, newest));
       prepareRound(databasePath(ctx));
     },
@@ -142,7 +189,11 @@ function seedCatalogue(db: string, products: number): void {
 
 function resetPushed(db: string): void {
   withDatabase(db, (sqlite) => {
-    sqlite.prepare('update products set pushed_stock = null, pushed_lead_time_days = null, pushed_traded_code = null, pushed_at = null').run();
+    sqlite
+      .prepare(
+        'update products set pushed_stock = null, pushed_lead_time_days = null, pushed_traded_code = null, pushed_at = null',
+      )
+      .run();
   });
 }
 
@@ -163,7 +214,9 @@ function markAllPushed(db: string): void {
 function changeStocks(db: string, share: number): void {
   withDatabase(db, (sqlite) => {
     const every = Math.round(1 / share);
-    sqlite.prepare('update products set stock = stock + 1 where id % ? = ?').run(every, Math.floor(Math.random() * every));
+    sqlite
+      .prepare('update products set stock = stock + 1 where id % ? = ?')
+      .run(every, Math.floor(Math.random() * every));
   });
 }
 

@@ -21,7 +21,9 @@ function packageName(specifier) {
 const externalPackages = {
   name: 'external-packages',
   setup(plugin) {
-    plugin.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED_PACKAGES.has(packageName(args.path)) ? undefined : { path: args.path, external: true }));
+    plugin.onResolve({ filter: /^[^./]/ }, (args) =>
+      BUNDLED_PACKAGES.has(packageName(args.path)) ? undefined : { path: args.path, external: true },
+    );
   },
 };
 
@@ -39,6 +41,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [externalPackages],
   // commander is CommonJS and require()s Node built-ins; in an ES module bundle that needs a real `require`.
-  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bundleCreateRequire } from 'node:module';\nconst require = __bundleCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

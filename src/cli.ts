@@ -20,7 +20,8 @@ export function withGlobalOptions(command: Command): Command {
 }
 
 function parsePositiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) === 0) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return Number(value);
 }
 
@@ -57,7 +58,10 @@ export function action(run: (ctx: Context, args: unknown[], command: Command) =>
     } catch (err) {
       process.exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
       const detail = options.verbose && err instanceof Error && !(err instanceof JlEdgeError) ? `\n${err.stack}` : '';
-      if (options.json) process.stdout.write(`${JSON.stringify({ command: command.name(), ok: false, exit_code: process.exitCode, error: errorMessage(err) })}\n`);
+      if (options.json)
+        process.stdout.write(
+          `${JSON.stringify({ command: command.name(), ok: false, exit_code: process.exitCode, error: errorMessage(err) })}\n`,
+        );
       process.stderr.write(`jl-edge ${command.name()}: ${errorMessage(err)}${detail}\n`);
     } finally {
       await ctx?.close();

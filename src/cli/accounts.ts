@@ -34,17 +34,29 @@ function withSettingOptions(command: Command): Command {
     .option('--host-key <SHA256:…>', "the server's SHA256 host-key fingerprint (accounts test prints it)")
     .option('--local-root <dir>', 'use a local folder instead of SFTP (sandbox, mounted exchange folders)')
     .option('--root <root>', '/live, or /uat for the John Lewis test environment')
-    .option('--lead-time <days>', 'standard delivery time in days, for products without their own', parseWholeNumberOption)
+    .option(
+      '--lead-time <days>',
+      'standard delivery time in days, for products without their own',
+      parseWholeNumberOption,
+    )
     .option('--handling-days <days>', 'days between acknowledgement and dispatch', parseWholeNumberOption)
     .addOption(new Option('--traded-code <source>', 'what to send as tradedCode').choices(['none', 'sku', 'ean']))
     .option('--encoding <name>', 'encoding of inbound files, e.g. utf-8 or latin1')
-    .addOption(new Option('--stock-upload <mode>', 'inventory upload: direct, or rename (dot name + posix-rename)').choices(['direct', 'rename']))
+    .addOption(
+      new Option('--stock-upload <mode>', 'inventory upload: direct, or rename (dot name + posix-rename)').choices([
+        'direct',
+        'rename',
+      ]),
+    )
     .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
 }
 
 export function parseCarrierMap(text: string): Record<string, string> {
   const map: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const at = pair.lastIndexOf('=');
     if (at <= 0 || at === pair.length - 1) throw new UsageError(`--carrier-map: "${pair}" is not name=code`);
     map[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
@@ -76,13 +88,23 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
 }
 
 function accountLines(view: AccountView): string[] {
-  const where = view.transport === 'local' ? `local folder ${view.local_root}` : `sftp ${view.username}@${view.host}:${view.port}`;
-  const secret = view.transport === 'local' ? '' : view.password_env ? `password from $${view.password_env}` : `key ${view.private_key ?? '(none)'}`;
+  const where =
+    view.transport === 'local' ? `local folder ${view.local_root}` : `sftp ${view.username}@${view.host}:${view.port}`;
+  const secret =
+    view.transport === 'local'
+      ? ''
+      : view.password_env
+        ? `password from $${view.password_env}`
+        : `key ${view.private_key ?? '(none)'}`;
   return [
     `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
-    `  carriers: ${Object.entries(view.carrier_map).map(([k, v]) => `${k}=${v}`).join(', ') || '(built-in codes only)'}`,
+    `  carriers: ${
+      Object.entries(view.carrier_map)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '(built-in codes only)'
+    }`,
     ...Object.entries(view.paths).map(([label, path]) => `  ${label.padEnd(28)} ${path}`),
   ];
 }
@@ -98,28 +120,37 @@ function testOutput(result: AccountTestResult): CommandOutput {
     problems.push(`accounts test ${result.account}: ${result.error}`);
     if (result.offered_host_key) {
       problems.push(`the server offered host key ${result.offered_host_key}`);
-      problems.push(`if that is John Lewis' server, pin it: jl-edge accounts set ${result.account} --host-key ${result.offered_host_key}`);
+      problems.push(
+        `if that is John Lewis' server, pin it: jl-edge accounts set ${result.account} --host-key ${result.offered_host_key}`,
+      );
     }
     return { exitCode: ExitCode.connection, json: result, lines, problems };
   }
   lines.push(`${result.account}: connected, host key ${result.host_key ?? 'n/a (local folder)'}`);
   for (const folder of result.folders) {
-    const state = folder.error ? `FAILED: ${folder.error}` : `ok (${[folder.listable && 'list', folder.writable && 'write'].filter(Boolean).join(', ')})`;
+    const state = folder.error
+      ? `FAILED: ${folder.error}`
+      : `ok (${[folder.listable && 'list', folder.writable && 'write'].filter(Boolean).join(', ')})`;
     (folder.error ? problems : lines).push(`  ${folder.path} [${folder.labels.join(', ')}]: ${state}`);
   }
   return { exitCode: result.ok ? ExitCode.ok : ExitCode.itemsFailed, json: result, lines, problems };
 }
 
 export function registerAccounts(program: Command): void {
-  const accounts = program.command('accounts').description('manage John Lewis accounts (SFTP logins) and their remote folders');
+  const accounts = program
+    .command('accounts')
+    .description('manage John Lewis accounts (SFTP logins) and their remote folders');
 
   withSettingOptions(withGlobalOptions(accounts.command('add <name>')))
     .description('add an account')
     .option('--disabled', 'add it disabled')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ jl-edge accounts add acme --host sftp.example.com --username acme --password-env ACME_SFTP_PASSWORD --root /uat
-  $ jl-edge accounts add sandbox --local-root ./sandbox`)
+  $ jl-edge accounts add sandbox --local-root ./sandbox`,
+    )
     .action(
       action(async (ctx, [name], command) => {
         const flags = command.opts() as AccountFlags & { disabled?: boolean };
@@ -154,8 +185,16 @@ Examples:
       action(async (ctx) => {
         const { listAccounts } = await import('../commands/accounts.js');
         const views = await listAccounts(ctx);
-        const lines = views.map((v) => `${v.name.padEnd(16)} ${v.enabled ? 'enabled ' : 'disabled'} ${v.transport === 'local' ? `local ${v.local_root}` : `sftp ${v.username}@${v.host}:${v.port}`} ${v.root}`);
-        return { exitCode: ExitCode.ok, json: views, lines: lines.length ? lines : ['no accounts (add one with jl-edge accounts add)'], problems: [] };
+        const lines = views.map(
+          (v) =>
+            `${v.name.padEnd(16)} ${v.enabled ? 'enabled ' : 'disabled'} ${v.transport === 'local' ? `local ${v.local_root}` : `sftp ${v.username}@${v.host}:${v.port}`} ${v.root}`,
+        );
+        return {
+          exitCode: ExitCode.ok,
+          json: views,
+          lines: lines.length ? lines : ['no accounts (add one with jl-edge accounts add)'],
+          problems: [],
+        };
       }),
     );
 
@@ -171,10 +210,13 @@ Examples:
 
   withSettingOptions(withGlobalOptions(accounts.command('set <name>')))
     .description('change settings of an account')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ jl-edge accounts set acme --host-key SHA256:abc…   (pin the fingerprint accounts test printed)
-  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`)
+  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`,
+    )
     .action(
       action(async (ctx, [name], command) => {
         const { setAccount } = await import('../commands/accounts.js');
@@ -188,11 +230,16 @@ Examples:
     .action(
       action(async (ctx, [name, label, path]) => {
         const { setAccountPath } = await import('../commands/accounts.js');
-        return viewOutput(await setAccountPath(ctx, String(name), String(label), path === 'default' ? null : String(path)));
+        return viewOutput(
+          await setAccountPath(ctx, String(name), String(label), path === 'default' ? null : String(path)),
+        );
       }),
     );
 
-  for (const [verb, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [verb, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     withGlobalOptions(accounts.command(`${verb} <name>`))
       .description(`${verb} an account (disabled accounts are skipped by every sync step)`)
       .addHelpText('after', `\nExample:\n  $ jl-edge accounts ${verb} acme`)
@@ -206,7 +253,10 @@ Examples:
 
   withGlobalOptions(accounts.command('test <name>'))
     .description('connect, verify the host key, and check every remote folder can be listed and written')
-    .addHelpText('after', '\nExample:\n  $ jl-edge accounts test acme    (exit 3 and the offered fingerprint when the host key does not match)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ jl-edge accounts test acme    (exit 3 and the offered fingerprint when the host key does not match)',
+    )
     .action(
       action(async (ctx, [name]) => {
         const { testAccount } = await import('../commands/accounts.js');

@@ -10,7 +10,12 @@ export function registerDb(program: Command): void {
     .action(
       action(async (ctx) => {
         const applied = ctx.migrationsApplied;
-        return { exitCode: ExitCode.ok, json: { command: 'db migrate', applied }, lines: [applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'], problems: [] };
+        return {
+          exitCode: ExitCode.ok,
+          json: { command: 'db migrate', applied },
+          lines: [applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'],
+          problems: [],
+        };
       }),
     );
 }

@@ -8,13 +8,16 @@ import { parseWholeNumberOption } from './parse.js';
 export function registerOperations(program: Command): void {
   withGlobalOptions(program.command('status'))
     .description('is everything flowing, and if not, why? (exit 1 when something needs a person)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Shows per account: the last run of every step, orders per status, incomplete orders with their
 errors, updates pending or failed, open stock errors, and held locks.
 
 Examples:
   $ jl-edge status
-  $ jl-edge status --account acme --json`)
+  $ jl-edge status --account acme --json`,
+    )
     .action(
       action(async (ctx) => {
         const { status } = await import('../commands/status.js');
@@ -23,13 +26,18 @@ Examples:
     );
 
   withGlobalOptions(program.command('sync'))
-    .description('run every sync step once, in order, per account (download, ack, push-stock, send-shipments, send-cancels, send-refunds)')
-    .addHelpText('after', `
+    .description(
+      'run every sync step once, in order, per account (download, ack, push-stock, send-shipments, send-cancels, send-refunds)',
+    )
+    .addHelpText(
+      'after',
+      `
 One step failing does not stop the others; the exit code is the worst of them.
 
 Examples:
   $ jl-edge sync --quiet            (the one cron line of a small seller)
-  $ jl-edge sync --account acme --dry-run`)
+  $ jl-edge sync --account acme --dry-run`,
+    )
     .action(
       action(async (ctx) => {
         const { sync } = await import('../commands/sync.js');
@@ -62,7 +70,9 @@ Examples:
 
   withGlobalOptions(program.command('prune'))
     .description('remove raw file copies and run-log rows older than a limit (never an order, never an unsent update)')
-    .addOption(new Option('--older-than <days>', 'age limit in days').argParser(parseWholeNumberOption).makeOptionMandatory())
+    .addOption(
+      new Option('--older-than <days>', 'age limit in days').argParser(parseWholeNumberOption).makeOptionMandatory(),
+    )
     .addHelpText('after', '\nExample:\n  $ jl-edge prune --older-than 90')
     .action(
       action(async (ctx, _args, command) => {
@@ -72,7 +82,9 @@ Examples:
         return {
           exitCode: ExitCode.ok,
           json: result,
-          lines: [`prune: ${verb} ${result.raw_copies_removed} raw file copies, ${result.sent_file_contents_removed} sent file contents, ${result.runs_removed} run-log rows older than ${result.cutoff}`],
+          lines: [
+            `prune: ${verb} ${result.raw_copies_removed} raw file copies, ${result.sent_file_contents_removed} sent file contents, ${result.runs_removed} run-log rows older than ${result.cutoff}`,
+          ],
           problems: [],
         };
       }),
@@ -85,24 +97,42 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
   for (const a of result.accounts) {
     lines.push(chalk.bold(`${a.account}${a.enabled ? '' : ' (disabled)'}`));
     for (const s of a.steps) {
-      const outcome = s.outcome === 'ok' ? chalk.green('ok') : s.outcome === 'never run' ? chalk.dim('never run') : chalk.red(s.outcome);
+      const outcome =
+        s.outcome === 'ok'
+          ? chalk.green('ok')
+          : s.outcome === 'never run'
+            ? chalk.dim('never run')
+            : chalk.red(s.outcome);
       const when = s.started_at ? s.started_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
       const took = s.duration_ms !== null ? `${(s.duration_ms / 1000).toFixed(1)}s` : '';
-      const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ');
-      lines.push(`  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${counts ? `  ${counts}` : ''}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`);
+      const counts = Object.entries(s.counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      lines.push(
+        `  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${counts ? `  ${counts}` : ''}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`,
+      );
     }
-    const orders = Object.entries(a.orders).map(([k, v]) => `${k} ${v}`).join(', ');
+    const orders = Object.entries(a.orders)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     lines.push(`  orders: ${orders || 'none'}`);
     const pending = a.updates.filter((u) => u.status === 'pending').length;
     const failed = a.updates.filter((u) => u.status === 'failed').length;
-    const recorded = Object.entries(a.recorded_unsent).map(([k, v]) => `${v} ${k}`).join(', ');
-    lines.push(`  updates: ${pending} pending, ${failed === 0 ? '0 failed' : chalk.red(`${failed} failed`)}${recorded ? `; recorded, waiting to be sent: ${recorded}` : ''}`);
+    const recorded = Object.entries(a.recorded_unsent)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
+    lines.push(
+      `  updates: ${pending} pending, ${failed === 0 ? '0 failed' : chalk.red(`${failed} failed`)}${recorded ? `; recorded, waiting to be sent: ${recorded}` : ''}`,
+    );
     if (a.stock_errors.length > 0) {
       lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors.length}`));
       for (const e of a.stock_errors) lines.push(`    ${e.part_number}${e.sku ? ` (${e.sku})` : ''}: ${e.message}`);
     }
     for (const f of a.rejected_files) lines.push(chalk.yellow(`  ${f.status} file ${f.file}: ${f.error ?? ''}`));
-    for (const l of a.locks) lines.push(`  lock ${l.step}: pid ${l.pid} on ${l.host} since ${l.acquired_at}${l.stale ? chalk.red(' STALE') : ''}`);
+    for (const l of a.locks)
+      lines.push(
+        `  lock ${l.step}: pid ${l.pid} on ${l.host} since ${l.acquired_at}${l.stale ? chalk.red(' STALE') : ''}`,
+      );
     for (const reason of a.attention) lines.push(chalk.red(`  ! ${reason}`));
   }
   return { exitCode: result.needs_attention ? ExitCode.itemsFailed : ExitCode.ok, json: result, lines, problems: [] };

@@ -12,7 +12,11 @@ import { recordedUpdateLines } from './recorded-updates.js';
  * The human form of a sync step: the standard per-account line, notes that are not failures (an unknown
  * part number), and for a dry run what would have been stored or sent.
  */
-export function syncStepOutput(result: StepResult, dryRun: boolean, describe: (details: Record<string, unknown>) => string[]): CommandOutput {
+export function syncStepOutput(
+  result: StepResult,
+  dryRun: boolean,
+  describe: (details: Record<string, unknown>) => string[],
+): CommandOutput {
   const output = stepOutput(result);
   for (const outcome of result.accounts) {
     const details = outcome.details ?? {};
@@ -32,7 +36,8 @@ function describeDownloads(details: Record<string, unknown>): string[] {
     lines.push(`${file.file}: would be ${file.outcome}: ${order}, ${file.lines} line(s)`);
     for (const problem of file.problems) lines.push(`  ${problem}`);
   }
-  for (const name of (details.not_ready as string[] | undefined) ?? []) lines.push(`${name}: not ready (no .DONE marker yet)`);
+  for (const name of (details.not_ready as string[] | undefined) ?? [])
+    lines.push(`${name}: not ready (no .DONE marker yet)`);
   return lines;
 }
 
@@ -41,7 +46,12 @@ export function describeAcknowledgements(details: Record<string, unknown>): stri
   for (const file of (details.files as PlannedFile[] | undefined) ?? []) {
     const why = file.resend ? 'stored by an earlier run, would be sent again unchanged' : 'would be stored and sent';
     lines.push(`${file.remote_path} (order ${file.order_number}; ${why}; then ${file.remote_path}.DONE):`);
-    lines.push(...file.content.replace(/\n$/, '').split('\n').map((line) => `  ${line}`));
+    lines.push(
+      ...file.content
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => `  ${line}`),
+    );
   }
   return lines;
 }
@@ -54,12 +64,19 @@ function orderTable(orders: OrderView[]): string[] {
     order.status,
     String(order.lines.length),
     String(order.lines.reduce((units, line) => units + line.quantity, 0)),
-    order.errors.length ? `${order.errors.length} (${order.errors.filter((error) => error.severity === 'high').length} high)` : '',
+    order.errors.length
+      ? `${order.errors.length} (${order.errors.filter((error) => error.severity === 'high').length} high)`
+      : '',
     order.created_at.slice(0, 16).replace('T', ' '),
   ]);
   const header = ['ORDER', 'ACCOUNT', 'STATUS', 'LINES', 'UNITS', 'ERRORS', 'RECEIVED'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function orderDetail(order: OrderView): string[] {
@@ -75,7 +92,9 @@ function orderDetail(order: OrderView): string[] {
       line.cancelled_quantity && `${line.cancelled_quantity} cancelled`,
       line.refunded_quantity && `${line.refunded_quantity} refunded`,
     ].filter(Boolean);
-    lines.push(`    ${line.line_ref}  ${line.part_number}  ${line.sku ?? '(unknown product)'}  x${line.quantity}${done.length ? `  (${done.join(', ')})` : ''}`);
+    lines.push(
+      `    ${line.line_ref}  ${line.part_number}  ${line.sku ?? '(unknown product)'}  x${line.quantity}${done.length ? `  (${done.join(', ')})` : ''}`,
+    );
   }
   if (order.errors.length) {
     lines.push('  errors:');
@@ -85,7 +104,9 @@ function orderDetail(order: OrderView): string[] {
     lines.push('  updates:');
     for (const update of order.updates) {
       const when = update.sent_at ? `sent ${update.sent_at}` : `${update.status}, ${update.attempts} attempt(s)`;
-      lines.push(`    #${update.id} ${update.flow} ${update.remote_name}: ${when}${update.last_error && !update.sent_at ? ` (last error: ${update.last_error})` : ''}`);
+      lines.push(
+        `    #${update.id} ${update.flow} ${update.remote_name}: ${when}${update.last_error && !update.sent_at ? ` (last error: ${update.last_error})` : ''}`,
+      );
     }
   }
   lines.push(...recordedUpdateLines(order.recorded_updates ?? []));
@@ -105,7 +126,9 @@ export function registerOrders(program: Command): void {
     .description('read every ready order file from OrderDownload and store its order (cron step)')
     .option('--archive-to <dir>', 'after storing, move each order file and its marker into this remote folder')
     .option('--delete', 'after storing, delete each order file and its marker (the raw file stays in the database)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Reads order-<token>.txt only once its .DONE marker exists, stores each file once, and leaves the
 remote files in place unless --archive-to or --delete is given. Counts: downloaded (new orders),
 incomplete (stored, never acknowledged: see orders show), duplicates, rejected (no order number),
@@ -114,7 +137,8 @@ skipped (not ready yet or already stored).
 Examples:
   $ jl-edge download-orders --account acme
   $ jl-edge download-orders --archive-to /live/incoming/archive --quiet   (cron)
-  $ jl-edge download-orders --dry-run                                     (what would be stored)`)
+  $ jl-edge download-orders --dry-run                                     (what would be stored)`,
+    )
     .action(
       action(async (ctx, _args, command) => {
         const flags = command.opts() as { archiveTo?: string; delete?: boolean };
@@ -126,14 +150,17 @@ Examples:
 
   withGlobalOptions(program.command('ack-orders'))
     .description('send the acknowledgement of every order awaiting one (cron step)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each acknowledgement is stored under its final name before it is uploaded; a run that fails midway
 is finished by the next run with the same file. Counts: sent, failed (gave up after repeated
 failures: see status), pending (retried on the next run).
 
 Examples:
   $ jl-edge ack-orders --account acme
-  $ jl-edge ack-orders --dry-run        (prints every file it would send)`)
+  $ jl-edge ack-orders --dry-run        (prints every file it would send)`,
+    )
     .action(
       action(async (ctx) => {
         const { ackOrders } = await import('../commands/ack-orders.js');
@@ -145,11 +172,17 @@ Examples:
 
   withGlobalOptions(orders.command('list'))
     .description('list orders, oldest first')
-    .option('--status <status>', 'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled)')
-    .addHelpText('after', `
+    .option(
+      '--status <status>',
+      'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled)',
+    )
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ jl-edge orders list --status incomplete
-  $ jl-edge orders list --account acme --json`)
+  $ jl-edge orders list --account acme --json`,
+    )
     .action(
       action(async (ctx, _args, command): Promise<CommandOutput> => {
         const { listOrders, parseOrderStatus } = await import('../commands/orders.js');
@@ -161,10 +194,13 @@ Examples:
 
   withGlobalOptions(orders.command('show <order_number>'))
     .description('show an order: its lines, errors, and the updates sent for it')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ jl-edge orders show Y100012345
-  $ jl-edge orders show Y100012345 --account acme --json`)
+  $ jl-edge orders show Y100012345 --account acme --json`,
+    )
     .action(
       action(async (ctx, [orderNumber]): Promise<CommandOutput> => {
         const { showOrder } = await import('../commands/orders.js');

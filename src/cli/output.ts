@@ -21,13 +21,21 @@ export function stepOutput(result: StepResult): CommandOutput {
       .map(([name, value]) => `${value} ${name.replace(/_/g, ' ')}`)
       .join(', ');
     if (outcome.exitCode === 0 || counts) lines.push(`${result.command} ${outcome.account}: ${counts || 'done'}`);
-    for (const error of outcome.errors) problems.push(`${result.command} ${outcome.account}: ${formatItemError(error)}`);
+    for (const error of outcome.errors)
+      problems.push(`${result.command} ${outcome.account}: ${formatItemError(error)}`);
   }
   return {
     exitCode: result.exitCode,
     json: {
       command: result.command,
-      accounts: result.accounts.map((o) => ({ account: o.account, ok: o.ok, exit_code: o.exitCode, ...o.counts, errors: o.errors, ...o.details })),
+      accounts: result.accounts.map((o) => ({
+        account: o.account,
+        ok: o.ok,
+        exit_code: o.exitCode,
+        ...o.counts,
+        errors: o.errors,
+        ...o.details,
+      })),
     },
     lines,
     problems,

@@ -16,14 +16,24 @@ function oneLine(text: string | null): string {
 function listLines(list: ProductList): string[] {
   if (list.total === 0) return ['no products (import some with jl-edge import-products <file.csv>)'];
   const lines = list.products.map((p) =>
-    [p.account.padEnd(12), p.sku.padEnd(20), (p.channel_item_id ?? '-').padEnd(8), String(p.stock).padStart(7), `lead ${p.lead_time_days ?? 'default'}`.padEnd(12), oneLine(p.title)].join(' '),
+    [
+      p.account.padEnd(12),
+      p.sku.padEnd(20),
+      (p.channel_item_id ?? '-').padEnd(8),
+      String(p.stock).padStart(7),
+      `lead ${p.lead_time_days ?? 'default'}`.padEnd(12),
+      oneLine(p.title),
+    ].join(' '),
   );
-  if (list.products.length < list.total) lines.push(`(${list.products.length} of ${list.total} products: --limit 0 lists all)`);
+  if (list.products.length < list.total)
+    lines.push(`(${list.products.length} of ${list.total} products: --limit 0 lists all)`);
   return lines;
 }
 
 function detailLines(p: ProductDetail): string[] {
-  const lastPush = p.pushed_at ? `stock ${p.pushed_stock}, lead time ${p.pushed_lead_time_days} days, at ${p.pushed_at}` : 'never';
+  const lastPush = p.pushed_at
+    ? `stock ${p.pushed_stock}, lead time ${p.pushed_lead_time_days} days, at ${p.pushed_at}`
+    : 'never';
   return [
     `${p.sku} (account ${p.account})`,
     `  channel item id  ${p.channel_item_id ?? '(none: not listed on John Lewis, never sent)'}`,
@@ -35,7 +45,12 @@ function detailLines(p: ProductDetail): string[] {
     `  created          ${p.created_at}, updated ${p.updated_at}`,
     ...(p.stock_errors.length === 0
       ? ['  stock errors     none open']
-      : ['  stock errors (open):', ...p.stock_errors.map((e) => `    ${e.received_at} ${e.part_number}: ${e.message}${e.file ? ` [${e.file}]` : ''}`)]),
+      : [
+          '  stock errors (open):',
+          ...p.stock_errors.map(
+            (e) => `    ${e.received_at} ${e.part_number}: ${e.message}${e.file ? ` [${e.file}]` : ''}`,
+          ),
+        ]),
   ];
 }
 
@@ -43,7 +58,9 @@ export function registerProducts(program: Command): void {
   withGlobalOptions(program.command('import-products <file>'))
     .description('upsert products by SKU from a CSV file ("-" reads standard input)')
     .option('--strict', 'import nothing when any row is rejected')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Header names are matched leniently (case, spaces, "-" and "_" do not matter): sku (required),
 channel_item_id (or ChannelItemId, stock_number, "Stock Number", part_number), ean, lead_time_days,
 stock, title. Other columns are ignored (--verbose names them). Only the columns the file carries
@@ -56,11 +73,14 @@ Examples:
   $ jl-edge import-products products.csv
   $ jl-edge import-products stock.csv --account acme --quiet
   $ warehouse-export | jl-edge import-products - --strict
-  $ jl-edge import-products products.csv --dry-run --json`)
+  $ jl-edge import-products products.csv --dry-run --json`,
+    )
     .action(
       action(async (ctx, [file], command) => {
         const { importProducts } = await import('../commands/import-products.js');
-        const output = stepOutput(await importProducts(ctx, { file: String(file), strict: command.opts().strict === true }));
+        const output = stepOutput(
+          await importProducts(ctx, { file: String(file), strict: command.opts().strict === true }),
+        );
         if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
         return output;
       }),
@@ -71,24 +91,40 @@ Examples:
   withGlobalOptions(products.command('list'))
     .description('list products in SKU order')
     .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT}; 0 lists all)`, parseWholeNumberOption)
-    .addHelpText('after', '\nExamples:\n  $ jl-edge products list --account acme\n  $ jl-edge products list --limit 0 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jl-edge products list --account acme\n  $ jl-edge products list --limit 0 --json',
+    )
     .action(
       action(async (ctx, _args, command) => {
         const { listProducts } = await import('../commands/products.js');
         const limit = (command.opts().limit as number | undefined) ?? DEFAULT_LIST_LIMIT;
         const list = await listProducts(ctx, limit);
-        return { exitCode: ExitCode.ok, json: list.products, lines: listLines(list), problems: [] } satisfies CommandOutput;
+        return {
+          exitCode: ExitCode.ok,
+          json: list.products,
+          lines: listLines(list),
+          problems: [],
+        } satisfies CommandOutput;
       }),
     );
 
   withGlobalOptions(products.command('show <sku>'))
     .description('show one product: its values, what the last push sent, and its open stock errors')
-    .addHelpText('after', '\nExamples:\n  $ jl-edge products show ABC-123\n  $ jl-edge products show ABC-123 --account acme --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jl-edge products show ABC-123\n  $ jl-edge products show ABC-123 --account acme --json',
+    )
     .action(
       action(async (ctx, [sku]) => {
         const { showProduct } = await import('../commands/products.js');
         const detail = await showProduct(ctx, String(sku));
-        return { exitCode: ExitCode.ok, json: detail, lines: detailLines(detail), problems: [] } satisfies CommandOutput;
+        return {
+          exitCode: ExitCode.ok,
+          json: detail,
+          lines: detailLines(detail),
+          problems: [],
+        } satisfies CommandOutput;
       }),
     );
 }

@@ -1,7 +1,10 @@
 /** Human lines for recorded shipments, cancellations and refunds (recording commands, import-shipments, orders show). */
 import type { RecordedUpdate, RecordedUpdateView } from '../commands/record-update.js';
 
-type UpdateFacts = Pick<RecordedUpdate, 'kind' | 'carrier' | 'tracking_number' | 'dispatch_date' | 'delivery_date' | 'reason' | 'amount'> & {
+type UpdateFacts = Pick<
+  RecordedUpdate,
+  'kind' | 'carrier' | 'tracking_number' | 'dispatch_date' | 'delivery_date' | 'reason' | 'amount'
+> & {
   lines: { line_ref: string; quantity: number }[];
 };
 
@@ -15,7 +18,11 @@ export function describeUpdate(update: UpdateFacts): string {
   return `${lines} (${facts})`;
 }
 
-const SEND_STEP: Record<RecordedUpdate['kind'], string> = { shipment: 'send-shipments', cancellation: 'send-cancels', refund: 'send-refunds' };
+const SEND_STEP: Record<RecordedUpdate['kind'], string> = {
+  shipment: 'send-shipments',
+  cancellation: 'send-cancels',
+  refund: 'send-refunds',
+};
 
 export function sendStepOf(kind: RecordedUpdate['kind']): string {
   return SEND_STEP[kind];
@@ -27,7 +34,8 @@ export function recordedUpdateLines(views: readonly RecordedUpdateView[]): strin
   return [
     '  recorded:',
     ...views.map((view) => {
-      const where = view.state === 'waiting' ? `not sent yet (${SEND_STEP[view.kind]} sends it)` : `${view.state}: ${view.file}`;
+      const where =
+        view.state === 'waiting' ? `not sent yet (${SEND_STEP[view.kind]} sends it)` : `${view.state}: ${view.file}`;
       return `    ${view.kind} ${view.id}: ${describeUpdate(view)}: ${where}`;
     }),
   ];

@@ -12,24 +12,36 @@ function updateLine(u: UpdateView): string {
 }
 
 export function registerUpdates(program: Command): void {
-  const updates = program.command('updates').description('the outgoing files (acknowledgements, tracking, cancellations, inventory): list, retry, resend');
+  const updates = program
+    .command('updates')
+    .description('the outgoing files (acknowledgements, tracking, cancellations, inventory): list, retry, resend');
 
   withGlobalOptions(updates.command('list'))
     .description('list outgoing files, newest first')
     .addOption(new Option('--status <status>', 'only pending, sent or failed ones'))
     .option('--order <order_number>', 'only the files of one order')
     .addOption(new Option('--limit <n>', 'at most this many').argParser(parseWholeNumberOption).default(50))
-    .addHelpText('after', '\nExamples:\n  $ jl-edge updates list --status failed\n  $ jl-edge updates list --order Y100012345 --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ jl-edge updates list --status failed\n  $ jl-edge updates list --order Y100012345 --json',
+    )
     .action(
       action(async (ctx, _args, command) => {
         const { listUpdates } = await import('../commands/updates.js');
         const o = command.opts();
         const views = await listUpdates(ctx, { status: o.status, order: o.order, limit: o.limit });
-        return { exitCode: ExitCode.ok, json: views, lines: views.length ? views.map(updateLine) : ['no updates'], problems: [] };
+        return {
+          exitCode: ExitCode.ok,
+          json: views,
+          lines: views.length ? views.map(updateLine) : ['no updates'],
+          problems: [],
+        };
       }),
     );
 
-  withGlobalOptions(updates.command('retry').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption))
+  withGlobalOptions(
+    updates.command('retry').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption),
+  )
     .description('attempt a failed update again, under its original name with its original bytes')
     .addHelpText('after', '\nExample:\n  $ jl-edge updates retry 42')
     .action(
@@ -38,7 +50,10 @@ export function registerUpdates(program: Command): void {
         const result = await retryUpdate(ctx, id as number);
         const run = stepOutput(result.run);
         return {
-          exitCode: result.update.status === 'sent' || ctx.options.dryRun ? run.exitCode : Math.max(run.exitCode, ExitCode.itemsFailed),
+          exitCode:
+            result.update.status === 'sent' || ctx.options.dryRun
+              ? run.exitCode
+              : Math.max(run.exitCode, ExitCode.itemsFailed),
           json: { command: result.command, update: result.update, run: run.json },
           lines: [...run.lines, updateLine(result.update)],
           problems: run.problems,
@@ -46,7 +61,9 @@ export function registerUpdates(program: Command): void {
       }),
     );
 
-  withGlobalOptions(updates.command('resend').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption))
+  withGlobalOptions(
+    updates.command('resend').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption),
+  )
     .description('upload a sent update again under its original name (for when The Edge lost it)')
     .addHelpText('after', '\nExample:\n  $ jl-edge updates resend 42')
     .action(

@@ -60,7 +60,9 @@ export function validateSettings(name: string, settings: Partial<AccountSettings
     throw new UsageError(`--host-key must be an OpenSSH SHA256 fingerprint like SHA256:${'A'.repeat(43)}`);
   }
   if (settings.passwordEnv && !ENV_NAME.test(settings.passwordEnv)) {
-    throw new UsageError('--password-env takes the NAME of an environment variable (the password itself is never stored)');
+    throw new UsageError(
+      '--password-env takes the NAME of an environment variable (the password itself is never stored)',
+    );
   }
   if (settings.root !== undefined && settings.root !== '/live' && settings.root !== '/uat') {
     throw new UsageError(`--root must be /live or /uat, not ${settings.root}`);
@@ -71,10 +73,13 @@ export function validateSettings(name: string, settings: Partial<AccountSettings
 }
 
 export async function addAccount(ctx: Context, name: string, settings: AccountSettings): Promise<AccountView> {
-  if (!ACCOUNT_NAME.test(name)) throw new UsageError(`account name "${name}" must be letters, digits, '.', '_' or '-' (at most 64)`);
+  if (!ACCOUNT_NAME.test(name))
+    throw new UsageError(`account name "${name}" must be letters, digits, '.', '_' or '-' (at most 64)`);
   validateSettings(name, settings);
-  if (await ctx.repo.accounts.findByName(name)) throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
-  if (ctx.options.dryRun) return viewAccount({ id: 0, name, ...settings, paths: emptyPaths(settings.root), fromEnvironment: false });
+  if (await ctx.repo.accounts.findByName(name))
+    throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
+  if (ctx.options.dryRun)
+    return viewAccount({ id: 0, name, ...settings, paths: emptyPaths(settings.root), fromEnvironment: false });
   return viewAccount(await ctx.repo.accounts.insert(name, settings, isoNow(ctx.clock)));
 }
 
@@ -100,7 +105,12 @@ export async function setAccount(ctx: Context, name: string, settings: Partial<A
 }
 
 /** `path` null (given as `default`) restores the label's default folder under the account root. */
-export async function setAccountPath(ctx: Context, name: string, label: string, path: string | null): Promise<AccountView> {
+export async function setAccountPath(
+  ctx: Context,
+  name: string,
+  label: string,
+  path: string | null,
+): Promise<AccountView> {
   if (!isPathLabel(label)) throw new UsageError(`unknown path label "${label}" (one of: ${PATH_LABELS.join(', ')})`);
   if (path !== null && (!path.startsWith('/') || path.split('/').includes('..'))) {
     throw new UsageError(`a remote folder must be an absolute path without "..", not "${path}"`);

@@ -30,7 +30,9 @@ export interface PlannedFile {
 export async function ackOrders(ctx: Context): Promise<StepResult> {
   const dryRun = ctx.options.dryRun;
   // A dry run only renders: it has nothing to ask the server.
-  return runStep(ctx, 'ack-orders', (scope) => (dryRun ? planAcknowledgements(ctx, scope) : acknowledge(ctx, scope)), { transport: !dryRun });
+  return runStep(ctx, 'ack-orders', (scope) => (dryRun ? planAcknowledgements(ctx, scope) : acknowledge(ctx, scope)), {
+    transport: !dryRun,
+  });
 }
 
 async function acknowledge(ctx: Context, scope: StepScope): Promise<AccountWork> {
@@ -43,16 +45,29 @@ async function acknowledge(ctx: Context, scope: StepScope): Promise<AccountWork>
   const sent = await sendPendingOutbox(ctx, {
     ...scope,
     flow: FLOW,
-    onSent: (repo, rows, sentAt) => repo.orders.markAcknowledgedMany(rows.map((row) => row.orderId!), sentAt, repo.batchSize),
+    onSent: (repo, rows, sentAt) =>
+      repo.orders.markAcknowledgedMany(
+        rows.map((row) => row.orderId!),
+        sentAt,
+        repo.batchSize,
+      ),
   });
-  return { counts: { sent: sent.sent, failed: sent.failed, pending: sent.pending }, errors: [...errors, ...sent.errors] };
+  return {
+    counts: { sent: sent.sent, failed: sent.failed, pending: sent.pending },
+    errors: [...errors, ...sent.errors],
+  };
 }
 
 async function planAcknowledgements(ctx: Context, scope: StepScope): Promise<AccountWork> {
   const { files, errors } = await renderAcknowledgements(ctx, scope);
   const planned: PlannedFile[] = [];
   for (const row of await ctx.repo.outbox.listPending(scope.account.id, FLOW)) {
-    planned.push({ order_number: row.orderNumber, remote_path: joinRemote(row.remoteDir, row.remoteName), resend: true, content: row.content?.toString('utf8') ?? '' });
+    planned.push({
+      order_number: row.orderNumber,
+      remote_path: joinRemote(row.remoteDir, row.remoteName),
+      resend: true,
+      content: row.content?.toString('utf8') ?? '',
+    });
   }
   for (const file of files) {
     planned.push({
@@ -105,6 +120,12 @@ function acknowledgementOf(order: Order, dispatchDate: string, deliveryDate: str
   return {
     orderNumber: order.orderNumber,
     supplierRef: supplierRef(order.id),
-    lines: order.lines.map((line) => ({ lineRef: line.lineRef, partNumber: line.partNumber, quantity: line.quantity, dispatchDate, deliveryDate })),
+    lines: order.lines.map((line) => ({
+      lineRef: line.lineRef,
+      partNumber: line.partNumber,
+      quantity: line.quantity,
+      dispatchDate,
+      deliveryDate,
+    })),
   };
 }

@@ -48,13 +48,16 @@ export async function downloadOrders(ctx: Context, options: DownloadOrdersOption
 }
 
 function disposalFrom(options: DownloadOrdersOptions): RemoteDisposal | null {
-  if (options.archiveTo !== undefined && options.delete) throw new UsageError('--archive-to and --delete cannot be used together');
+  if (options.archiveTo !== undefined && options.delete)
+    throw new UsageError('--archive-to and --delete cannot be used together');
   if (options.delete) return { kind: 'delete' };
   if (options.archiveTo === undefined) return null;
   try {
     assertSafeRemotePath(options.archiveTo);
   } catch {
-    throw new UsageError(`--archive-to ${options.archiveTo}: give an absolute remote folder without . or .. segments, e.g. /live/incoming/archive`);
+    throw new UsageError(
+      `--archive-to ${options.archiveTo}: give an absolute remote folder without . or .. segments, e.g. /live/incoming/archive`,
+    );
   }
   return { kind: 'archive', dir: options.archiveTo.replace(/(.)\/+$/, '$1') };
 }
@@ -83,13 +86,23 @@ type StoredOrder = { status: OrderStatus; inboundFileName: string | null };
 
 /** The order number as stored, or null when the file has none the column can hold. */
 function usableOrderNumber(parsed: ParsedOrder): string | null {
-  return parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH ? parsed.orderNumber : null;
+  return parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH
+    ? parsed.orderNumber
+    : null;
 }
 
 class OrderDownload {
   private readonly dir: string;
   private readonly dryRun: boolean;
-  private readonly counts = { downloaded: 0, incomplete: 0, duplicates: 0, rejected: 0, skipped: 0, archived: 0, deleted: 0 };
+  private readonly counts = {
+    downloaded: 0,
+    incomplete: 0,
+    duplicates: 0,
+    rejected: 0,
+    skipped: 0,
+    archived: 0,
+    deleted: 0,
+  };
   private readonly errors: ItemError[] = [];
   private readonly files: FileReport[] = [];
   private readonly notReady: string[] = [];
@@ -189,7 +202,10 @@ class OrderDownload {
    * one transaction per batch — a transaction per file cost more than reading the file.
    */
   private async importFiles(fresh: RemoteEntry[], known: Map<string, KnownInboundFile[]>): Promise<void> {
-    const reads = new ReadAhead(this.transport, fresh.map((entry) => joinRemote(this.dir, entry.name)));
+    const reads = new ReadAhead(
+      this.transport,
+      fresh.map((entry) => joinRemote(this.dir, entry.name)),
+    );
     let next = 0;
     while (next < fresh.length) {
       const batch: ReadOrderFile[] = [];
@@ -197,7 +213,9 @@ class OrderDownload {
       let stopped: RunStopped | null = null;
       while (next < fresh.length && batch.length < IMPORT_BATCH_FILES) {
         if (Date.now() >= this.deadline) {
-          stopped = new RunStopped('the whole-run deadline was reached; the remaining order files are read on the next run');
+          stopped = new RunStopped(
+            'the whole-run deadline was reached; the remaining order files are read on the next run',
+          );
           break;
         }
         const name = fresh[next]!.name;
@@ -206,9 +224,14 @@ class OrderDownload {
           raw = await reads.at(next);
         } catch (err) {
           next++;
-          this.errors.push({ file: name, message: `cannot read the file (tried again next run): ${errorMessage(err)}` });
+          this.errors.push({
+            file: name,
+            message: `cannot read the file (tried again next run): ${errorMessage(err)}`,
+          });
           if (!(await remoteFolderReachable(this.transport, this.dir))) {
-            stopped = new RunStopped(`lost the connection to ${this.dir}; the remaining order files are read on the next run`);
+            stopped = new RunStopped(
+              `lost the connection to ${this.dir}; the remaining order files are read on the next run`,
+            );
             break;
           }
           continue;
@@ -244,7 +267,10 @@ class OrderDownload {
   /** Classifies the files of a batch in order, then logs them with their orders in one transaction. */
   private async storeBatch(batch: ReadOrderFile[], orderNumbers: string[]): Promise<void> {
     if (batch.length === 0) return;
-    const stored = orderNumbers.length > 0 ? await this.ctx.repo.orders.findStoredMany(this.account.id, orderNumbers, this.ctx.repo.batchSize) : new Map();
+    const stored =
+      orderNumbers.length > 0
+        ? await this.ctx.repo.orders.findStoredMany(this.account.id, orderNumbers, this.ctx.repo.batchSize)
+        : new Map();
     await this.lookUpProducts(batch.flatMap((file) => file.parsed.lines.map((line) => line.partNumber)));
     const classified = batch.map((file) => {
       const report = this.classify(file.name, file.parsed, stored);
@@ -257,8 +283,13 @@ class OrderDownload {
     let ids: Map<string, number>;
     try {
       ids = await this.ctx.repo.transaction(async (repo) => {
-        const logged = await repo.inbound.insertMany(classified.map((file) => this.logEntry(file, now)), repo.batchSize);
-        const orders = classified.flatMap((file) => (file.report.order ? [{ ...file.report.order, inboundFileId: logged.get(file.name)!, now }] : []));
+        const logged = await repo.inbound.insertMany(
+          classified.map((file) => this.logEntry(file, now)),
+          repo.batchSize,
+        );
+        const orders = classified.flatMap((file) =>
+          file.report.order ? [{ ...file.report.order, inboundFileId: logged.get(file.name)!, now }] : [],
+        );
         await repo.orders.insertMany(orders, repo.batchSize);
         return logged;
       });
@@ -278,7 +309,8 @@ class OrderDownload {
     try {
       return await this.ctx.repo.transaction(async (repo) => {
         const id = await repo.inbound.insert(this.logEntry(file, now));
-        if (file.report.order) await repo.orders.insert({ ...file.report.order, inboundFileId: id, now }, repo.batchSize);
+        if (file.report.order)
+          await repo.orders.insert({ ...file.report.order, inboundFileId: id, now }, repo.batchSize);
         return id;
       });
     } catch (err) {
@@ -289,25 +321,58 @@ class OrderDownload {
   /** The exchange-log row of a file read now; a disposal asked for is recorded as pending with it. */
   private logEntry(file: ClassifiedOrderFile, now: string): NewInboundFile {
     const { report } = file;
-    const status: InboundStatus = report.order ? 'processed' : report.file.outcome === 'duplicate' ? 'duplicate' : 'rejected';
+    const status: InboundStatus = report.order
+      ? 'processed'
+      : report.file.outcome === 'duplicate'
+        ? 'duplicate'
+        : 'rejected';
     return this.rejectedEntry(file.name, file.raw, file.sha256, status, report.exchangeError, now);
   }
 
-  private rejectedEntry(name: string, raw: Buffer, sha256: string, status: InboundStatus, error: string | null, now: string): NewInboundFile {
-    return { accountId: this.account.id, flow: FLOW, remoteDir: this.dir, remoteName: name, raw, sha256, status, error, disposal: this.disposal, now };
+  private rejectedEntry(
+    name: string,
+    raw: Buffer,
+    sha256: string,
+    status: InboundStatus,
+    error: string | null,
+    now: string,
+  ): NewInboundFile {
+    return {
+      accountId: this.account.id,
+      flow: FLOW,
+      remoteDir: this.dir,
+      remoteName: name,
+      raw,
+      sha256,
+      status,
+      error,
+      disposal: this.disposal,
+      now,
+    };
   }
 
   /**
    * A file whose order the database refused (a value too long for its column …) is still logged, with
    * the reason, so it is kept and not read again every run. If even that fails it is tried next run.
    */
-  private async rejectUnstorable(name: string, raw: Buffer, sha256: string, report: FileReport, cause: unknown, now: string): Promise<number> {
+  private async rejectUnstorable(
+    name: string,
+    raw: Buffer,
+    sha256: string,
+    report: FileReport,
+    cause: unknown,
+    now: string,
+  ): Promise<number> {
     const reason = `could not store the order: ${errorMessage(cause)}`;
     this.counts[COUNT_OF[report.outcome]]--;
     this.counts.rejected++;
     report.outcome = 'rejected';
     report.problems.push(reason);
-    this.errors.push({ file: name, ...(report.order_number ? { order: report.order_number } : {}), message: `rejected, no order stored: ${reason}` });
+    this.errors.push({
+      file: name,
+      ...(report.order_number ? { order: report.order_number } : {}),
+      message: `rejected, no order stored: ${reason}`,
+    });
     try {
       return await this.ctx.repo.inbound.insert(this.rejectedEntry(name, raw, sha256, 'rejected', reason, now));
     } catch (err) {
@@ -322,10 +387,19 @@ class OrderDownload {
   private classify(name: string, parsed: ParsedOrder, stored: Map<string, StoredOrder>): FileClassification {
     const high = parsed.problems.filter((problem) => problem.severity === 'high');
     const orderNumber = usableOrderNumber(parsed);
-    const file: FileReport = { file: name, outcome: 'rejected', order_number: orderNumber, lines: parsed.lines.length, problems: [] };
+    const file: FileReport = {
+      file: name,
+      outcome: 'rejected',
+      order_number: orderNumber,
+      lines: parsed.lines.length,
+      problems: [],
+    };
 
     if (orderNumber === null) {
-      const reasons = high.length > 0 ? high : [{ severity: 'high' as const, line: 2, message: 'line 2: the order number is not usable' }];
+      const reasons =
+        high.length > 0
+          ? high
+          : [{ severity: 'high' as const, line: 2, message: 'line 2: the order number is not usable' }];
       file.problems = reasons.map((problem) => problem.message);
       this.counts.rejected++;
       for (const problem of reasons) this.errors.push(itemError(name, null, 'rejected, no order stored', problem));
@@ -359,7 +433,8 @@ class OrderDownload {
     this.counts[COUNT_OF[file.outcome]]++;
     if (this.dryRun) this.dryRunOrders.set(orderNumber, { from: name, status: `${status}, in this dry run` });
     for (const problem of problems) {
-      if (problem.severity === 'high') this.errors.push(itemError(name, orderNumber, 'incomplete, not acknowledged', problem));
+      if (problem.severity === 'high')
+        this.errors.push(itemError(name, orderNumber, 'incomplete, not acknowledged', problem));
       else this.warnings.push(itemError(name, orderNumber, 'note', problem));
     }
 
@@ -393,9 +468,15 @@ class OrderDownload {
 
   /** Looks up the products of part numbers this run has not looked up yet: orders of a run share products. */
   private async lookUpProducts(partNumbers: string[]): Promise<void> {
-    const unknown = [...new Set(partNumbers.filter((partNumber) => partNumber !== '' && !this.productIdCache.has(partNumber)))];
+    const unknown = [
+      ...new Set(partNumbers.filter((partNumber) => partNumber !== '' && !this.productIdCache.has(partNumber))),
+    ];
     if (unknown.length === 0) return;
-    const found = await this.ctx.repo.orders.productIdsByChannelItemId(this.account.id, unknown, this.ctx.repo.batchSize);
+    const found = await this.ctx.repo.orders.productIdsByChannelItemId(
+      this.account.id,
+      unknown,
+      this.ctx.repo.batchSize,
+    );
     for (const partNumber of unknown) this.productIdCache.set(partNumber, found.get(partNumber) ?? null);
   }
 
@@ -433,8 +514,12 @@ class OrderDownload {
       }
     } catch (err) {
       const verb = disposal.kind === 'archive' ? `move it to ${disposal.dir}` : 'delete it';
-      this.errors.push({ file: name, message: `recorded, but could not ${verb} (tried again next run): ${errorMessage(err)}` });
-      if (!(await remoteFolderReachable(this.transport, this.dir))) throw new RunStopped(`lost the connection to ${this.dir}`);
+      this.errors.push({
+        file: name,
+        message: `recorded, but could not ${verb} (tried again next run): ${errorMessage(err)}`,
+      });
+      if (!(await remoteFolderReachable(this.transport, this.dir)))
+        throw new RunStopped(`lost the connection to ${this.dir}`);
       return;
     }
     await this.ctx.repo.inbound.markDisposalDone(inboundId);

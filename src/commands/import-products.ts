@@ -69,7 +69,9 @@ export async function importProducts(ctx: Context, options: ImportProductsOption
   }
   input.setEncoding('utf8');
   try {
-    return await runStep(ctx, STEP, ({ account }) => importInto(ctx, account, input, fileLabel, options.strict), { transport: false });
+    return await runStep(ctx, STEP, ({ account }) => importInto(ctx, account, input, fileLabel, options.strict), {
+      transport: false,
+    });
   } finally {
     input.destroy();
     await handle?.close();
@@ -79,7 +81,13 @@ export async function importProducts(ctx: Context, options: ImportProductsOption
 /** Thrown out of a transaction to roll it back (dry run, or --strict with rejected rows). */
 class RollBack extends Error {}
 
-async function importInto(ctx: Context, account: Account, input: Readable, file: string, strict: boolean): Promise<AccountWork> {
+async function importInto(
+  ctx: Context,
+  account: Account,
+  input: Readable,
+  file: string,
+  strict: boolean,
+): Promise<AccountWork> {
   const dryRun = ctx.options.dryRun;
   const reader = new ProductFileReader(input, ctx.repo.batchSize);
   const header = await reader.header();
@@ -90,7 +98,9 @@ async function importInto(ctx: Context, account: Account, input: Readable, file:
   }
   const { columns } = header;
   if (columns.ignored.length > 0) {
-    ctx.logger.verbose(`${STEP} ${account.name}: ignoring columns jl-edge does not use: ${columns.ignored.map((c) => JSON.stringify(c)).join(', ')}`);
+    ctx.logger.verbose(
+      `${STEP} ${account.name}: ignoring columns jl-edge does not use: ${columns.ignored.map((c) => JSON.stringify(c)).join(', ')}`,
+    );
   }
   const run = new ProductImport(account.id, columns, file, isoNow(ctx.clock));
   const restorePageCache = await ctx.repo.products.widenPageCache();
@@ -128,7 +138,7 @@ async function importInto(ctx: Context, account: Account, input: Readable, file:
       while (!reader.finished) {
         await reader.waitUntilReady();
         await ctx.repo.transaction(async (repo) => {
-          for (let rows = 0; rows < MAX_ROWS_PER_TRANSACTION; ) {
+          for (let rows = 0; rows < MAX_ROWS_PER_TRANSACTION;) {
             const batch = reader.takeReady();
             if (batch) {
               await applyBatch(repo.products, batch);
@@ -152,7 +162,10 @@ async function importInto(ctx: Context, account: Account, input: Readable, file:
   let counts = run.counts;
   if (strict && !dryRun && errors.length > 0) {
     counts = { ...emptyCounts(), rejected: run.counts.rejected };
-    errors.push({ file, message: `--strict: nothing was imported because the file has ${describeRejections(run.counts.rejected, reader.problem)}` });
+    errors.push({
+      file,
+      message: `--strict: nothing was imported because the file has ${describeRejections(run.counts.rejected, reader.problem)}`,
+    });
   }
   return { counts, errors, details: { file, ignored_columns: columns.ignored } };
 }
@@ -209,7 +222,10 @@ class ProductFileReader {
     }
     if (this.columns) return { columns: this.columns };
     if (this.headerProblem) return { error: this.headerProblem.message, line: this.headerProblem.line };
-    return { error: this.problem?.message ?? 'the file is empty: it needs a header line with at least a sku column', line: this.problem?.line };
+    return {
+      error: this.problem?.message ?? 'the file is empty: it needs a header line with at least a sku column',
+      line: this.problem?.line,
+    };
   }
 
   /** The next `batchSize` validated rows (fewer at the end) if the text read so far holds them, else null. */
@@ -444,12 +460,17 @@ class ProductImport {
         const holder = freedInBatch.has(claim) ? undefined : holders.get(claim);
         if (holder && holder.sku !== sku) {
           const holderLine = this.linesById.get(holder.id);
-          if (holderLine !== undefined) plan.rejected.push({ line, sku, problems: [this.takenBy(claim, holder.sku, holderLine)] });
+          if (holderLine !== undefined)
+            plan.rejected.push({ line, sku, problems: [this.takenBy(claim, holder.sku, holderLine)] });
           else plan.deferred.push({ line, values, channelItemId: claim });
           continue;
         }
       }
-      if (values.channelItemId !== undefined && current?.channelItemId && values.channelItemId !== current.channelItemId) {
+      if (
+        values.channelItemId !== undefined &&
+        current?.channelItemId &&
+        values.channelItemId !== current.channelItemId
+      ) {
         freedInBatch.add(current.channelItemId);
       }
       if (claim) claimedInBatch.set(claim, { sku, line });
@@ -465,11 +486,19 @@ class ProductImport {
   }
 
   /** Writes a plan's changes; returns the ids of its inserts, in order. */
-  private async write(products: ProductsRepo, plan: { updates: ProductUpdate[]; inserts: { values: ProductValues }[] }): Promise<number[]> {
+  private async write(
+    products: ProductsRepo,
+    plan: { updates: ProductUpdate[]; inserts: { values: ProductValues }[] },
+  ): Promise<number[]> {
     // Updates first: they may free ids that inserts of the same batch take, never the other way round.
     if (plan.updates.length > 0) await products.updateMany(this.accountId, this.fields, plan.updates, this.now);
     if (plan.inserts.length === 0) return [];
-    return products.insertMany(this.accountId, this.fields, plan.inserts.map((row) => row.values), this.now);
+    return products.insertMany(
+      this.accountId,
+      this.fields,
+      plan.inserts.map((row) => row.values),
+      this.now,
+    );
   }
 
   /** Makes a written plan part of the import's state. */
@@ -500,15 +529,20 @@ class ProductImport {
     const skus = [...this.deferredBySku.keys()];
     const ids = [...firstClaim.keys()];
     for (let start = 0; start < skus.length; start += products.batchSize) {
-      for (const [sku, product] of await products.storedBySku(this.accountId, skus.slice(start, start + products.batchSize))) stored.set(sku, product);
+      for (const [sku, product] of await products.storedBySku(
+        this.accountId,
+        skus.slice(start, start + products.batchSize),
+      ))
+        stored.set(sku, product);
     }
     for (let start = 0; start < ids.length; start += products.batchSize) {
-      for (const [id, holder] of await products.holdersOf(this.accountId, ids.slice(start, start + products.batchSize))) holders.set(id, holder);
+      for (const [id, holder] of await products.holdersOf(this.accountId, ids.slice(start, start + products.batchSize)))
+        holders.set(id, holder);
     }
 
     // Greatest fixed point: grant every first claim, then withdraw those whose holder keeps its id.
     const granted = new Set(firstClaim.values());
-    for (let withdrew = true; withdrew; ) {
+    for (let withdrew = true; withdrew;) {
       withdrew = false;
       for (const row of granted) {
         const holder = holders.get(row.channelItemId);
@@ -552,17 +586,25 @@ class ProductImport {
   }
 
   private update(current: StoredProduct, values: ProductValues): ProductUpdate {
-    const newId = values.channelItemId !== undefined && values.channelItemId !== null && values.channelItemId !== current.channelItemId;
+    const newId =
+      values.channelItemId !== undefined &&
+      values.channelItemId !== null &&
+      values.channelItemId !== current.channelItemId;
     return { ...values, resend: current.resend || newId };
   }
 
   /** The line of an earlier row of this file with this SKU (before the current batch). */
   private firstLineOf(sku: string, stored: StoredProduct | undefined): number | undefined {
-    return (stored && this.linesById.get(stored.id)) ?? this.deferredBySku.get(sku)?.line ?? this.rejectedSkuLine.get(sku);
+    return (
+      (stored && this.linesById.get(stored.id)) ?? this.deferredBySku.get(sku)?.line ?? this.rejectedSkuLine.get(sku)
+    );
   }
 
   private duplicate(sku: string, firstLine: number): FieldProblem {
-    return { column: this.columns.header.sku, message: `duplicate SKU ${JSON.stringify(sku)}: first on line ${firstLine}` };
+    return {
+      column: this.columns.header.sku,
+      message: `duplicate SKU ${JSON.stringify(sku)}: first on line ${firstLine}`,
+    };
   }
 
   private takenBy(channelItemId: string, sku: string, line: number | undefined): FieldProblem {
@@ -579,7 +621,9 @@ class ProductImport {
     this.counts.rejected++;
     if (sku !== '' && !this.rejectedSkuLine.has(sku)) this.rejectedSkuLine.set(sku, line);
     for (const { column, message } of problems) {
-      this.rowErrors.push(column === undefined ? { file: this.file, line, message } : { file: this.file, line, column, message });
+      this.rowErrors.push(
+        column === undefined ? { file: this.file, line, message } : { file: this.file, line, column, message },
+      );
     }
   }
 }

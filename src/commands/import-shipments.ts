@@ -32,7 +32,17 @@ import { normaliseColumnName } from '../formats/two-section.js';
 import { TRACKING_URL_EXPECTED, isTrackingUrl, shipmentDetails } from './orders-ship.js';
 import { lineIds, orderState, recordedUpdate, type RecordedUpdate, type UpdateDetails } from './record-update.js';
 
-type Field = 'order_number' | 'line_ref' | 'part_number' | 'sku' | 'quantity' | 'carrier' | 'tracking_number' | 'tracking_url' | 'dispatch_date' | 'delivery_date';
+type Field =
+  | 'order_number'
+  | 'line_ref'
+  | 'part_number'
+  | 'sku'
+  | 'quantity'
+  | 'carrier'
+  | 'tracking_number'
+  | 'tracking_url'
+  | 'dispatch_date'
+  | 'delivery_date';
 
 /** ◇ Header names accepted per field, compared without case, spaces, hyphens or underscores. */
 const FIELD_NAMES: Record<Field, string[]> = {
@@ -78,9 +88,16 @@ export async function importShipments(ctx: Context, file: string, stdin: () => P
   const data = await readInput(file, stdin);
   const accounts = await ctx.selectAccounts();
   if (accounts.length > 1) {
-    throw new UsageError(`import-shipments records shipments for one account: choose one with --account (enabled: ${accounts.map((a) => a.name).join(', ')})`);
+    throw new UsageError(
+      `import-shipments records shipments for one account: choose one with --account (enabled: ${accounts.map((a) => a.name).join(', ')})`,
+    );
   }
-  return runStep(ctx, 'import-shipments', ({ account }) => new ShipmentImport(ctx, account, file === '-' ? 'stdin' : file).run(data), { transport: false });
+  return runStep(
+    ctx,
+    'import-shipments',
+    ({ account }) => new ShipmentImport(ctx, account, file === '-' ? 'stdin' : file).run(data),
+    { transport: false },
+  );
 }
 
 async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
@@ -112,7 +129,12 @@ class ShipmentImport {
     for (const [orderNumber, orderRows] of byOrder) await this.recordOrder(orderNumber, orderRows);
     const recordedRows = this.shipments.reduce((sum, shipment) => sum + shipment.rows.length, 0);
     return {
-      counts: { rows: this.rows, recorded: recordedRows, failed: this.failedRows.size, shipments: this.shipments.length },
+      counts: {
+        rows: this.rows,
+        recorded: recordedRows,
+        failed: this.failedRows.size,
+        shipments: this.shipments.length,
+      },
       errors: this.errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
       details: { recorded_shipments: this.shipments },
     };
@@ -135,7 +157,11 @@ class ShipmentImport {
     for (const problem of parsed.problems) this.fail(problem.line, null, problem.message.replace(/^line \d+: /, ''));
     const [header, ...records] = parsed.records;
     if (header === undefined || isBlankRecord(header)) {
-      this.errors.push({ file: this.file, line: 1, message: 'the file is empty: expected a header line naming the columns' });
+      this.errors.push({
+        file: this.file,
+        line: 1,
+        message: 'the file is empty: expected a header line naming the columns',
+      });
       return [];
     }
     if (!this.mapHeader(header)) return [];
@@ -152,15 +178,27 @@ class ShipmentImport {
   private mapHeader(header: ParsedRecord): boolean {
     header.fields.forEach((name, position) => {
       const key = headerKey(name);
-      const field = (Object.keys(FIELD_NAMES) as Field[]).find((f) => FIELD_NAMES[f].some((alias) => headerKey(alias) === key));
+      const field = (Object.keys(FIELD_NAMES) as Field[]).find((f) =>
+        FIELD_NAMES[f].some((alias) => headerKey(alias) === key),
+      );
       if (field && !this.columns.has(field)) this.columns.set(field, { position, name: name.trim() });
     });
     const missing = REQUIRED.filter((field) => !this.columns.has(field));
     for (const field of missing) {
-      this.errors.push({ file: this.file, line: header.line, column: field, message: `missing column ${field} (also accepted: ${FIELD_NAMES[field].slice(1).join(', ')})` });
+      this.errors.push({
+        file: this.file,
+        line: header.line,
+        column: field,
+        message: `missing column ${field} (also accepted: ${FIELD_NAMES[field].slice(1).join(', ')})`,
+      });
     }
     if (!LINE_FIELDS.some((field) => this.columns.has(field))) {
-      this.errors.push({ file: this.file, line: header.line, column: 'line_ref', message: 'missing a column naming the line: line_ref, part_number or sku' });
+      this.errors.push({
+        file: this.file,
+        line: header.line,
+        column: 'line_ref',
+        message: 'missing a column naming the line: line_ref, part_number or sku',
+      });
       return false;
     }
     return missing.length === 0;
@@ -192,11 +230,14 @@ class ShipmentImport {
     const trackingNumber = value('tracking_number');
     if (trackingNumber === '') this.fail(line, 'tracking_number', 'the tracking number is empty');
     const trackingUrl = value('tracking_url');
-    if (trackingUrl !== '' && !isTrackingUrl(trackingUrl)) this.fail(line, 'tracking_url', `${JSON.stringify(trackingUrl)}: ${TRACKING_URL_EXPECTED}`);
+    if (trackingUrl !== '' && !isTrackingUrl(trackingUrl))
+      this.fail(line, 'tracking_url', `${JSON.stringify(trackingUrl)}: ${TRACKING_URL_EXPECTED}`);
     const dispatchDate = value('dispatch_date') || londonDate(this.ctx.clock.now());
-    if (!isBusinessDate(dispatchDate)) this.fail(line, 'dispatch_date', `${JSON.stringify(dispatchDate)} is not a date as yyyy-mm-dd`);
+    if (!isBusinessDate(dispatchDate))
+      this.fail(line, 'dispatch_date', `${JSON.stringify(dispatchDate)} is not a date as yyyy-mm-dd`);
     const deliveryDate = value('delivery_date');
-    if (deliveryDate !== '' && !isBusinessDate(deliveryDate)) this.fail(line, 'delivery_date', `${JSON.stringify(deliveryDate)} is not a date as yyyy-mm-dd`);
+    if (deliveryDate !== '' && !isBusinessDate(deliveryDate))
+      this.fail(line, 'delivery_date', `${JSON.stringify(deliveryDate)} is not a date as yyyy-mm-dd`);
     if (this.errors.length > before) {
       // The carrier is checked only on an otherwise sound row, so one row never reports a chain of problems.
       return null;
@@ -212,7 +253,13 @@ class ShipmentImport {
       this.fail(line, details.problem.field, details.problem.message);
       return null;
     }
-    return { line, orderNumber, lineBy: { field: lineField!, value: value(lineField!) }, quantity: Number(quantityText), details };
+    return {
+      line,
+      orderNumber,
+      lineBy: { field: lineField!, value: value(lineField!) },
+      quantity: Number(quantityText),
+      details,
+    };
   }
 
   /** Checks an order's rows one after another against the order (and each other) and records the good ones. */
@@ -220,7 +267,8 @@ class ShipmentImport {
     const { repo } = this.ctx;
     const [found] = await repo.orders.list({ accountId: this.account.id, orderNumber }, repo.batchSize);
     if (found === undefined) {
-      for (const row of rows) this.fail(row.line, 'order_number', `no order ${orderNumber} in account ${this.account.name}`, orderNumber);
+      for (const row of rows)
+        this.fail(row.line, 'order_number', `no order ${orderNumber} in account ${this.account.name}`, orderNumber);
       return;
     }
     const record = async (txRepo: Repository, order: Order): Promise<ImportedShipment[]> => {
@@ -229,8 +277,17 @@ class ShipmentImport {
       for (const group of groups) {
         const updateId = this.ctx.options.dryRun
           ? null
-          : await txRepo.orderUpdates.insert({ ...group.details, kind: 'shipment', orderId: order.id, lines: lineIds(order, group.lines), now: isoNow(this.ctx.clock) });
-        shipments.push({ ...recordedUpdate(this.account, order, 'shipment', updateId, group.lines, group.details), rows: group.rows });
+          : await txRepo.orderUpdates.insert({
+              ...group.details,
+              kind: 'shipment',
+              orderId: order.id,
+              lines: lineIds(order, group.lines),
+              now: isoNow(this.ctx.clock),
+            });
+        shipments.push({
+          ...recordedUpdate(this.account, order, 'shipment', updateId, group.lines, group.details),
+          rows: group.rows,
+        });
       }
       return shipments;
     };
@@ -280,9 +337,13 @@ class ShipmentImport {
 
   private findLine(order: Order, row: ShipmentRow): OrderLine | null {
     const { field, value } = row.lineBy;
-    const matches = order.lines.filter((line) => (field === 'line_ref' ? line.lineRef : field === 'part_number' ? line.partNumber : line.sku) === value);
+    const matches = order.lines.filter(
+      (line) => (field === 'line_ref' ? line.lineRef : field === 'part_number' ? line.partNumber : line.sku) === value,
+    );
     if (matches.length === 1) return matches[0];
-    const lines = order.lines.map((line) => `${line.lineRef} (part number ${line.partNumber}${line.sku ? `, sku ${line.sku}` : ''})`).join(', ');
+    const lines = order.lines
+      .map((line) => `${line.lineRef} (part number ${line.partNumber}${line.sku ? `, sku ${line.sku}` : ''})`)
+      .join(', ');
     this.fail(
       row.line,
       field,

@@ -17,5 +17,12 @@ export async function cancelOrder(ctx: Context, orderNumber: string, options: Ca
   const requests = parseLineRequests(options.lines);
   const reason = requiredText(options.reason, '--reason');
   const { account, order } = await findOrder(ctx, orderNumber);
-  return recordChecked(ctx, account, order, 'cancellation', checkedBy((state) => planCancellation(state, requests)), { reason });
+  return recordChecked(
+    ctx,
+    account,
+    order,
+    'cancellation',
+    checkedBy((state) => planCancellation(state, requests)),
+    { reason },
+  );
 }

@@ -10,7 +10,14 @@ import { isBusinessDate, parseLineRequests, planShipment } from '../core/order-r
 import type { Account } from '../core/account.js';
 import { londonDate } from '../formats/file-name-token.js';
 import { shipmentDeliveryDate } from '../formats/tracking.js';
-import { checkedBy, findOrder, recordChecked, requiredText, type RecordedUpdate, type UpdateDetails } from './record-update.js';
+import {
+  checkedBy,
+  findOrder,
+  recordChecked,
+  requiredText,
+  type RecordedUpdate,
+  type UpdateDetails,
+} from './record-update.js';
 
 export interface ShipOptions {
   carrier: string;
@@ -28,14 +35,28 @@ export async function shipOrder(ctx: Context, orderNumber: string, options: Ship
   const trackingNumber = requiredText(options.tracking, '--tracking');
   const trackingUrl = optionalTrackingUrl(options.trackingUrl);
   const dispatchDate = options.date ?? londonDate(ctx.clock.now());
-  if (!isBusinessDate(dispatchDate)) throw new UsageError(`--date ${JSON.stringify(dispatchDate)}: expected a date as yyyy-mm-dd`);
+  if (!isBusinessDate(dispatchDate))
+    throw new UsageError(`--date ${JSON.stringify(dispatchDate)}: expected a date as yyyy-mm-dd`);
   if (options.deliveryDate !== undefined && !isBusinessDate(options.deliveryDate)) {
     throw new UsageError(`--delivery-date ${JSON.stringify(options.deliveryDate)}: expected a date as yyyy-mm-dd`);
   }
   const { account, order } = await findOrder(ctx, orderNumber);
-  const details = shipmentDetails(account, { carrier: options.carrier, trackingNumber, trackingUrl, dispatchDate, deliveryDate: options.deliveryDate ?? null });
+  const details = shipmentDetails(account, {
+    carrier: options.carrier,
+    trackingNumber,
+    trackingUrl,
+    dispatchDate,
+    deliveryDate: options.deliveryDate ?? null,
+  });
   if ('problem' in details) throw new UsageError(details.problem.message);
-  return recordChecked(ctx, account, order, 'shipment', checkedBy((state) => planShipment(state, requests)), details);
+  return recordChecked(
+    ctx,
+    account,
+    order,
+    'shipment',
+    checkedBy((state) => planShipment(state, requests)),
+    details,
+  );
 }
 
 function optionalTrackingUrl(value: string | undefined): string | null {
@@ -58,13 +79,24 @@ export function isTrackingUrl(url: string): boolean {
  */
 export function shipmentDetails(
   account: Account,
-  given: { carrier: string; trackingNumber: string; trackingUrl: string | null; dispatchDate: string; deliveryDate: string | null },
+  given: {
+    carrier: string;
+    trackingNumber: string;
+    trackingUrl: string | null;
+    dispatchDate: string;
+    deliveryDate: string | null;
+  },
 ): UpdateDetails | { problem: { field: 'carrier' | 'delivery_date'; message: string } } {
   const carrier = resolveCarrier(given.carrier, account);
   if ('error' in carrier) return { problem: { field: 'carrier', message: carrier.error } };
   const deliveryDate = given.deliveryDate ?? shipmentDeliveryDate(given.dispatchDate, account);
   if (deliveryDate < given.dispatchDate) {
-    return { problem: { field: 'delivery_date', message: `the delivery date ${deliveryDate} is before the dispatch date ${given.dispatchDate}` } };
+    return {
+      problem: {
+        field: 'delivery_date',
+        message: `the delivery date ${deliveryDate} is before the dispatch date ${given.dispatchDate}`,
+      },
+    };
   }
   return {
     carrier: carrier.code,

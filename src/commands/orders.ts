@@ -65,7 +65,10 @@ export function parseOrderStatus(value: string): OrderStatus {
 export async function listOrders(ctx: Context, options: { status?: OrderStatus }): Promise<OrderView[]> {
   const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
   const orders = await ctx.repo.orders.list({ accountId, status: options.status }, ctx.repo.batchSize);
-  const updates = await ctx.repo.outbox.listByOrders(orders.map((order) => order.id), ctx.repo.batchSize);
+  const updates = await ctx.repo.outbox.listByOrders(
+    orders.map((order) => order.id),
+    ctx.repo.batchSize,
+  );
   return orders.map((order) => viewOrder(order, updates.get(order.id) ?? []));
 }
 
@@ -74,13 +77,20 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
   const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
   const found = await ctx.repo.orders.list({ accountId, orderNumber }, ctx.repo.batchSize);
   if (found.length === 0) {
-    throw new UsageError(`no order ${orderNumber}${ctx.options.account ? ` in account "${ctx.options.account}"` : ''} (jl-edge orders list shows the stored ones)`);
+    throw new UsageError(
+      `no order ${orderNumber}${ctx.options.account ? ` in account "${ctx.options.account}"` : ''} (jl-edge orders list shows the stored ones)`,
+    );
   }
   if (found.length > 1) {
-    throw new UsageError(`order ${orderNumber} exists in accounts ${found.map((order) => order.accountName).join(', ')}: choose one with --account`);
+    throw new UsageError(
+      `order ${orderNumber} exists in accounts ${found.map((order) => order.accountName).join(', ')}: choose one with --account`,
+    );
   }
   const [order] = found;
-  return { ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)), recorded_updates: await recordedUpdateViews(ctx.repo, order.id) };
+  return {
+    ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)),
+    recorded_updates: await recordedUpdateViews(ctx.repo, order.id),
+  };
 }
 
 function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
@@ -103,7 +113,11 @@ function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
       cancelled_quantity: line.cancelledQuantity,
       refunded_quantity: line.refundedQuantity,
     })),
-    errors: order.errors.map((error) => ({ severity: error.severity, message: error.message, created_at: error.createdAt })),
+    errors: order.errors.map((error) => ({
+      severity: error.severity,
+      message: error.message,
+      created_at: error.createdAt,
+    })),
     updates: updates.map((update) => ({
       id: update.id,
       flow: update.flow,

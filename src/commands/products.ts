@@ -59,7 +59,9 @@ export function viewProduct(product: Product, account: string): ProductView {
 
 /** `products list`: the products of `--account`, or of every account, in SKU order; `limit` 0 lists all. */
 export async function listProducts(ctx: Context, limit: number): Promise<ProductList> {
-  const accounts = ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : await ctx.repo.accounts.list();
+  const accounts = ctx.options.account
+    ? [await ctx.requireAccount(ctx.options.account)]
+    : await ctx.repo.accounts.list();
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const ids = accounts.map((a) => a.id);
   const products = await ctx.repo.products.list(ids, limit);
@@ -77,7 +79,12 @@ export async function showProduct(ctx: Context, sku: string): Promise<ProductDet
   const stockErrors = await ctx.repo.stock.openErrors({ accountId: account.id, productId: product.id });
   return {
     ...viewProduct(product, account.name),
-    stock_errors: stockErrors.map((e) => ({ part_number: e.partNumber, message: e.message, received_at: e.createdAt, file: e.fileName })),
+    stock_errors: stockErrors.map((e) => ({
+      part_number: e.partNumber,
+      message: e.message,
+      received_at: e.createdAt,
+      file: e.fileName,
+    })),
   };
 }
 

@@ -15,16 +15,19 @@ export interface PruneResult {
  * content of files sent long ago and old run-log rows go. Orders, lines, errors and unsent updates stay.
  */
 export async function prune(ctx: Context, olderThanDays: number): Promise<PruneResult> {
-  if (!Number.isInteger(olderThanDays) || olderThanDays < 1) throw new UsageError('--older-than must be at least 1 day');
+  if (!Number.isInteger(olderThanDays) || olderThanDays < 1)
+    throw new UsageError('--older-than must be at least 1 day');
   const cutoff = new Date(ctx.clock.now().getTime() - olderThanDays * 86_400_000).toISOString();
   const counts = ctx.options.dryRun
-    ? await ctx.repo.transaction(async (tx) => {
-        const would = await tx.status.prune(cutoff);
-        throw new DryRunRollback(would);
-      }).catch((err: unknown) => {
-        if (err instanceof DryRunRollback) return err.counts;
-        throw err;
-      })
+    ? await ctx.repo
+        .transaction(async (tx) => {
+          const would = await tx.status.prune(cutoff);
+          throw new DryRunRollback(would);
+        })
+        .catch((err: unknown) => {
+          if (err instanceof DryRunRollback) return err.counts;
+          throw err;
+        })
     : await ctx.repo.status.prune(cutoff);
   if (!ctx.options.dryRun) await ctx.repo.status.compact(ctx.repo.dialect);
   return {

@@ -21,7 +21,12 @@ import { isoNow } from '../core/time.js';
 import { sha256Hex } from '../db/repo/outbox.js';
 import { encodePushedRows, type EncodedPushRows, type PushMode, type PushRow } from '../db/repo/stock.js';
 import { DEFAULT_OUTBOUND, encodeText } from '../formats/delimited.js';
-import { INVENTORY_COLUMNS, inventoryFileName, renderInventoryHeader, renderInventoryRow } from '../formats/inventory.js';
+import {
+  INVENTORY_COLUMNS,
+  inventoryFileName,
+  renderInventoryHeader,
+  renderInventoryRow,
+} from '../formats/inventory.js';
 import { isStockErrorFileName, parseStockErrorFile } from '../formats/stock-errors.js';
 import { joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
 
@@ -91,7 +96,11 @@ class StockPush {
     const details: Record<string, unknown> = { mode: this.mode, error_files: read.reports };
     if (this.dryRun) {
       const lines = await this.previewLines();
-      return { counts: { ...counts, sent: lines.length, files: lines.length > 0 ? 1 : 0 }, errors: this.errors, details: { ...details, rows: lines } };
+      return {
+        counts: { ...counts, sent: lines.length, files: lines.length > 0 ? 1 : 0 },
+        errors: this.errors,
+        details: { ...details, rows: lines },
+      };
     }
 
     await removeAbandonedWorkDirs();
@@ -129,9 +138,16 @@ class StockPush {
         }
         if (size !== null) await this.transport.delete(finalPath);
         const left = size === null ? 'nothing reached the server' : 'the partial file was removed';
-        await this.ctx.repo.outbox.markFailed(row.id, `the upload was interrupted (${left}); a later push sends a fresh file`, isoNow(this.ctx.clock));
+        await this.ctx.repo.outbox.markFailed(
+          row.id,
+          `the upload was interrupted (${left}); a later push sends a fresh file`,
+          isoNow(this.ctx.clock),
+        );
       } catch (err) {
-        this.errors.push({ file: finalPath, message: `cannot clear up an interrupted upload (tried again next run): ${errorMessage(err)}` });
+        this.errors.push({
+          file: finalPath,
+          message: `cannot clear up an interrupted upload (tried again next run): ${errorMessage(err)}`,
+        });
       }
     }
   }
@@ -149,10 +165,18 @@ class StockPush {
       listing = (await this.transport.list(dir)).filter((entry) => isStockErrorFileName(entry.name));
     } catch (err) {
       // Stock levels must still reach The Edge when the error folder cannot be read.
-      this.errors.push({ file: dir, message: `cannot list the stock error folder (read again next run): ${errorMessage(err)}` });
+      this.errors.push({
+        file: dir,
+        message: `cannot list the stock error folder (read again next run): ${errorMessage(err)}`,
+      });
       return read;
     }
-    const known = await this.ctx.repo.inbound.knownByName(this.account.id, ERROR_FLOW, listing.map((e) => e.name), this.ctx.repo.batchSize);
+    const known = await this.ctx.repo.inbound.knownByName(
+      this.account.id,
+      ERROR_FLOW,
+      listing.map((e) => e.name),
+      this.ctx.repo.batchSize,
+    );
     for (const entry of listing) {
       // Name and size from the listing recognise a file already stored without downloading it again.
       if (known.some((file) => file.remoteName === entry.name && file.size === entry.size)) continue;
@@ -160,7 +184,10 @@ class StockPush {
       try {
         raw = await this.transport.read(joinRemote(dir, entry.name));
       } catch (err) {
-        this.errors.push({ file: entry.name, message: `cannot read the stock error file (read again next run): ${errorMessage(err)}` });
+        this.errors.push({
+          file: entry.name,
+          message: `cannot read the stock error file (read again next run): ${errorMessage(err)}`,
+        });
         continue;
       }
       const sha256 = sha256Hex(raw);
@@ -169,7 +196,11 @@ class StockPush {
       const parsed = parseStockErrorFile(raw, { encoding: this.account.encoding });
       const problems = [...parsed.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
       for (const problem of problems) {
-        this.errors.push({ file: entry.name, line: problem.line ?? undefined, message: withoutLinePrefix(problem.message) });
+        this.errors.push({
+          file: entry.name,
+          line: problem.line ?? undefined,
+          message: withoutLinePrefix(problem.message),
+        });
       }
       read.errorsRead += parsed.errors.length;
       read.reports.push({
@@ -255,7 +286,8 @@ class StockPush {
         for (const row of page) {
           const [productId, partNumber, tradedCode, leadTimeDays, stock, changed] = row;
           text += renderInventoryRow({ partNumber, tradedCode, leadTimeDays, stock }, DEFAULT_OUTBOUND);
-          if (withOpenErrors.has(productId) && !namedProductIds.has(productId)) built.supersedesErrorsOf.push(productId);
+          if (withOpenErrors.has(productId) && !namedProductIds.has(productId))
+            built.supersedesErrorsOf.push(productId);
           if (changed === 1) toRecord.push(row);
         }
         await append(text);
@@ -300,10 +332,13 @@ class StockPush {
     const finalPath = joinRemote(dir, remoteName);
     // ◇ SPEC §4.6: The Edge reads an inventory file as soon as it appears, so by default it is written once,
     // under its final name; `stock_upload = rename` is for servers known to ignore dot-names.
-    const uploadPath = this.account.stockUpload === 'rename' ? joinRemote(dir, temporaryUploadName(remoteName)) : finalPath;
+    const uploadPath =
+      this.account.stockUpload === 'rename' ? joinRemote(dir, temporaryUploadName(remoteName)) : finalPath;
 
     try {
-      this.ctx.logger.progress(`${STEP} ${this.account.name}: uploading ${remoteName} (${built.rows.toLocaleString('en-GB')} rows)`);
+      this.ctx.logger.progress(
+        `${STEP} ${this.account.name}: uploading ${remoteName} (${built.rows.toLocaleString('en-GB')} rows)`,
+      );
       await faultUploadMidwayFromFile(this.transport, uploadPath, built.path, this.ctx.env);
       // The transport checks the remote size after the write.
       await this.transport.writeFromFile(uploadPath, built.path);
@@ -332,15 +367,27 @@ class StockPush {
    * ends the outbox row. When the partial file cannot be removed the row stays pending, so the next run
    * removes it before anything else (`finishInterruptedUploads`).
    */
-  private async recordFailedUpload(outboxId: number, remoteName: string, uploadPath: string, failure: unknown): Promise<void> {
+  private async recordFailedUpload(
+    outboxId: number,
+    remoteName: string,
+    uploadPath: string,
+    failure: unknown,
+  ): Promise<void> {
     const reason = errorMessage(failure);
     const now = (): string => isoNow(this.ctx.clock);
     const removal = await this.removeRemoteFile(uploadPath);
     if (removal === null) {
       await this.ctx.repo.outbox.markFailed(outboxId, reason, now());
-      this.errors.push({ file: remoteName, message: `upload failed, nothing left on the server; its products go out with the next run: ${reason}` });
+      this.errors.push({
+        file: remoteName,
+        message: `upload failed, nothing left on the server; its products go out with the next run: ${reason}`,
+      });
     } else {
-      await this.ctx.repo.outbox.recordFailedAttempt(outboxId, `${reason}; the partial file could not be removed: ${removal}`, now());
+      await this.ctx.repo.outbox.recordFailedAttempt(
+        outboxId,
+        `${reason}; the partial file could not be removed: ${removal}`,
+        now(),
+      );
       this.errors.push({
         file: remoteName,
         message: `upload failed and the partial file could not be removed (removed by the next run, which also sends the products): ${reason}; ${removal}`,
@@ -382,7 +429,8 @@ async function removeAbandonedWorkDirs(): Promise<void> {
   // Housekeeping only: an unreadable temporary folder must not stop the push.
   for (const entry of await readdir(tmpdir()).catch((): string[] => [])) {
     const pid = Number(pattern.exec(entry)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid)) await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
+    if (pid && pid !== process.pid && !processAlive(pid))
+      await rm(join(tmpdir(), entry), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -40,7 +40,9 @@ export type UpdateDetails = Omit<NewOrderUpdate, 'kind' | 'orderId' | 'lines' | 
  * seen in two accounts needs `--account`). An unknown number is a usage error (exit 2).
  */
 export async function findOrder(ctx: Context, orderNumber: string): Promise<{ account: Account; order: Order }> {
-  const accounts = ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : await ctx.repo.accounts.list();
+  const accounts = ctx.options.account
+    ? [await ctx.requireAccount(ctx.options.account)]
+    : await ctx.repo.accounts.list();
   const found: { account: Account; order: Order }[] = [];
   for (const account of accounts) {
     const [order] = await ctx.repo.orders.list({ accountId: account.id, orderNumber }, ctx.repo.batchSize);
@@ -48,10 +50,14 @@ export async function findOrder(ctx: Context, orderNumber: string): Promise<{ ac
   }
   if (found.length === 0) {
     const where = ctx.options.account ? ` in account ${ctx.options.account}` : '';
-    throw new UsageError(`no order ${JSON.stringify(orderNumber)}${where} (jl-edge orders list shows the stored orders)`);
+    throw new UsageError(
+      `no order ${JSON.stringify(orderNumber)}${where} (jl-edge orders list shows the stored orders)`,
+    );
   }
   if (found.length > 1) {
-    throw new UsageError(`order ${orderNumber} exists in accounts ${found.map((f) => f.account.name).join(' and ')}: choose one with --account`);
+    throw new UsageError(
+      `order ${orderNumber} exists in accounts ${found.map((f) => f.account.name).join(' and ')}: choose one with --account`,
+    );
   }
   return found[0];
 }
@@ -80,7 +86,10 @@ export async function orderState(repo: Repository, order: Order): Promise<OrderS
 }
 
 async function reloadOrder(repo: Repository, order: Order): Promise<Order> {
-  const [fresh] = await repo.orders.list({ accountId: order.accountId, orderNumber: order.orderNumber }, repo.batchSize);
+  const [fresh] = await repo.orders.list(
+    { accountId: order.accountId, orderNumber: order.orderNumber },
+    repo.batchSize,
+  );
   return fresh;
 }
 
@@ -111,7 +120,13 @@ export async function recordChecked(
       const now = isoNow(ctx.clock);
       await repo.orderUpdates.lockOrder(order.id, now);
       const result = await check(repo, await reloadOrder(repo, order));
-      const id = await repo.orderUpdates.insert({ ...details, kind, orderId: order.id, lines: lineIds(result.order, result.lines), now });
+      const id = await repo.orderUpdates.insert({
+        ...details,
+        kind,
+        orderId: order.id,
+        lines: lineIds(result.order, result.lines),
+        now,
+      });
       return { checked: result, updateId: id };
     }));
   }
@@ -120,7 +135,10 @@ export async function recordChecked(
 
 /** Planned lines (by reference) as the order's line ids and quantities, for storing. */
 export function lineIds(order: Order, lines: readonly PlannedLine[]): { lineId: number; quantity: number }[] {
-  return lines.map((planned) => ({ lineId: order.lines.find((l) => l.lineRef === planned.lineRef)!.id, quantity: planned.quantity }));
+  return lines.map((planned) => ({
+    lineId: order.lines.find((l) => l.lineRef === planned.lineRef)!.id,
+    quantity: planned.quantity,
+  }));
 }
 
 export function recordedUpdate(
@@ -161,7 +179,9 @@ export function requiredText(value: string | undefined, option: string): string 
 }
 
 /** `acceptedLines` bound for `recordChecked`: the plan's lines, or its refusals thrown. */
-export function checkedBy(planner: (state: OrderState) => Parameters<typeof acceptedLines>[0]): (state: OrderState) => PlannedLine[] {
+export function checkedBy(
+  planner: (state: OrderState) => Parameters<typeof acceptedLines>[0],
+): (state: OrderState) => PlannedLine[] {
   return (state) => acceptedLines(planner(state));
 }
 
@@ -189,7 +209,8 @@ export async function recordedUpdateViews(repo: Repository, orderId: number): Pr
     id: update.id,
     kind: update.kind,
     state: update.outboxStatus ?? 'waiting',
-    file: update.remoteDir !== null && update.remoteName !== null ? joinRemote(update.remoteDir, update.remoteName) : null,
+    file:
+      update.remoteDir !== null && update.remoteName !== null ? joinRemote(update.remoteDir, update.remoteName) : null,
     lines: update.lines.map((line) => ({ line_ref: line.lineRef, quantity: line.quantity })),
     carrier: update.carrier,
     tracking_number: update.trackingNumber,

@@ -30,8 +30,19 @@ function renderCancellationFile(order: Order, batch: readonly OrderUpdate[]): Re
   for (const line of order.lines) {
     const units = cancelled.get(line.id);
     if (units === undefined) continue;
-    const reasons = batch.filter((update) => update.lines.some((l) => l.lineId === line.id)).map((update) => update.reason ?? '');
-    lines.push({ lineRef: line.lineRef, partNumber: line.partNumber, quantity: units, reason: [...new Set(reasons)].join('; '), comment: null });
+    const reasons = batch
+      .filter((update) => update.lines.some((l) => l.lineId === line.id))
+      .map((update) => update.reason ?? '');
+    lines.push({
+      lineRef: line.lineRef,
+      partNumber: line.partNumber,
+      quantity: units,
+      reason: [...new Set(reasons)].join('; '),
+      comment: null,
+    });
   }
-  return { content: renderCancellation({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }), rowCount: lines.length };
+  return {
+    content: renderCancellation({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }),
+    rowCount: lines.length,
+  };
 }

@@ -35,5 +35,8 @@ function renderRefund(order: Order, batch: readonly OrderUpdate[], history: read
     if (units === undefined) continue;
     lines.push(trackedLine(line, units, lastShipmentOf(line.id, line.lineRef, sentShipments), REFUND_COMMENT));
   }
-  return { content: renderTracking({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }), rowCount: lines.length };
+  return {
+    content: renderTracking({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }),
+    rowCount: lines.length,
+  };
 }

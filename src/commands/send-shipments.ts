@@ -26,18 +26,29 @@ export function sendShipments(ctx: Context): Promise<StepResult> {
 function renderShipment(order: Order, batch: readonly OrderUpdate[], history: readonly OrderUpdate[]): RenderedFile {
   const shippingNow = unitsByLine(batch);
   // The shipments that count: those already on The Edge's server, and this batch.
-  const shipments = [...history.filter((update) => update.kind === 'shipment' && update.outboxStatus === 'sent'), ...batch];
+  const shipments = [
+    ...history.filter((update) => update.kind === 'shipment' && update.outboxStatus === 'sent'),
+    ...batch,
+  ];
   const lines: TrackingLine[] = [];
   for (const line of order.lines) {
     const shipped = line.shippedQuantity + (shippingNow.get(line.id) ?? 0);
     if (shipped === 0) continue;
     lines.push(trackedLine(line, shipped, lastShipmentOf(line.id, line.lineRef, shipments), null));
   }
-  return { content: renderTracking({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }), rowCount: lines.length };
+  return {
+    content: renderTracking({ orderNumber: order.orderNumber, supplierRef: supplierRef(order.id), lines }),
+    rowCount: lines.length,
+  };
 }
 
 /** A tracking-file line: `quantity` units of an order line, with the carrier, tracking and dates of `shipment`. */
-export function trackedLine(line: OrderLine, quantity: number, shipment: OrderUpdate, comment: string | null): TrackingLine {
+export function trackedLine(
+  line: OrderLine,
+  quantity: number,
+  shipment: OrderUpdate,
+  comment: string | null,
+): TrackingLine {
   return {
     lineRef: line.lineRef,
     partNumber: line.partNumber,

@@ -50,7 +50,9 @@ export interface RenderedFile {
 export async function sendOrderUpdates(ctx: Context, flow: UpdateFlow): Promise<StepResult> {
   const dryRun = ctx.options.dryRun;
   // A dry run only renders: it has nothing to ask the server.
-  return runStep(ctx, flow.step, (scope) => (dryRun ? planFiles(ctx, flow, scope) : send(ctx, flow, scope)), { transport: !dryRun });
+  return runStep(ctx, flow.step, (scope) => (dryRun ? planFiles(ctx, flow, scope) : send(ctx, flow, scope)), {
+    transport: !dryRun,
+  });
 }
 
 async function send(ctx: Context, flow: UpdateFlow, scope: StepScope): Promise<AccountWork> {
@@ -66,7 +68,9 @@ async function send(ctx: Context, flow: UpdateFlow, scope: StepScope): Promise<A
       if (claim === 'in flight') lateInFlight.push(orderId);
     } catch (err) {
       // One order that cannot be rendered or stored never stops the others; its updates stay unclaimed.
-      const [order] = await ctx.repo.orders.list({ accountId: account.id }, ctx.repo.batchSize, (query) => query.where('orders.id', orderId));
+      const [order] = await ctx.repo.orders.list({ accountId: account.id }, ctx.repo.batchSize, (query) =>
+        query.where('orders.id', orderId),
+      );
       errors.push({ order: order?.orderNumber, message: `cannot build the ${flow.kind} file: ${errorMessage(err)}` });
     }
   }
@@ -102,7 +106,9 @@ async function claimFile(
   const now = isoNow(ctx.clock);
   await repo.orderUpdates.lockOrder(orderId, now);
   if (await repo.orderUpdates.hasFileInFlight(orderId)) return 'in flight';
-  const [order] = await repo.orders.list({ accountId: account.id }, repo.batchSize, (query) => query.where('orders.id', orderId));
+  const [order] = await repo.orders.list({ accountId: account.id }, repo.batchSize, (query) =>
+    query.where('orders.id', orderId),
+  );
   const batch = await repo.orderUpdates.listUnclaimed(orderId, flow.kind);
   if (order === undefined || order.acknowledgedAt === null || batch.length === 0) return 'nothing to send';
   const { content, rowCount } = flow.render(order, batch, await repo.orderUpdates.listForOrder(orderId));
@@ -122,7 +128,8 @@ async function claimFile(
     file.id,
   );
   // Rolls the whole claim back: the updates stay unclaimed for the next run.
-  if (claimed !== batch.length) throw new Error(`${batch.length - claimed} of its updates were claimed by another run meanwhile`);
+  if (claimed !== batch.length)
+    throw new Error(`${batch.length - claimed} of its updates were claimed by another run meanwhile`);
   return 'claimed';
 }
 
@@ -135,7 +142,10 @@ async function waitingOrders(ctx: Context, toSend: OrdersToSend): Promise<ItemEr
   };
   return [
     ...(await notes(toSend.awaitingAcknowledgement, 'waits for its acknowledgement to be sent (ack-orders)')),
-    ...(await notes(toSend.inFlight, 'waits for the file in flight for it to be sent (one update per order at a time)')),
+    ...(await notes(
+      toSend.inFlight,
+      'waits for the file in flight for it to be sent (one update per order at a time)',
+    )),
   ];
 }
 
@@ -143,19 +153,31 @@ async function waitingOrders(ctx: Context, toSend: OrdersToSend): Promise<ItemEr
 async function planFiles(ctx: Context, flow: UpdateFlow, { account }: StepScope): Promise<AccountWork> {
   const planned: PlannedFile[] = [];
   for (const row of await ctx.repo.outbox.listPending(account.id, flow.flow)) {
-    planned.push({ order_number: row.orderNumber, remote_path: joinRemote(row.remoteDir, row.remoteName), resend: true, content: row.content?.toString('utf8') ?? '' });
+    planned.push({
+      order_number: row.orderNumber,
+      remote_path: joinRemote(row.remoteDir, row.remoteName),
+      resend: true,
+      content: row.content?.toString('utf8') ?? '',
+    });
   }
   const toSend = await ctx.repo.orderUpdates.ordersToSend(account.id, flow.kind);
   const nextName = await outgoingFileNames(ctx.repo, account.id, account.paths[flow.flow], ctx.clock, flow.fileName);
   const errors: ItemError[] = [];
   const orders = toSend.ready.length
-    ? await ctx.repo.orders.list({ accountId: account.id }, ctx.repo.batchSize, (query) => query.whereIn('orders.id', toSend.ready))
+    ? await ctx.repo.orders.list({ accountId: account.id }, ctx.repo.batchSize, (query) =>
+        query.whereIn('orders.id', toSend.ready),
+      )
     : [];
   for (const order of orders) {
     try {
       const batch = await ctx.repo.orderUpdates.listUnclaimed(order.id, flow.kind);
       const { content } = flow.render(order, batch, await ctx.repo.orderUpdates.listForOrder(order.id));
-      planned.push({ order_number: order.orderNumber, remote_path: joinRemote(account.paths[flow.flow], nextName()), resend: false, content: content.toString('utf8') });
+      planned.push({
+        order_number: order.orderNumber,
+        remote_path: joinRemote(account.paths[flow.flow], nextName()),
+        resend: false,
+        content: content.toString('utf8'),
+      });
     } catch (err) {
       errors.push({ order: order.orderNumber, message: `cannot build the ${flow.kind} file: ${errorMessage(err)}` });
     }
@@ -172,13 +194,17 @@ async function planFiles(ctx: Context, flow: UpdateFlow, { account }: StepScope)
 /** Units per order line id in a set of updates. */
 export function unitsByLine(updates: readonly OrderUpdate[]): Map<number, number> {
   const units = new Map<number, number>();
-  for (const update of updates) for (const line of update.lines) units.set(line.lineId, (units.get(line.lineId) ?? 0) + line.quantity);
+  for (const update of updates)
+    for (const line of update.lines) units.set(line.lineId, (units.get(line.lineId) ?? 0) + line.quantity);
   return units;
 }
 
 /** The latest of `shipments` (by id) that shipped the line, or an error: every shipped unit came from one. */
 export function lastShipmentOf(lineId: number, lineRef: string, shipments: readonly OrderUpdate[]): OrderUpdate {
-  const found = shipments.filter((shipment) => shipment.lines.some((line) => line.lineId === lineId)).sort((a, b) => a.id - b.id).pop();
+  const found = shipments
+    .filter((shipment) => shipment.lines.some((line) => line.lineId === lineId))
+    .sort((a, b) => a.id - b.id)
+    .pop();
   if (!found) throw new Error(`line ${lineRef} has shipped units but no sent shipment records them`);
   return found;
 }

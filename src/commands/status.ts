@@ -30,7 +30,16 @@ export interface AccountStatus {
   steps: StepState[];
   orders: Record<string, number>;
   incomplete_orders: { order_number: string; created_at: string; errors: IncompleteOrder['errors'] }[];
-  updates: { id: number; flow: string; order_number: string | null; file: string; status: string; attempts: number; last_error: string | null; created_at: string }[];
+  updates: {
+    id: number;
+    flow: string;
+    order_number: string | null;
+    file: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    created_at: string;
+  }[];
   recorded_unsent: Record<string, number>;
   stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
   rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
@@ -54,17 +63,36 @@ export async function status(ctx: Context): Promise<StatusResult> {
   const all = await ctx.repo.accounts.list();
   const accounts = ctx.options.account ? all.filter((a) => a.name === ctx.options.account) : all;
   if (ctx.options.account && accounts.length === 0) await ctx.requireAccount(ctx.options.account);
-  if (accounts.length === 0) throw new UsageError('no accounts yet: add one with `jl-edge accounts add` (or run `npm run demo`)');
+  if (accounts.length === 0)
+    throw new UsageError('no accounts yet: add one with `jl-edge accounts add` (or run `npm run demo`)');
   const locks = await ctx.repo.locks.list();
   const nowMs = ctx.clock.now().getTime();
-  const result: StatusResult = { command: 'status', generated_at: ctx.clock.now().toISOString(), needs_attention: false, accounts: [] };
+  const result: StatusResult = {
+    command: 'status',
+    generated_at: ctx.clock.now().toISOString(),
+    needs_attention: false,
+    accounts: [],
+  };
 
   for (const account of accounts) {
     const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
-    const knownSteps = [...SYNC_STEPS, ...lastRuns.map((r) => r.step).filter((s) => !(SYNC_STEPS as readonly string[]).includes(s))];
+    const knownSteps = [
+      ...SYNC_STEPS,
+      ...lastRuns.map((r) => r.step).filter((s) => !(SYNC_STEPS as readonly string[]).includes(s)),
+    ];
     const steps: StepState[] = knownSteps.map((step) => {
       const run = lastRuns.find((r) => r.step === step);
-      if (!run) return { step, started_at: null, ended_at: null, duration_ms: null, outcome: 'never run', exit_code: null, counts: {}, error: null };
+      if (!run)
+        return {
+          step,
+          started_at: null,
+          ended_at: null,
+          duration_ms: null,
+          outcome: 'never run',
+          exit_code: null,
+          counts: {},
+          error: null,
+        };
       return {
         step,
         started_at: run.startedAt,
@@ -81,25 +109,56 @@ export async function status(ctx: Context): Promise<StatusResult> {
     const stockErrors = await ctx.repo.status.openStockErrors(account.id);
     const accountLocks: LockState[] = locks
       .filter((l) => l.account === account.name)
-      .map((l) => ({ step: l.step, pid: l.pid, host: l.host, acquired_at: l.acquiredAt, heartbeat_at: l.heartbeatAt, stale: isLockStale(l, ctx.host, nowMs) }));
+      .map((l) => ({
+        step: l.step,
+        pid: l.pid,
+        host: l.host,
+        acquired_at: l.acquiredAt,
+        heartbeat_at: l.heartbeatAt,
+        stale: isLockStale(l, ctx.host, nowMs),
+      }));
 
     const attention = [
       // A step that could not run at all (no connection, bad configuration) stops the flow until fixed.
-      ...steps.filter((s) => s.outcome === 'failed').map((s) => `the last ${s.step} run failed (exit ${s.exit_code}): ${s.error ?? 'no error recorded'}`),
+      ...steps
+        .filter((s) => s.outcome === 'failed')
+        .map((s) => `the last ${s.step} run failed (exit ${s.exit_code}): ${s.error ?? 'no error recorded'}`),
       ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
-      ...incomplete.map((o) => `order ${o.orderNumber} is incomplete: ${o.errors.filter((e) => e.severity === 'high').map((e) => e.message).join('; ') || 'no error recorded'}`),
-      ...accountLocks.filter((l) => l.stale).map((l) => `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`),
+      ...incomplete.map(
+        (o) =>
+          `order ${o.orderNumber} is incomplete: ${
+            o.errors
+              .filter((e) => e.severity === 'high')
+              .map((e) => e.message)
+              .join('; ') || 'no error recorded'
+          }`,
+      ),
+      ...accountLocks
+        .filter((l) => l.stale)
+        .map(
+          (l) =>
+            `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`,
+        ),
     ];
     result.accounts.push({
       account: account.name,
       enabled: account.enabled,
       steps,
       orders: await ctx.repo.status.ordersPerStatus(account.id),
-      incomplete_orders: incomplete.map((o) => ({ order_number: o.orderNumber, created_at: o.createdAt, errors: o.errors })),
+      incomplete_orders: incomplete.map((o) => ({
+        order_number: o.orderNumber,
+        created_at: o.createdAt,
+        errors: o.errors,
+      })),
       updates: updates.map(viewUpdate),
       recorded_unsent: await ctx.repo.status.recordedUnsent(account.id),
       stock_errors: stockErrors.map(viewStockError),
-      rejected_files: (await ctx.repo.status.rejectedFiles(account.id)).map((f) => ({ file: f.remoteName, status: f.status, error: f.error, received_at: f.receivedAt })),
+      rejected_files: (await ctx.repo.status.rejectedFiles(account.id)).map((f) => ({
+        file: f.remoteName,
+        status: f.status,
+        error: f.error,
+        received_at: f.receivedAt,
+      })),
       locks: accountLocks,
       attention,
     });
@@ -113,7 +172,16 @@ function describeFailedUpdate(u: UpdateAttention): string {
 }
 
 function viewUpdate(u: UpdateAttention): AccountStatus['updates'][number] {
-  return { id: u.id, flow: u.flow, order_number: u.orderNumber, file: u.remoteName, status: u.status, attempts: u.attempts, last_error: u.lastError, created_at: u.createdAt };
+  return {
+    id: u.id,
+    flow: u.flow,
+    order_number: u.orderNumber,
+    file: u.remoteName,
+    status: u.status,
+    attempts: u.attempts,
+    last_error: u.lastError,
+    created_at: u.createdAt,
+  };
 }
 
 function viewStockError(e: OpenStockError): AccountStatus['stock_errors'][number] {

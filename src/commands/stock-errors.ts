@@ -41,11 +41,19 @@ export async function listStockErrors(ctx: Context): Promise<StockErrorView[]> {
   return views;
 }
 
-export async function clearStockErrors(ctx: Context, target: { partNumber?: string; all: boolean }): Promise<ClearResult> {
+export async function clearStockErrors(
+  ctx: Context,
+  target: { partNumber?: string; all: boolean },
+): Promise<ClearResult> {
   if (target.all === (target.partNumber !== undefined)) {
     throw new UsageError('give either a part number or --all (e.g. jl-edge stock-errors clear 12345678)');
   }
-  const result: ClearResult = { part_number: target.partNumber ?? null, dry_run: ctx.options.dryRun, accounts: [], cleared: 0 };
+  const result: ClearResult = {
+    part_number: target.partNumber ?? null,
+    dry_run: ctx.options.dryRun,
+    accounts: [],
+    cleared: 0,
+  };
   for (const account of await accountsInScope(ctx)) {
     const filter = { accountId: account.id, partNumber: target.partNumber };
     const cleared = ctx.options.dryRun

@@ -39,6 +39,10 @@ async function runOne(ctx: Context, step: SyncStep, account: string): Promise<St
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
-    return { command: step, exitCode, accounts: [{ account, ok: false, exitCode, counts: {}, errors: [{ message: errorMessage(err) }] }] };
+    return {
+      command: step,
+      exitCode,
+      accounts: [{ account, ok: false, exitCode, counts: {}, errors: [{ message: errorMessage(err) }] }],
+    };
   }
 }

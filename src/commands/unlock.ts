@@ -14,10 +14,14 @@ export async function unlock(ctx: Context, step: string): Promise<UnlockResult> 
   if (!(LOCKED_STEPS as readonly string[]).includes(step)) {
     throw new UsageError(`unknown step "${step}" (one of: ${LOCKED_STEPS.join(', ')})`);
   }
-  const names = ctx.options.account ? [(await ctx.requireAccount(ctx.options.account)).name] : (await ctx.repo.accounts.list()).map((a) => a.name);
+  const names = ctx.options.account
+    ? [(await ctx.requireAccount(ctx.options.account)).name]
+    : (await ctx.repo.accounts.list()).map((a) => a.name);
   const released: UnlockResult['released'] = [];
   for (const account of names) {
-    const holder = ctx.options.dryRun ? ((await ctx.repo.locks.list()).find((l) => l.step === step && l.account === account) ?? null) : await ctx.repo.locks.clear(step, account);
+    const holder = ctx.options.dryRun
+      ? ((await ctx.repo.locks.list()).find((l) => l.step === step && l.account === account) ?? null)
+      : await ctx.repo.locks.clear(step, account);
     released.push({ account, holder });
   }
   return { command: 'unlock', step, released };

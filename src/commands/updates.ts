@@ -28,13 +28,21 @@ export interface UpdateView {
 
 const STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed'];
 
-export async function listUpdates(ctx: Context, filter: { status?: string; order?: string; limit: number }): Promise<UpdateView[]> {
+export async function listUpdates(
+  ctx: Context,
+  filter: { status?: string; order?: string; limit: number },
+): Promise<UpdateView[]> {
   if (filter.status !== undefined && !STATUSES.includes(filter.status as OutboxStatus)) {
     throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, not "${filter.status}"`);
   }
   const account = ctx.options.account ? await ctx.requireAccount(ctx.options.account) : null;
   const names = new Map((await ctx.repo.accounts.list()).map((a) => [a.id, a.name]));
-  const rows = await ctx.repo.outbox.list({ accountId: account?.id, status: filter.status as OutboxStatus | undefined, orderNumber: filter.order, limit: filter.limit });
+  const rows = await ctx.repo.outbox.list({
+    accountId: account?.id,
+    status: filter.status as OutboxStatus | undefined,
+    orderNumber: filter.order,
+    limit: filter.limit,
+  });
   return rows.map((row) => viewUpdate(row, names.get(row.accountId) ?? String(row.accountId)));
 }
 
@@ -77,8 +85,12 @@ export interface RetryResult {
 export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult> {
   const { row, account } = await loadUpdate(ctx, id);
   const sender = SENDERS[row.flow];
-  if (!sender) throw new UsageError(`update ${id} is an inventory file: push-stock builds a fresh one on its next run instead`);
-  if (row.status !== 'failed') throw new UsageError(`update ${id} is ${row.status}, not failed: ${row.status === 'sent' ? `use jl-edge updates resend ${id}` : 'the next run sends it'}`);
+  if (!sender)
+    throw new UsageError(`update ${id} is an inventory file: push-stock builds a fresh one on its next run instead`);
+  if (row.status !== 'failed')
+    throw new UsageError(
+      `update ${id} is ${row.status}, not failed: ${row.status === 'sent' ? `use jl-edge updates resend ${id}` : 'the next run sends it'}`,
+    );
   await refuseWhileOrderHasFileInFlight(ctx, row, 'retry');
   if (!ctx.options.dryRun) await ctx.repo.outbox.requeue(id, isoNow(ctx.clock));
   const run = await sender(forAccount(ctx, account));
@@ -92,8 +104,12 @@ export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult
  */
 export async function resendUpdate(ctx: Context, id: number): Promise<StepResult> {
   const { row, account } = await loadUpdate(ctx, id);
-  if (row.status !== 'sent') throw new UsageError(`update ${id} is ${row.status}, not sent: ${row.status === 'failed' ? `use jl-edge updates retry ${id}` : 'the next run sends it'}`);
-  if (row.content === null) throw new UsageError(`update ${id} has no stored content (an inventory file, or pruned): it cannot be resent`);
+  if (row.status !== 'sent')
+    throw new UsageError(
+      `update ${id} is ${row.status}, not sent: ${row.status === 'failed' ? `use jl-edge updates retry ${id}` : 'the next run sends it'}`,
+    );
+  if (row.content === null)
+    throw new UsageError(`update ${id} has no stored content (an inventory file, or pruned): it cannot be resent`);
   await refuseWhileOrderHasFileInFlight(ctx, row, 'resend');
   const content = row.content;
   const remotePath = joinRemote(row.remoteDir, row.remoteName);
@@ -120,9 +136,13 @@ export async function resendUpdate(ctx: Context, id: number): Promise<StepResult
  */
 async function refuseWhileOrderHasFileInFlight(ctx: Context, row: OutboxRow, verb: 'retry' | 'resend'): Promise<void> {
   if (row.orderId === null) return;
-  const inFlight = (await ctx.repo.outbox.listByOrder(row.orderId)).find((other) => other.status === 'pending' && other.id !== row.id);
+  const inFlight = (await ctx.repo.outbox.listByOrder(row.orderId)).find(
+    (other) => other.status === 'pending' && other.id !== row.id,
+  );
   if (inFlight) {
-    throw new UsageError(`update ${row.id} waits: ${inFlight.remoteName} (update ${inFlight.id}) for the same order is still being sent; ${verb} once it is sent or failed`);
+    throw new UsageError(
+      `update ${row.id} waits: ${inFlight.remoteName} (update ${inFlight.id}) for the same order is still being sent; ${verb} once it is sent or failed`,
+    );
   }
 }
 
@@ -130,6 +150,7 @@ async function loadUpdate(ctx: Context, id: number): Promise<{ row: OutboxRow; a
   const row = await ctx.repo.outbox.findById(id);
   const account = row ? (await ctx.repo.accounts.list()).find((a) => a.id === row.accountId) : undefined;
   if (!row || !account) throw new UsageError(`no update with id ${id} (jl-edge updates list shows them)`);
-  if (ctx.options.account && ctx.options.account !== account.name) throw new UsageError(`update ${id} belongs to account "${account.name}", not "${ctx.options.account}"`);
+  if (ctx.options.account && ctx.options.account !== account.name)
+    throw new UsageError(`update ${id} belongs to account "${account.name}", not "${ctx.options.account}"`);
   return { row, account: account.name };
 }

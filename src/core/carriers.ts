@@ -33,7 +33,10 @@ function carrierKey(name: string): string {
  *    `--carrier-map "Hermes=hermes"`), is itself, spelled as the code is.
  * Anything else is an error naming the codes that would have been accepted.
  */
-export function resolveCarrier(name: string, account: { name: string; carrierMap: Record<string, string> }): CarrierResolution {
+export function resolveCarrier(
+  name: string,
+  account: { name: string; carrierMap: Record<string, string> },
+): CarrierResolution {
   const { carrierMap } = account;
   const key = carrierKey(name);
   if (key === '') return { error: 'the carrier is empty' };
@@ -46,7 +49,10 @@ export function resolveCarrier(name: string, account: { name: string; carrierMap
   if (code !== undefined) return { code };
   const mapped = Object.keys(carrierMap);
   // `accounts set --carrier-map` replaces the whole map, so the hint repeats the entries already there.
-  const newMap = [...Object.entries(carrierMap).map(([mappedName, mappedCode]) => `${mappedName}=${mappedCode}`), `${name.trim()}=<code>`];
+  const newMap = [
+    ...Object.entries(carrierMap).map(([mappedName, mappedCode]) => `${mappedName}=${mappedCode}`),
+    `${name.trim()}=<code>`,
+  ];
   return {
     error:
       `unknown carrier ${JSON.stringify(name.trim())}: use one of The Edge's carrier codes (${known.join(', ')})` +

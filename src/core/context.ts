@@ -54,7 +54,8 @@ export async function createContext(options: GlobalOptions, env: NodeJS.ProcessE
     if (account) return account;
     const known = (await repo.accounts.list()).map((a) => a.name);
     throw new UsageError(
-      `no account named "${name}"` + (known.length ? ` (known: ${known.join(', ')})` : ': add one with `jl-edge accounts add`'),
+      `no account named "${name}"` +
+        (known.length ? ` (known: ${known.join(', ')})` : ': add one with `jl-edge accounts add`'),
     );
   };
 
@@ -70,7 +71,8 @@ export async function createContext(options: GlobalOptions, env: NodeJS.ProcessE
     async selectAccounts() {
       if (options.account) {
         const account = await requireAccount(options.account);
-        if (!account.enabled) throw new UsageError(`account "${account.name}" is disabled (jl-edge accounts enable ${account.name})`);
+        if (!account.enabled)
+          throw new UsageError(`account "${account.name}" is disabled (jl-edge accounts enable ${account.name})`);
         return [account];
       }
       const accounts = (await repo.accounts.list()).filter((a) => a.enabled);

@@ -50,7 +50,15 @@ export class TransferError extends JlEdgeError {
 /** The worst of several exit codes: connection and lock problems outrank item failures. */
 export function worstExitCode(codes: Iterable<number>): number {
   const rank = (c: number): number =>
-    c === ExitCode.ok ? 0 : c === ExitCode.itemsFailed ? 1 : c === ExitCode.locked ? 2 : c === ExitCode.connection ? 3 : 4;
+    c === ExitCode.ok
+      ? 0
+      : c === ExitCode.itemsFailed
+        ? 1
+        : c === ExitCode.locked
+          ? 2
+          : c === ExitCode.connection
+            ? 3
+            : 4;
   let worst = 0;
   for (const c of codes) if (rank(c) > rank(worst)) worst = c;
   return worst;

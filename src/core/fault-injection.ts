@@ -44,7 +44,12 @@ export function faultCrash(point: FaultPoint, env: NodeJS.ProcessEnv): void {
  * When `upload-midway` is armed: writes the first half of `content` under the final name (what a
  * dropped connection leaves behind), then sleeps for the hook's milliseconds before the real upload.
  */
-export async function faultUploadMidway(transport: Transport, remotePath: string, content: Buffer, env: NodeJS.ProcessEnv): Promise<void> {
+export async function faultUploadMidway(
+  transport: Transport,
+  remotePath: string,
+  content: Buffer,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const ms = faultArmed('upload-midway', env);
   if (ms === null) return;
   await transport.write(remotePath, content.subarray(0, Math.floor(content.length / 2)));
@@ -52,7 +57,12 @@ export async function faultUploadMidway(transport: Transport, remotePath: string
 }
 
 /** `upload-midway` for a file streamed from disk (push-stock's inventory file); read only when armed. */
-export async function faultUploadMidwayFromFile(transport: Transport, remotePath: string, localFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function faultUploadMidwayFromFile(
+  transport: Transport,
+  remotePath: string,
+  localFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   if (!(env.JL_EDGE_FAULT ?? '').startsWith('upload-midway')) return;
   await faultUploadMidway(transport, remotePath, await readFile(localFile), env);
 }

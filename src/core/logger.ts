@@ -10,7 +10,10 @@ export interface Logger {
   progressDone(): void;
 }
 
-export function createLogger(options: { verbose: boolean; quiet: boolean; json: boolean }, stream: NodeJS.WriteStream): Logger {
+export function createLogger(
+  options: { verbose: boolean; quiet: boolean; json: boolean },
+  stream: NodeJS.WriteStream,
+): Logger {
   const showProgress = stream.isTTY === true && !options.quiet && !options.json;
   let progressShown = false;
   return {

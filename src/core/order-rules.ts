@@ -88,11 +88,13 @@ export function parseLineRequests(values: readonly string[]): LineRequest[] {
     const colon = value.lastIndexOf(':');
     const lineRef = (colon === -1 ? value : value.slice(0, colon)).trim();
     const quantityText = colon === -1 ? null : value.slice(colon + 1).trim();
-    if (lineRef === '') throw new UsageError(`--line ${JSON.stringify(value)}: expected <line_ref>[:qty], e.g. --line 1 or --line 1:2`);
+    if (lineRef === '')
+      throw new UsageError(`--line ${JSON.stringify(value)}: expected <line_ref>[:qty], e.g. --line 1 or --line 1:2`);
     if (quantityText !== null && (!WHOLE_UNITS.test(quantityText) || Number(quantityText) < 1)) {
       throw new UsageError(`--line ${JSON.stringify(value)}: the quantity must be a whole number of units, at least 1`);
     }
-    if (requests.some((r) => r.lineRef === lineRef)) throw new UsageError(`--line: line ${lineRef} is named more than once`);
+    if (requests.some((r) => r.lineRef === lineRef))
+      throw new UsageError(`--line: line ${lineRef} is named more than once`);
     requests.push({ lineRef, quantity: quantityText === null ? null : Number(quantityText) });
   }
   return requests;
@@ -159,14 +161,18 @@ function planUnits(order: OrderState, requests: readonly LineRequest[], rule: Un
   const refusals: Refusal[] = [];
   const lines: PlannedLine[] = [];
   const refuse = (line: LineState, message: string): void => {
-    refusals.push({ kind: 'refused', message: `order ${order.orderNumber} line ${line.lineRef}: ${message} (${describeLine(line)})${rule.hint(line)}` });
+    refusals.push({
+      kind: 'refused',
+      message: `order ${order.orderNumber} line ${line.lineRef}: ${message} (${describeLine(line)})${rule.hint(line)}`,
+    });
   };
   if (requests.length === 0) {
     for (const line of order.lines) {
       const units = rule.available(line);
       if (units > 0) lines.push({ lineRef: line.lineRef, quantity: units });
     }
-    if (lines.length === 0) refusals.push({ kind: 'refused', message: `order ${order.orderNumber} has nothing left to be ${rule.verb}` });
+    if (lines.length === 0)
+      refusals.push({ kind: 'refused', message: `order ${order.orderNumber} has nothing left to be ${rule.verb}` });
     return { lines, refusals };
   }
   for (const request of requests) {
@@ -180,7 +186,8 @@ function planUnits(order: OrderState, requests: readonly LineRequest[], rule: Un
     }
     const available = rule.available(line);
     if (available <= 0) refuse(line, `nothing left to be ${rule.verb}`);
-    else if (request.quantity !== null && request.quantity > available) refuse(line, `${request.quantity} cannot be ${rule.verb}, only ${available} can`);
+    else if (request.quantity !== null && request.quantity > available)
+      refuse(line, `${request.quantity} cannot be ${rule.verb}, only ${available} can`);
     else lines.push({ lineRef: line.lineRef, quantity: request.quantity ?? available });
   }
   return { lines, refusals };
@@ -212,7 +219,9 @@ export function planCancellation(order: OrderState, requests: readonly LineReque
     verb: 'cancelled',
     available: openUnits,
     hint: (line) =>
-      line.shipped + line.pendingShipped > 0 ? ' — a shipped unit cannot be cancelled before shipment: refund it with `jl-edge orders refund`' : '',
+      line.shipped + line.pendingShipped > 0
+        ? ' — a shipped unit cannot be cancelled before shipment: refund it with `jl-edge orders refund`'
+        : '',
   });
 }
 
@@ -226,7 +235,10 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
     return { lines: [], refusals: [{ kind: 'usage', message: 'name the refunded line(s): --line <line_ref>[:qty]' }] };
   }
   if (amount !== null && requests.length !== 1) {
-    return { lines: [], refusals: [{ kind: 'usage', message: '--amount is for one line: record one refund per line' }] };
+    return {
+      lines: [],
+      refusals: [{ kind: 'usage', message: '--amount is for one line: record one refund per line' }],
+    };
   }
   if (amount !== null && parseAmount(amount) === null) {
     return { lines: [], refusals: [{ kind: 'usage', message: amountFormatMessage(amount) }] };
@@ -235,7 +247,9 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
     verb: 'refunded',
     available: refundableUnits,
     hint: (line) =>
-      line.pendingShipped > 0 && line.shipped === 0 ? ' — units are refundable once their shipment has been sent (send-shipments)' : '',
+      line.pendingShipped > 0 && line.shipped === 0
+        ? ' — units are refundable once their shipment has been sent (send-shipments)'
+        : '',
   });
   if (amount === null || plan.refusals.length > 0) return plan;
 
@@ -248,13 +262,23 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
   if (request.quantity !== null && request.quantity !== units.units) {
     return {
       lines: [],
-      refusals: [{ kind: 'refused', message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, but --line asks for ${request.quantity}` }],
+      refusals: [
+        {
+          kind: 'refused',
+          message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, but --line asks for ${request.quantity}`,
+        },
+      ],
     };
   }
   if (units.units > available) {
     return {
       lines: [],
-      refusals: [{ kind: 'refused', message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, only ${available} can be refunded (${describeLine(line)})` }],
+      refusals: [
+        {
+          kind: 'refused',
+          message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, only ${available} can be refunded (${describeLine(line)})`,
+        },
+      ],
     };
   }
   return { lines: [{ lineRef: line.lineRef, quantity: units.units }], refusals: [] };
@@ -294,23 +318,32 @@ export function unitsForAmount(amount: string, unitPrice: string | null): { unit
   const given = parseAmount(amount);
   if (given === null) return { error: amountFormatMessage(amount) };
   if (unitPrice === null || unitPrice.trim() === '') {
-    return { error: `the order file gave no unit price for this line, so --amount ${amount} cannot be checked: leave --amount out and give the units (--line <line_ref>:<qty>)` };
+    return {
+      error: `the order file gave no unit price for this line, so --amount ${amount} cannot be checked: leave --amount out and give the units (--line <line_ref>:<qty>)`,
+    };
   }
   const price = parseDecimal(unitPrice);
-  if (price === null) return { error: `the unit price ${JSON.stringify(unitPrice)} in the order file is not a number, so --amount cannot be checked` };
-  if (price.minor === 0n) return { error: 'the unit price in the order file is 0, so an amount cannot be whole units of it' };
+  if (price === null)
+    return {
+      error: `the unit price ${JSON.stringify(unitPrice)} in the order file is not a number, so --amount cannot be checked`,
+    };
+  if (price.minor === 0n)
+    return { error: 'the unit price in the order file is 0, so an amount cannot be whole units of it' };
   const scale = Math.max(given.scale, price.scale);
   const amountMinor = atScale(given, scale);
   const priceMinor = atScale(price, scale);
   if (amountMinor % priceMinor !== 0n) {
-    return { error: `--amount ${amount} is not a whole number of units at the unit price ${unitPrice}: a refund is for whole units` };
+    return {
+      error: `--amount ${amount} is not a whole number of units at the unit price ${unitPrice}: a refund is for whole units`,
+    };
   }
   return { units: Number(amountMinor / priceMinor) };
 }
 
 /** The state with a recorded (not yet sent) update added, to check several requests against each other. */
 export function withRecorded(order: OrderState, kind: UpdateKind, lines: readonly PlannedLine[]): OrderState {
-  const field = kind === 'shipment' ? 'pendingShipped' : kind === 'cancellation' ? 'pendingCancelled' : 'pendingRefunded';
+  const field =
+    kind === 'shipment' ? 'pendingShipped' : kind === 'cancellation' ? 'pendingCancelled' : 'pendingRefunded';
   return {
     ...order,
     lines: order.lines.map((line) => {
@@ -326,7 +359,10 @@ export function withRecorded(order: OrderState, kind: UpdateKind, lines: readonl
  * otherwise `ready_to_ship`. Refunds never change the status. An order not yet acknowledged (or
  * incomplete) keeps its status: nothing is sent for it before its acknowledgement.
  */
-export function deriveStatus(current: OrderStatus, lines: readonly { quantity: number; shipped: number; cancelled: number }[]): OrderStatus {
+export function deriveStatus(
+  current: OrderStatus,
+  lines: readonly { quantity: number; shipped: number; cancelled: number }[],
+): OrderStatus {
   if (current === 'awaiting_ack' || current === 'incomplete') return current;
   const total = lines.reduce((sum, l) => sum + l.quantity, 0);
   const shipped = lines.reduce((sum, l) => sum + l.shipped, 0);

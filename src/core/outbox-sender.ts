@@ -80,7 +80,9 @@ export async function sendPendingOutbox(ctx: Context, options: SendPendingOption
         order: row.orderNumber ?? undefined,
       });
       if (!stop.reason && !(await remoteFolderReachable(transport, row.remoteDir))) {
-        stop.reason = (left) => ({ message: `lost the connection to ${row.remoteDir}: ${left} ${flow} file(s) left pending for the next run` });
+        stop.reason = (left) => ({
+          message: `lost the connection to ${row.remoteDir}: ${left} ${flow} file(s) left pending for the next run`,
+        });
       }
       return false;
     }
@@ -94,7 +96,9 @@ export async function sendPendingOutbox(ctx: Context, options: SendPendingOption
       for (const row of chain) {
         if (stop.reason || stop.failure) return;
         if (Date.now() >= options.deadline) {
-          stop.reason = (left) => ({ message: `the whole-run deadline was reached: ${left} ${flow} file(s) left pending for the next run` });
+          stop.reason = (left) => ({
+            message: `the whole-run deadline was reached: ${left} ${flow} file(s) left pending for the next run`,
+          });
           return;
         }
         counts.attempted++;
@@ -110,7 +114,9 @@ export async function sendPendingOutbox(ctx: Context, options: SendPendingOption
       }
     }
   };
-  const workers = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENT_DELIVERIES, queue.length) }, worker));
+  const workers = await Promise.allSettled(
+    Array.from({ length: Math.min(CONCURRENT_DELIVERIES, queue.length) }, worker),
+  );
   // Rethrown only now, so that no delivery is still using the connection when the step closes it.
   const crashed = workers.find((result) => result.status === 'rejected');
   if (crashed) throw crashed.reason;
@@ -161,7 +167,13 @@ class SentRecorder {
       try {
         const sentAt = isoNow(this.ctx.clock);
         await this.ctx.repo.transaction(async (repo) => {
-          const marked = new Set(await repo.outbox.markSentMany(batch.map(({ row }) => row.id), sentAt, repo.batchSize));
+          const marked = new Set(
+            await repo.outbox.markSentMany(
+              batch.map(({ row }) => row.id),
+              sentAt,
+              repo.batchSize,
+            ),
+          );
           // Only a row still pending advances the business state: a person may have failed it meanwhile.
           const sent = batch.map(({ row }) => row).filter((row) => marked.has(row.id));
           if (sent.length > 0) await this.onSent(repo, sent, sentAt);

@@ -63,7 +63,8 @@ export async function runStep(
 ): Promise<StepResult> {
   const accounts = await ctx.selectAccounts();
   const outcomes: AccountOutcome[] = [];
-  for (const account of accounts) outcomes.push(await runForAccount(ctx, step, account, work, options.transport !== false));
+  for (const account of accounts)
+    outcomes.push(await runForAccount(ctx, step, account, work, options.transport !== false));
   return { command: step, exitCode: worstExitCode(outcomes.map((o) => o.exitCode)), accounts: outcomes };
 }
 
@@ -87,10 +88,17 @@ async function runForAccount(
     if (!attempt.acquired) {
       const runId = await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
       const message = `${step} for account "${account.name}" is already running: ${describeHolder(attempt.holder)}`;
-      await ctx.repo.runs.finish(runId, { endedAt: isoNow(ctx.clock), outcome: 'locked', exitCode: ExitCode.locked, counts: {}, error: message });
+      await ctx.repo.runs.finish(runId, {
+        endedAt: isoNow(ctx.clock),
+        outcome: 'locked',
+        exitCode: ExitCode.locked,
+        counts: {},
+        error: message,
+      });
       return { account: account.name, ok: false, exitCode: ExitCode.locked, counts: {}, errors: [{ message }] };
     }
-    if (attempt.tookOverFrom) ctx.logger.warn(`${step} ${account.name}: took over a stale lock from ${describeHolder(attempt.tookOverFrom)}`);
+    if (attempt.tookOverFrom)
+      ctx.logger.warn(`${step} ${account.name}: took over a stale lock from ${describeHolder(attempt.tookOverFrom)}`);
   }
 
   const runId = dryRun ? null : await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
@@ -108,7 +116,14 @@ async function runForAccount(
     if (needsTransport) transport = await ctx.openTransport(account, deadline);
     const result = await work({ account, transport: transport as Transport, deadline });
     const exitCode = result.errors.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
-    outcome = { account: account.name, ok: exitCode === 0, exitCode, counts: result.counts, errors: result.errors, details: result.details };
+    outcome = {
+      account: account.name,
+      ok: exitCode === 0,
+      exitCode,
+      counts: result.counts,
+      errors: result.errors,
+      details: result.details,
+    };
   } catch (err) {
     const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
     const errors: ItemError[] = [{ message: errorMessage(err) }];
@@ -123,7 +138,8 @@ async function runForAccount(
 
   if (runId !== null) {
     // Exit 1 means the step ran and some items failed; anything else non-zero means it could not run.
-    const runOutcome: RunOutcome = outcome.exitCode === ExitCode.ok ? 'ok' : outcome.exitCode === ExitCode.itemsFailed ? 'partial' : 'failed';
+    const runOutcome: RunOutcome =
+      outcome.exitCode === ExitCode.ok ? 'ok' : outcome.exitCode === ExitCode.itemsFailed ? 'partial' : 'failed';
     try {
       await ctx.repo.runs.finish(runId, {
         endedAt: isoNow(ctx.clock),
@@ -161,7 +177,11 @@ function describeHolder(holder: LockHolder): string {
 }
 
 export function formatItemError(error: ItemError): string {
-  const where = [error.file, error.line !== undefined ? `line ${error.line}` : undefined, error.column ? `column ${error.column}` : undefined]
+  const where = [
+    error.file,
+    error.line !== undefined ? `line ${error.line}` : undefined,
+    error.column ? `column ${error.column}` : undefined,
+  ]
     .filter(Boolean)
     .join(' ');
   const order = error.order ? `order ${error.order}: ` : '';

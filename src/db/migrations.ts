@@ -212,8 +212,19 @@ const initialSchema: Migration = {
   },
   async down(knex) {
     for (const table of [
-      'locks', 'runs', 'stock_errors', 'order_update_lines', 'order_updates', 'outbox', 'order_errors',
-      'order_lines', 'orders', 'inbound_files', 'products', 'account_paths', 'accounts',
+      'locks',
+      'runs',
+      'stock_errors',
+      'order_update_lines',
+      'order_updates',
+      'outbox',
+      'order_errors',
+      'order_lines',
+      'orders',
+      'inbound_files',
+      'products',
+      'account_paths',
+      'accounts',
     ]) {
       await knex.schema.dropTableIfExists(table);
     }

@@ -90,7 +90,9 @@ export interface RecordParse {
 
 function assertDelimiter(delimiter: string): void {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
-    throw new RangeError(`unusable delimiter ${JSON.stringify(delimiter)}: it must be one character other than a quote or line break`);
+    throw new RangeError(
+      `unusable delimiter ${JSON.stringify(delimiter)}: it must be one character other than a quote or line break`,
+    );
   }
 }
 
@@ -133,7 +135,10 @@ export function parseRecords(text: string, delimiter: string): RecordParse {
     let chunkStart = ++index;
     for (;;) {
       if (index >= length) {
-        problems.push({ line: startLine, message: `line ${startLine}: a quoted field is never closed (it runs to the end of the file)` });
+        problems.push({
+          line: startLine,
+          message: `line ${startLine}: a quoted field is never closed (it runs to the end of the file)`,
+        });
         return value + text.slice(chunkStart);
       }
       const char = text[index];
@@ -153,7 +158,10 @@ export function parseRecords(text: string, delimiter: string): RecordParse {
     }
     const trailing = readUnquoted();
     if (trailing.trim() !== '') {
-      problems.push({ line, message: `line ${line}: text ${JSON.stringify(trailing)} follows the closing quote of a field` });
+      problems.push({
+        line,
+        message: `line ${line}: text ${JSON.stringify(trailing)} follows the closing quote of a field`,
+      });
       value += trailing;
     }
     return value;
@@ -226,7 +234,10 @@ const singleByteTables = new Map<string, Map<number, number>>();
 function singleByteTable(encoding: string): Map<number, number> {
   let table = singleByteTables.get(encoding);
   if (table === undefined) {
-    const everyByte = decodeWith(new TextDecoder(encoding), Uint8Array.from({ length: 256 }, (_, byte) => byte));
+    const everyByte = decodeWith(
+      new TextDecoder(encoding),
+      Uint8Array.from({ length: 256 }, (_, byte) => byte),
+    );
     // A multi-byte encoding (shift_jis, utf-16 …) combines bytes, so it cannot decode 256 bytes to 256 characters.
     if (everyByte.length !== 256) {
       throw new RangeError(`cannot write ${encoding}: outbound files support utf-8 and single-byte encodings`);

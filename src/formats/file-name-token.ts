@@ -11,7 +11,8 @@ export function isFileNameToken(token: string): boolean {
 
 /** Check a token before it becomes part of a remote file name. */
 export function assertFileNameToken(token: string): void {
-  if (!isFileNameToken(token)) throw new RangeError(`file-name token must be 20 digits (yyyymmddhhmmss + 6), got ${JSON.stringify(token)}`);
+  if (!isFileNameToken(token))
+    throw new RangeError(`file-name token must be 20 digits (yyyymmddhhmmss + 6), got ${JSON.stringify(token)}`);
 }
 
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
@@ -34,7 +35,9 @@ function nextToken(token: string): string {
   const [, year, month, day, hour, minute, second, micro] = (TOKEN_PATTERN.exec(token) ?? []).map(Number);
   const secondsEpochMs = Date.UTC(year, month - 1, day, hour, minute, second);
   const microseconds = micro + 1;
-  return microseconds < MICROSECONDS_PER_SECOND ? tokenOf(secondsEpochMs, microseconds) : tokenOf(secondsEpochMs + 1000, 0);
+  return microseconds < MICROSECONDS_PER_SECOND
+    ? tokenOf(secondsEpochMs, microseconds)
+    : tokenOf(secondsEpochMs + 1000, 0);
 }
 
 /**

@@ -136,11 +136,19 @@ function parseQuantity(raw: string, line: number, problems: FormatProblem[]): nu
   }
   const quantity = Number(text);
   if (!/^[+-]?\d+(\.0+)?$/.test(text) || !Number.isSafeInteger(quantity)) {
-    problems.push({ severity: 'high', line, message: `line ${line}: quantity ${JSON.stringify(raw)} is not a whole number` });
+    problems.push({
+      severity: 'high',
+      line,
+      message: `line ${line}: quantity ${JSON.stringify(raw)} is not a whole number`,
+    });
     return null;
   }
   if (quantity < 1) {
-    problems.push({ severity: 'high', line, message: `line ${line}: quantity ${JSON.stringify(raw)} must be at least 1` });
+    problems.push({
+      severity: 'high',
+      line,
+      message: `line ${line}: quantity ${JSON.stringify(raw)} must be at least 1`,
+    });
     return null;
   }
   return quantity;
@@ -151,7 +159,11 @@ function parseUnitPrice(raw: string | undefined, line: number, problems: FormatP
   const text = raw?.trim() ?? '';
   if (text === '') return null;
   if (!/^\d+(\.\d+)?$/.test(text)) {
-    problems.push({ severity: 'low', line, message: `line ${line}: unit_price ${JSON.stringify(raw)} is not a number; it is ignored` });
+    problems.push({
+      severity: 'low',
+      line,
+      message: `line ${line}: unit_price ${JSON.stringify(raw)} is not a number; it is ignored`,
+    });
     return null;
   }
   return text;
@@ -204,7 +216,12 @@ export function parseOrderFile(data: Buffer, options: { encoding?: string } = {}
     if (lineRef !== '') {
       const earlier = firstLineOfRef.get(lineRef);
       if (earlier === undefined) firstLineOfRef.set(lineRef, line);
-      else problems.push({ severity: 'high', line, message: `line ${line}: line_ref ${JSON.stringify(lineRef)} is also used on line ${earlier}` });
+      else
+        problems.push({
+          severity: 'high',
+          line,
+          message: `line ${line}: line_ref ${JSON.stringify(lineRef)} is also used on line ${earlier}`,
+        });
     }
     if (fields.part_number !== undefined && partNumber === '') {
       problems.push({ severity: 'high', line, message: `line ${line}: part_number is blank` });

@@ -75,7 +75,9 @@ export class CsvRecordSplitter {
         this.pending = text;
         return [];
       }
-      this.delimiter ??= detectDelimiter(headerStart < 0 ? '' : text.slice(headerStart, headerEnd < 0 ? undefined : headerStart + headerEnd));
+      this.delimiter ??= detectDelimiter(
+        headerStart < 0 ? '' : text.slice(headerStart, headerEnd < 0 ? undefined : headerStart + headerEnd),
+      );
       this.started = true;
     }
     const delimiter = this.delimiter as string;
@@ -217,7 +219,10 @@ const HEADER_NAMES: Record<string, ProductField> = {
 };
 
 function normaliseHeader(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '');
 }
 
 /** Where each product field sits in the file, and its header as written (for error messages). */
@@ -248,7 +253,9 @@ export function mapProductHeader(fields: string[]): { columns: ProductColumns } 
     }
     const earlier = header[field];
     if (earlier !== undefined) {
-      return { error: `columns ${JSON.stringify(earlier)} and ${JSON.stringify(name)} both give the ${FIELD_LABEL[field]}: keep one` };
+      return {
+        error: `columns ${JSON.stringify(earlier)} and ${JSON.stringify(name)} both give the ${FIELD_LABEL[field]}: keep one`,
+      };
     }
     index[field] = position;
     header[field] = name;
@@ -256,7 +263,9 @@ export function mapProductHeader(fields: string[]): { columns: ProductColumns } 
   if (index.sku === undefined) {
     return { error: `the header has no sku column (header: ${JSON.stringify(fields.join(','))})` };
   }
-  const present = PRODUCT_FIELDS.filter((f): f is Exclude<ProductField, 'sku'> => f !== 'sku' && index[f] !== undefined);
+  const present = PRODUCT_FIELDS.filter(
+    (f): f is Exclude<ProductField, 'sku'> => f !== 'sku' && index[f] !== undefined,
+  );
   return { columns: { index, header, present, width: fields.length, ignored } };
 }
 
@@ -320,7 +329,11 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
   const { fields, line } = record;
   if (record.problem !== undefined) return { line, sku: '', problems: [{ message: record.problem }] };
   if (fields.length !== columns.width) {
-    return { line, sku: '', problems: [{ message: `the row has ${fields.length} fields, the header has ${columns.width}` }] };
+    return {
+      line,
+      sku: '',
+      problems: [{ message: `the row has ${fields.length} fields, the header has ${columns.width}` }],
+    };
   }
   const { index, header } = columns;
   const problems: FieldProblem[] = [];
@@ -333,19 +346,30 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
     const text = fields[index.channelItemId]!.trim();
     if (text === '') values.channelItemId = null;
     else if (CHANNEL_ITEM_ID.test(text)) values.channelItemId = text;
-    else problems.push({ column: header.channelItemId, message: `channel item id must be 8 digits or empty, got ${JSON.stringify(text)}` });
+    else
+      problems.push({
+        column: header.channelItemId,
+        message: `channel item id must be 8 digits or empty, got ${JSON.stringify(text)}`,
+      });
   }
   if (index.ean !== undefined) {
     const text = fields[index.ean]!.trim();
     if (text === '') values.ean = null;
     else if (EAN.test(text)) values.ean = text;
-    else problems.push({ column: header.ean, message: `ean must be at most ${MAX_EAN_DIGITS} digits, got ${JSON.stringify(text)}` });
+    else
+      problems.push({
+        column: header.ean,
+        message: `ean must be at most ${MAX_EAN_DIGITS} digits, got ${JSON.stringify(text)}`,
+      });
   }
   if (index.leadTimeDays !== undefined) {
     const text = fields[index.leadTimeDays]!.trim();
     const days = text === '' ? null : wholeNumber(text);
     if (days === undefined || (days !== null && days < 0)) {
-      problems.push({ column: header.leadTimeDays, message: `lead time must be a whole number of days, 0 or more, got ${JSON.stringify(text)}` });
+      problems.push({
+        column: header.leadTimeDays,
+        message: `lead time must be a whole number of days, 0 or more, got ${JSON.stringify(text)}`,
+      });
     } else {
       values.leadTimeDays = days;
     }
@@ -353,7 +377,8 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
   if (index.stock !== undefined) {
     const text = fields[index.stock]!.trim();
     const stock = text === '' ? undefined : wholeNumber(text);
-    if (stock === undefined) problems.push({ column: header.stock, message: `stock must be a whole number, got ${JSON.stringify(text)}` });
+    if (stock === undefined)
+      problems.push({ column: header.stock, message: `stock must be a whole number, got ${JSON.stringify(text)}` });
     else values.stock = stock;
   }
   if (index.title !== undefined) {

@@ -59,7 +59,10 @@ export function trackingFileName(token: string): string {
  * days), since the acknowledgement promised delivery lead-time days after its own dispatch date.
  * ◇ Never before the dispatch date, even when handling days exceed the lead time.
  */
-export function shipmentDeliveryDate(dispatchDate: string, account: { leadTimeDays: number; handlingDays: number }): string {
+export function shipmentDeliveryDate(
+  dispatchDate: string,
+  account: { leadTimeDays: number; handlingDays: number },
+): string {
   return addDays(dispatchDate, Math.max(0, account.leadTimeDays - account.handlingDays));
 }
 

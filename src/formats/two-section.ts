@@ -23,7 +23,8 @@ import {
 } from './delimited.js';
 
 /** ✔ SPEC §4.2: the error text The Edge's own integration uses, verbatim. */
-export const COUNT_MISMATCH_MESSAGE = 'There is a mismatch between expected lines and actual read lines within the order file';
+export const COUNT_MISMATCH_MESSAGE =
+  'There is a mismatch between expected lines and actual read lines within the order file';
 export const MISSING_COUNT_LINE_MESSAGE = 'missing count line: the last line should hold the number of lines before it';
 export const EMPTY_FILE_MESSAGE = 'file is empty';
 
@@ -59,7 +60,10 @@ export interface TwoSectionParse {
 
 /** How header names are compared: case, surrounding spaces, and spaces/hyphens versus underscores do not matter. */
 export function normaliseColumnName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 /**
@@ -85,7 +89,11 @@ function headerColumns(record: ParsedRecord, sectionName: string, problems: Form
   // A trailing delimiter on the header line names no column; rows may then carry it or not.
   while (columns.length > 0 && columns[columns.length - 1] === '') columns.pop();
   if (columns.length === 0) {
-    problems.push({ severity: 'high', line: record.line, message: `line ${record.line}: the ${sectionName} header is empty` });
+    problems.push({
+      severity: 'high',
+      line: record.line,
+      message: `line ${record.line}: the ${sectionName} header is empty`,
+    });
   }
   const seen = new Set<string>();
   for (const column of columns) {
@@ -107,11 +115,20 @@ function headerColumns(record: ParsedRecord, sectionName: string, problems: Form
  * Map a row onto its header. A row with fewer fields than the header is reported and not padded; extra
  * fields are reported when they hold data (empty ones are a harmless trailing delimiter) and dropped.
  */
-function mapRow(columns: string[], record: ParsedRecord, sectionName: string, problems: FormatProblem[]): Record<string, string> {
+function mapRow(
+  columns: string[],
+  record: ParsedRecord,
+  sectionName: string,
+  problems: FormatProblem[],
+): Record<string, string> {
   const { line, fields } = record;
   const extraHoldsData = fields.slice(columns.length).some((field) => field.trim() !== '');
   if (fields.length < columns.length || extraHoldsData) {
-    problems.push({ severity: 'high', line, message: `line ${line}: ${fields.length} fields, the ${sectionName} header has ${columns.length}` });
+    problems.push({
+      severity: 'high',
+      line,
+      message: `line ${line}: ${fields.length} fields, the ${sectionName} header has ${columns.length}`,
+    });
   }
   const mapped: Record<string, string> = {};
   const used = new Set<string>();
@@ -220,7 +237,9 @@ export interface TwoSectionFile {
 export function renderTwoSection(file: TwoSectionFile, options: OutboundOptions = DEFAULT_OUTBOUND): Buffer {
   // A row that does not match its header would shift The Edge's reading of every later column.
   if (file.order.length !== file.orderColumns.length) {
-    throw new RangeError(`order values have ${file.order.length} fields, the order header has ${file.orderColumns.length}`);
+    throw new RangeError(
+      `order values have ${file.order.length} fields, the order header has ${file.orderColumns.length}`,
+    );
   }
   for (const item of file.items) {
     if (item.length !== file.itemColumns.length) {

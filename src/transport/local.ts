@@ -133,7 +133,11 @@ class LocalTransport implements Transport {
   async end(): Promise<void> {}
 
   /** Maps remote paths into the root and turns every failure into a TransferError naming the remote path. */
-  private async guarded<T>(operation: string, remotePaths: string[], work: (localPaths: string[]) => Promise<T>): Promise<T> {
+  private async guarded<T>(
+    operation: string,
+    remotePaths: string[],
+    work: (localPaths: string[]) => Promise<T>,
+  ): Promise<T> {
     const subject = `${operation} ${remotePaths.join(' -> ')}`;
     let localPaths: string[];
     try {

@@ -3,14 +3,20 @@ import type { Account } from '../core/account.js';
 import type { Transport } from './transport.js';
 
 /** Opens the account's transport. SFTP is loaded lazily so local and offline commands never pay for ssh2. */
-export async function openTransport(account: Account, options: { env: NodeJS.ProcessEnv; deadline?: number }): Promise<Transport> {
+export async function openTransport(
+  account: Account,
+  options: { env: NodeJS.ProcessEnv; deadline?: number },
+): Promise<Transport> {
   if (account.transport === 'local') {
-    if (!account.localRoot) throw new UsageError(`account "${account.name}" is a local folder account without a folder`);
+    if (!account.localRoot)
+      throw new UsageError(`account "${account.name}" is a local folder account without a folder`);
     const { openLocalTransport } = await import('./local.js');
     return openLocalTransport(account.localRoot);
   }
   if (!account.host || !account.username) {
-    throw new UsageError(`account "${account.name}" needs an SFTP host and username (jl-edge accounts set ${account.name} --host … --username …)`);
+    throw new UsageError(
+      `account "${account.name}" needs an SFTP host and username (jl-edge accounts set ${account.name} --host … --username …)`,
+    );
   }
   let password: string | undefined;
   if (account.passwordEnv) {

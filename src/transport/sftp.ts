@@ -116,7 +116,9 @@ async function readPrivateKey(settings: Settings): Promise<Buffer> {
   try {
     return await readFile(settings.privateKeyPath!);
   } catch (err) {
-    throw new ConnectionError(`cannot read private key ${settings.privateKeyPath}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+    throw new ConnectionError(
+      `cannot read private key ${settings.privateKeyPath}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
+    );
   }
 }
 
@@ -147,7 +149,9 @@ async function connectWithRetries(settings: Settings, privateKey: Buffer | undef
     }
     const backoff = FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1);
     if (Date.now() + backoff >= settings.deadline) {
-      throw new ConnectionError(`whole-run deadline leaves no time to retry ${endpoint(settings)} (last failure: ${lastReason})`);
+      throw new ConnectionError(
+        `whole-run deadline leaves no time to retry ${endpoint(settings)} (last failure: ${lastReason})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, backoff));
   }
@@ -156,7 +160,11 @@ async function connectWithRetries(settings: Settings, privateKey: Buffer | undef
 /** `refused` fails the same way on every attempt; `networkFailure` is worth another. */
 type ConnectOutcome = { connection: Connection } | { refused: ConnectionError } | { networkFailure: string };
 
-async function connectOnce(settings: Settings, privateKey: Buffer | undefined, budgetMs: number): Promise<ConnectOutcome> {
+async function connectOnce(
+  settings: Settings,
+  privateKey: Buffer | undefined,
+  budgetMs: number,
+): Promise<ConnectOutcome> {
   // ssh2 never sets TCP_NODELAY; without it a streamed upload stalls on Nagle + delayed ACK.
   const socket = coalesceWrites(net.connect({ host: settings.host, port: settings.port, noDelay: true }));
   // ssh2 reports socket errors through the client; this only stops one that arrives before ssh2
@@ -218,14 +226,20 @@ async function connectOnce(settings: Settings, privateKey: Buffer | undefined, b
     if (hostKeyRefusal) return { refused: hostKeyRefusal };
     if (sshFailure?.level === 'client-authentication') {
       const method = settings.password ? 'password' : `private key ${settings.privateKeyPath}`;
-      return { refused: new ConnectionError(`authentication failed for ${settings.username}@${endpoint(settings)} (${method})`) };
+      return {
+        refused: new ConnectionError(
+          `authentication failed for ${settings.username}@${endpoint(settings)} (${method})`,
+        ),
+      };
     }
     if (timedOut) return { networkFailure: `no SFTP session within ${budgetMs} ms` };
     const reason = redact(settings, errorMessage(sshFailure ?? err));
     // A connection that dropped before the session was ready is a network failure; anything else
     // (an unparsable key, no common algorithm) fails the same way every time.
     const transient = sshFailure ? TRANSIENT_SSH_LEVELS.has(sshFailure.level ?? '') : socketClosed;
-    return transient ? { networkFailure: reason } : { refused: new ConnectionError(`cannot connect to ${endpoint(settings)}: ${reason}`) };
+    return transient
+      ? { networkFailure: reason }
+      : { refused: new ConnectionError(`cannot connect to ${endpoint(settings)}: ${reason}`) };
   } finally {
     clearTimeout(timer);
   }
@@ -322,7 +336,7 @@ class SftpTransport implements Transport {
     const handle = await this.open(path, 'r');
     const pieces: Buffer[] = [];
     try {
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         const piece = await this.readPiece(handle, offset);
         if (piece.length === 0) break;
         pieces.push(piece);

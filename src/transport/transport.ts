@@ -47,7 +47,14 @@ export const MARKER_SUFFIX = '.DONE';
 
 /** Remote names are never trusted as local paths. */
 export function assertSafeRemoteName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) {
+  if (
+    name === '' ||
+    name === '.' ||
+    name === '..' ||
+    name.includes('/') ||
+    name.includes('\\') ||
+    name.includes('\0')
+  ) {
     throw new Error(`unsafe remote file name ${JSON.stringify(name)}`);
   }
 }

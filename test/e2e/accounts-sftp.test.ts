@@ -19,8 +19,24 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   const addKeyAccount = (name: string, hostKey: string) =>
-    runCli(['accounts', 'add', name, '--host', server.host, '--port', String(server.port), '--username', server.username,
-      '--private-key', server.privateKeyPath, '--host-key', hostKey, '--db', db, '--quiet']);
+    runCli([
+      'accounts',
+      'add',
+      name,
+      '--host',
+      server.host,
+      '--port',
+      String(server.port),
+      '--username',
+      server.username,
+      '--private-key',
+      server.privateKeyPath,
+      '--host-key',
+      hostKey,
+      '--db',
+      db,
+      '--quiet',
+    ]);
 
   it('accounts test succeeds with the right fingerprint and checks every folder', async () => {
     assert.equal((await addKeyAccount('good', server.hostKeyFingerprint)).code, 0);
@@ -34,9 +50,23 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       offered_host_key: null,
       error: null,
       folders: [
-        { path: '/live/incoming', labels: ['OrderDownload'], exists: true, listable: true, writable: true, error: null },
+        {
+          path: '/live/incoming',
+          labels: ['OrderDownload'],
+          exists: true,
+          listable: true,
+          writable: true,
+          error: null,
+        },
         { path: '/live/inventory', labels: ['StockUpdate'], exists: true, listable: true, writable: true, error: null },
-        { path: '/live/inventory/errors', labels: ['StockUpdateError'], exists: true, listable: true, writable: true, error: null },
+        {
+          path: '/live/inventory/errors',
+          labels: ['StockUpdateError'],
+          exists: true,
+          listable: true,
+          writable: true,
+          error: null,
+        },
         {
           path: '/live/outgoing',
           labels: ['OrderAcknowledge', 'OrderShipment', 'CancellationAcknowledgement', 'OrderCancel', 'OrderRefund'],
@@ -70,16 +100,41 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     assert.ok(server.passwordUser, 'the harness could not create its password user (it needs root)');
     const user = server.passwordUser;
     const env = { SHOP_SFTP_PASSWORD: user.password };
-    await runCli(['accounts', 'add', 'pw', '--host', server.host, '--port', String(server.port), '--username', user.username,
-      '--password-env', 'SHOP_SFTP_PASSWORD', '--host-key', server.hostKeyFingerprint, '--db', db, '--quiet'], { env });
+    await runCli(
+      [
+        'accounts',
+        'add',
+        'pw',
+        '--host',
+        server.host,
+        '--port',
+        String(server.port),
+        '--username',
+        user.username,
+        '--password-env',
+        'SHOP_SFTP_PASSWORD',
+        '--host-key',
+        server.hostKeyFingerprint,
+        '--db',
+        db,
+        '--quiet',
+      ],
+      { env },
+    );
     const good = await runCli(['accounts', 'test', 'pw', '--db', db, '--json', '--verbose'], { env });
     assert.equal(good.code, 0, good.stderr);
-    const wrongPassword = await runCli(['accounts', 'test', 'pw', '--db', db, '--verbose'], { env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` } });
+    const wrongPassword = await runCli(['accounts', 'test', 'pw', '--db', db, '--verbose'], {
+      env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` },
+    });
     assert.equal(wrongPassword.code, 3);
-    const stepRun = await runCli(['download-orders', '--account', 'pw', '--db', db, '--json', '--verbose'], { env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` } });
+    const stepRun = await runCli(['download-orders', '--account', 'pw', '--db', db, '--json', '--verbose'], {
+      env: { SHOP_SFTP_PASSWORD: `${user.password}-wrong` },
+    });
     assert.equal(stepRun.code, 3);
     const show = await runCli(['accounts', 'show', 'pw', '--db', db, '--json'], { env });
-    const everything = [good, wrongPassword, stepRun, show].map((r) => r.stdout + r.stderr).join('\n') + readFileSync(db).toString('latin1');
+    const everything =
+      [good, wrongPassword, stepRun, show].map((r) => r.stdout + r.stderr).join('\n') +
+      readFileSync(db).toString('latin1');
     assert.ok(!everything.includes(user.password), 'the password leaked');
     assert.match(show.stdout, /"password_env": "SHOP_SFTP_PASSWORD"/);
   });

@@ -32,14 +32,23 @@ interface OutboxRow {
   sent_at: string | null;
 }
 interface Summary {
-  accounts: { exit_code: number; sent: number; failed: number; pending: number; errors: { message: string; file?: string; order?: string }[] }[];
+  accounts: {
+    exit_code: number;
+    sent: number;
+    failed: number;
+    pending: number;
+    errors: { message: string; file?: string; order?: string }[];
+  }[];
 }
 
 describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
   const world = EdgeWorld.perTest();
 
   const outbox = () => world.rows<OutboxRow>('select * from outbox order by id');
-  const orderRows = () => world.rows<{ id: number; order_number: string; status: string; acknowledged_at: string | null }>('select * from orders order by id');
+  const orderRows = () =>
+    world.rows<{ id: number; order_number: string; status: string; acknowledged_at: string | null }>(
+      'select * from orders order by id',
+    );
   const ack = async (env: Record<string, string> = FIRST_RUN, ...args: string[]) => {
     const run = await world.cli(['ack-orders', '--json', ...args], { env });
     return { run, summary: run.json<Summary>().accounts[0] };
@@ -73,7 +82,17 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     assert.match(order.acknowledged_at ?? '', /^2026-03-01T10:15:0\d\.\d{3}Z$/);
     const [row] = outbox();
     assert.deepEqual(
-      [row.flow, row.order_id, row.remote_dir, row.remote_name, row.size, row.marker, row.status, row.attempts, row.last_error],
+      [
+        row.flow,
+        row.order_id,
+        row.remote_dir,
+        row.remote_name,
+        row.size,
+        row.marker,
+        row.status,
+        row.attempts,
+        row.last_error,
+      ],
       ['OrderAcknowledge', order.id, OUTGOING, name, EXAMPLE_ACK.length, 1, 'sent', 1, null],
     );
     assert.deepEqual(row.content, EXAMPLE_ACK);
@@ -81,7 +100,13 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     // Nothing is ever sent twice.
     const again = await ack({ JL_EDGE_NOW: '2026-03-01T10:20:00Z' });
     assert.deepEqual([again.run.code, again.summary.sent, again.summary.pending], [0, 0, 0]);
-    assert.deepEqual(world.files(OUTGOING), new Map([[name, EXAMPLE_ACK], [`${name}.DONE`, Buffer.alloc(0)]]));
+    assert.deepEqual(
+      world.files(OUTGOING),
+      new Map([
+        [name, EXAMPLE_ACK],
+        [`${name}.DONE`, Buffer.alloc(0)],
+      ]),
+    );
     assert.equal(outbox().length, 1);
   });
 
@@ -102,7 +127,10 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
 
   it('gives every acknowledgement of a run its own name, in order', async () => {
     for (let n = 1; n <= 3; n++) {
-      world.putOrder(orderFileName(n), orderFile({ order: orderSection(`Y10000000${n}`), items: [item('1', '11111111', String(n))] }));
+      world.putOrder(
+        orderFileName(n),
+        orderFile({ order: orderSection(`Y10000000${n}`), items: [item('1', '11111111', String(n))] }),
+      );
     }
     await world.cli(['download-orders']);
 
@@ -110,21 +138,34 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
 
     assert.equal(summary.sent, 3);
     const rows = outbox();
-    assert.deepEqual(rows.map((r) => r.status), ['sent', 'sent', 'sent']);
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['sent', 'sent', 'sent'],
+    );
     const names = rows.map((r) => r.remote_name);
     assert.deepEqual([...names].sort(), names);
     assert.equal(new Set(names).size, 3);
     for (const [index, row] of rows.entries()) {
       assert.match(row.remote_name, ACK_NAME);
       assert.deepEqual(world.files(OUTGOING).get(row.remote_name), row.content);
-      assert.ok(row.content.toString('utf8').startsWith(`order_number,supplier_ref\nY10000000${index + 1},JLE-${row.order_id}\n`));
+      assert.ok(
+        row.content
+          .toString('utf8')
+          .startsWith(`order_number,supplier_ref\nY10000000${index + 1},JLE-${row.order_id}\n`),
+      );
     }
     assert.equal(world.files(OUTGOING).size, 6);
   });
 
   it('acknowledges forty orders in one run, uploads overlapping: every file complete with its marker, every order ready to ship', async () => {
     for (let n = 1; n <= 40; n++) {
-      world.putOrder(orderFileName(n), orderFile({ order: orderSection(`Y4000000${String(n).padStart(2, '0')}`), items: [item('1', '11111111', String(n))] }));
+      world.putOrder(
+        orderFileName(n),
+        orderFile({
+          order: orderSection(`Y4000000${String(n).padStart(2, '0')}`),
+          items: [item('1', '11111111', String(n))],
+        }),
+      );
     }
     assert.equal((await world.cli(['download-orders'])).code, 0);
 
@@ -133,7 +174,10 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual([summary.sent, summary.failed, summary.pending], [40, 0, 0]);
     const rows = outbox();
-    assert.deepEqual(new Set(rows.map((r) => [r.status, r.attempts, r.sent_at !== null].join())), new Set(['sent,1,true']));
+    assert.deepEqual(
+      new Set(rows.map((r) => [r.status, r.attempts, r.sent_at !== null].join())),
+      new Set(['sent,1,true']),
+    );
     const files = world.files(OUTGOING);
     assert.equal(files.size, 80);
     for (const row of rows) {
@@ -149,9 +193,16 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     const run = await world.cli(['ack-orders', '--dry-run'], { env: FIRST_RUN });
 
     assert.equal(run.code, 0, run.stderr);
-    const expected = EXAMPLE_ACK.toString('utf8').replace(/\n$/, '').split('\n').map((line) => `    ${line}`).join('\n');
+    const expected = EXAMPLE_ACK.toString('utf8')
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
     assert.ok(run.stdout.includes(expected), run.stdout);
-    assert.match(run.stdout, /\/live\/outgoing\/order-20260301101502\d{6}\.ack \(order Y100012345; would be stored and sent; then .*\.ack\.DONE\):/);
+    assert.match(
+      run.stdout,
+      /\/live\/outgoing\/order-20260301101502\d{6}\.ack \(order Y100012345; would be stored and sent; then .*\.ack\.DONE\):/,
+    );
     assert.match(run.stdout, /dry run: nothing was stored, sent, moved or deleted/);
     assert.deepEqual(outbox(), []);
     assert.deepEqual(world.files(OUTGOING), new Map());
@@ -187,7 +238,9 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     const half = Math.floor(EXAMPLE_ACK.length / 2);
     let ended: CliRun | null = null;
     void cutOff.then((run) => (ended = run));
-    await waitFor(() => ended !== null || [...world.files(OUTGOING).values()].some((content) => content.length === half));
+    await waitFor(
+      () => ended !== null || [...world.files(OUTGOING).values()].some((content) => content.length === half),
+    );
     assert.equal(ended, null, 'the run must still be waiting midway');
     world.server.killSessions();
     const failed = await cutOff;
@@ -224,9 +277,19 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
 
     assert.deepEqual(
       runs.map(({ run, summary }) => [run.code, summary.sent, summary.failed, summary.pending]),
-      [[1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 1, 0], [0, 0, 0, 0]],
+      [
+        [1, 0, 0, 1],
+        [1, 0, 0, 1],
+        [1, 0, 0, 1],
+        [1, 0, 0, 1],
+        [1, 0, 1, 0],
+        [0, 0, 0, 0],
+      ],
     );
-    assert.match(runs[4].summary.errors[0].message, /^upload failed 5 times, not retried again until a person does \(jl-edge updates retry 1\): /);
+    assert.match(
+      runs[4].summary.errors[0].message,
+      /^upload failed 5 times, not retried again until a person does \(jl-edge updates retry 1\): /,
+    );
     const [row] = outbox();
     assert.deepEqual([row.status, row.attempts, row.remote_dir], ['failed', 5, '/live/missing']);
     assert.equal(outbox().length, 1);
@@ -234,8 +297,12 @@ describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(existsSync(world.local('/live/missing')), false);
 
     const shown = await world.cli(['orders', 'show', EXAMPLE_ORDER_NUMBER, '--json']);
-    const updates = shown.json<{ updates: { flow: string; status: string; attempts: number; last_error: string }[] }>().updates;
-    assert.deepEqual(updates.map((u) => [u.flow, u.status, u.attempts]), [['OrderAcknowledge', 'failed', 5]]);
+    const updates = shown.json<{ updates: { flow: string; status: string; attempts: number; last_error: string }[] }>()
+      .updates;
+    assert.deepEqual(
+      updates.map((u) => [u.flow, u.status, u.attempts]),
+      [['OrderAcknowledge', 'failed', 5]],
+    );
     assert.equal(updates[0].last_error, row.last_error);
   });
 });

@@ -46,7 +46,24 @@ describe('accounts', () => {
 
   it('add, set, set-path, disable and show an account; no secret is ever stored', async () => {
     const add = await runCli(
-      ['accounts', 'add', 'acme', '--host', 'sftp.example.com', '--username', 'acme', '--password-env', 'ACME_PW', '--root', '/uat', '--lead-time', '4', '--db', db, '--json'],
+      [
+        'accounts',
+        'add',
+        'acme',
+        '--host',
+        'sftp.example.com',
+        '--username',
+        'acme',
+        '--password-env',
+        'ACME_PW',
+        '--root',
+        '/uat',
+        '--lead-time',
+        '4',
+        '--db',
+        db,
+        '--json',
+      ],
       { env: { ACME_PW: 'hunter2-secret' } },
     );
     assert.equal(add.code, 0, add.stderr);
@@ -63,9 +80,29 @@ describe('accounts', () => {
       StockUpdateError: '/uat/inventory/errors',
     });
 
-    const setPath = await runCli(['accounts', 'set-path', 'acme', 'StockUpdateError', '/uat/inventory/error', '--db', db, '--json']);
+    const setPath = await runCli([
+      'accounts',
+      'set-path',
+      'acme',
+      'StockUpdateError',
+      '/uat/inventory/error',
+      '--db',
+      db,
+      '--json',
+    ]);
     assert.equal(setPath.code, 0, setPath.stderr);
-    const live = await runCli(['accounts', 'set', 'acme', '--root', '/live', '--traded-code', 'sku', '--db', db, '--json']);
+    const live = await runCli([
+      'accounts',
+      'set',
+      'acme',
+      '--root',
+      '/live',
+      '--traded-code',
+      'sku',
+      '--db',
+      db,
+      '--json',
+    ]);
     const liveView = live.json<{ paths: Record<string, string>; traded_code_source: string }>();
     assert.equal(liveView.paths.OrderDownload, '/live/incoming');
     assert.equal(liveView.paths.StockUpdateError, '/uat/inventory/error', 'an explicit path survives a root switch');
@@ -86,7 +123,10 @@ describe('accounts', () => {
   it('refuses bad settings with exit 2 and a reason', async () => {
     const cases: [string[], RegExp][] = [
       [['accounts', 'add', 'x', '--host', 'h'], /needs --host and --username/],
-      [['accounts', 'add', 'x', '--host', 'h', '--username', 'u', '--host-key', 'abc'], /--host-key must be an OpenSSH SHA256 fingerprint/],
+      [
+        ['accounts', 'add', 'x', '--host', 'h', '--username', 'u', '--host-key', 'abc'],
+        /--host-key must be an OpenSSH SHA256 fingerprint/,
+      ],
       [['accounts', 'add', 'x', '--local-root', tmp.dir, '--root', '/prod'], /--root must be \/live or \/uat/],
       [['accounts', 'add', 'x', '--local-root', tmp.dir, '--lead-time', 'two'], /"two" is not a whole number/],
       [['accounts', 'set-path', 'acme', 'Nowhere', '/x'], /unknown path label "Nowhere"/],
@@ -102,7 +142,12 @@ describe('accounts', () => {
 
 describe('the single-account bootstrap from the environment', () => {
   const tmp = tempDir();
-  before(() => writeFileSync(tmp.path('.env'), `JL_EDGE_LOCAL_ROOT=./exchange\nJL_EDGE_ACCOUNT=shop\nJL_EDGE_LEAD_TIME_DAYS=5\nJL_EDGE_DB=${tmp.path('env.sqlite')}\n`));
+  before(() =>
+    writeFileSync(
+      tmp.path('.env'),
+      `JL_EDGE_LOCAL_ROOT=./exchange\nJL_EDGE_ACCOUNT=shop\nJL_EDGE_LEAD_TIME_DAYS=5\nJL_EDGE_DB=${tmp.path('env.sqlite')}\n`,
+    ),
+  );
   after(() => tmp.remove());
 
   it('.env in the working directory defines the account and the database', async () => {

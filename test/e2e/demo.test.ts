@@ -12,9 +12,25 @@ describe('npm run demo', () => {
     const tmp = tempDir();
     try {
       for (const round of [1, 2]) {
-        const run = spawnSync(process.execPath, [DEMO], { cwd: tmp.dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+        const run = spawnSync(process.execPath, [DEMO], {
+          cwd: tmp.dir,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH },
+        });
         assert.equal(run.status, 0, `round ${round}: ${run.stderr}`);
-        for (const step of ['import-products', 'download-orders', 'ack-orders', 'push-stock', 'orders ship', 'send-shipments', 'orders cancel', 'send-cancels', 'orders refund', 'send-refunds', 'status']) {
+        for (const step of [
+          'import-products',
+          'download-orders',
+          'ack-orders',
+          'push-stock',
+          'orders ship',
+          'send-shipments',
+          'orders cancel',
+          'send-cancels',
+          'orders refund',
+          'send-refunds',
+          'status',
+        ]) {
           assert.ok(run.stdout.includes(`$ jl-edge ${step}`), `round ${round}: ${step} not shown`);
         }
         assert.match(run.stdout, /download-orders sandbox: 2 downloaded, 1 incomplete/);
@@ -22,10 +38,24 @@ describe('npm run demo', () => {
         const outgoing = readdirSync(tmp.path('demo/edge/live/outgoing'));
         assert.deepEqual(
           outgoing.map((name) => name.replace(/\d{20}/, 'T')).sort(),
-          ['cancel-T.ack', 'cancel-T.ack.DONE', 'order-T.ack', 'order-T.ack', 'order-T.ack.DONE', 'order-T.ack.DONE', 'tracking-T.txt', 'tracking-T.txt', 'tracking-T.txt.DONE', 'tracking-T.txt.DONE'],
+          [
+            'cancel-T.ack',
+            'cancel-T.ack.DONE',
+            'order-T.ack',
+            'order-T.ack',
+            'order-T.ack.DONE',
+            'order-T.ack.DONE',
+            'tracking-T.txt',
+            'tracking-T.txt',
+            'tracking-T.txt.DONE',
+            'tracking-T.txt.DONE',
+          ],
           `round ${round} starts fresh`,
         );
-        assert.equal(readdirSync(tmp.path('demo/edge/live/inventory')).filter((n) => n.startsWith('inventory-')).length, 1);
+        assert.equal(
+          readdirSync(tmp.path('demo/edge/live/inventory')).filter((n) => n.startsWith('inventory-')).length,
+          1,
+        );
       }
     } finally {
       tmp.remove();

@@ -52,30 +52,77 @@ interface Summary {
 
 /** The rows and reports the mixed fixture must give, line by line. */
 const MIXED_PRODUCTS: ProductRow[] = [
-  { sku: 'CUSHION-RED', channel_item_id: '10000002', ean: null, lead_time_days: null, stock: -3, title: 'Cushion, red' },
-  { sku: 'FRAME-12', channel_item_id: '10000003', ean: '5012345678901', lead_time_days: 2, stock: 40, title: 'Frame 12" x 16"\nwith mount' },
+  {
+    sku: 'CUSHION-RED',
+    channel_item_id: '10000002',
+    ean: null,
+    lead_time_days: null,
+    stock: -3,
+    title: 'Cushion, red',
+  },
+  {
+    sku: 'FRAME-12',
+    channel_item_id: '10000003',
+    ean: '5012345678901',
+    lead_time_days: 2,
+    stock: 40,
+    title: 'Frame 12" x 16"\nwith mount',
+  },
   { sku: 'LAMP', channel_item_id: '10000010', ean: null, lead_time_days: null, stock: 7, title: 'Lamp' },
-  { sku: 'OAK-TABLE', channel_item_id: '10000001', ean: '5012345678900', lead_time_days: 5, stock: 12, title: 'Oak table' },
+  {
+    sku: 'OAK-TABLE',
+    channel_item_id: '10000001',
+    ean: '5012345678900',
+    lead_time_days: 5,
+    stock: 12,
+    title: 'Oak table',
+  },
   { sku: 'OTHER', channel_item_id: '20000001', ean: null, lead_time_days: null, stock: 0, title: 'Another product' },
 ];
 const MIXED_ERRORS: ItemError[] = [
   { file: 'mixed.csv', line: 6, column: 'sku', message: 'sku is empty' },
-  { file: 'mixed.csv', line: 7, column: 'channel_item_id', message: 'channel item id must be 8 digits or empty, got "1234567"' },
+  {
+    file: 'mixed.csv',
+    line: 7,
+    column: 'channel_item_id',
+    message: 'channel item id must be 8 digits or empty, got "1234567"',
+  },
   { file: 'mixed.csv', line: 8, column: 'stock', message: 'stock must be a whole number, got "2.5"' },
-  { file: 'mixed.csv', line: 9, column: 'lead_time_days', message: 'lead time must be a whole number of days, 0 or more, got "-1"' },
+  {
+    file: 'mixed.csv',
+    line: 9,
+    column: 'lead_time_days',
+    message: 'lead time must be a whole number of days, 0 or more, got "-1"',
+  },
   { file: 'mixed.csv', line: 10, column: 'ean', message: 'ean must be at most 14 digits, got "501234567890123"' },
   { file: 'mixed.csv', line: 11, column: 'sku', message: 'duplicate SKU "OAK-TABLE": first on line 2' },
-  { file: 'mixed.csv', line: 12, column: 'channel_item_id', message: 'channel item id 10000001 is already given to SKU "OAK-TABLE" on line 2' },
-  { file: 'mixed.csv', line: 13, column: 'channel_item_id', message: 'channel item id 20000001 is held by SKU "OTHER"' },
+  {
+    file: 'mixed.csv',
+    line: 12,
+    column: 'channel_item_id',
+    message: 'channel item id 10000001 is already given to SKU "OAK-TABLE" on line 2',
+  },
+  {
+    file: 'mixed.csv',
+    line: 13,
+    column: 'channel_item_id',
+    message: 'channel item id 20000001 is held by SKU "OTHER"',
+  },
   { file: 'mixed.csv', line: 14, message: 'the row has 2 fields, the header has 7' },
   { file: 'mixed.csv', line: 15, column: 'sku', message: 'sku is longer than 64 characters (65)' },
   { file: 'mixed.csv', line: 16, column: 'title', message: 'title is longer than 255 characters (256)' },
   { file: 'mixed.csv', line: 17, message: 'text "shade" follows the closing quote of a field' },
-  { file: 'mixed.csv', line: 19, column: 'channel_item_id', message: 'channel item id must be 8 digits or empty, got "1234"' },
+  {
+    file: 'mixed.csv',
+    line: 19,
+    column: 'channel_item_id',
+    message: 'channel item id must be 8 digits or empty, got "1234"',
+  },
   { file: 'mixed.csv', line: 19, column: 'stock', message: 'stock must be a whole number, got "x"' },
 ];
-const MIXED_STDERR =
-  MIXED_ERRORS.map((e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`).join('');
+const MIXED_STDERR = MIXED_ERRORS.map(
+  (e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
+).join('');
 
 describe('import-products', () => {
   let work: ReturnType<typeof tempDir>;
@@ -89,7 +136,11 @@ describe('import-products', () => {
   afterEach(() => work.remove());
 
   const cli = (args: string[], options: { now?: string; input?: string } = {}): Promise<CliRun> =>
-    runCli([...args, '--db', db], { cwd: work.dir, input: options.input, env: { JL_EDGE_NOW: options.now ?? FIRST_DAY } });
+    runCli([...args, '--db', db], {
+      cwd: work.dir,
+      input: options.input,
+      env: { JL_EDGE_NOW: options.now ?? FIRST_DAY },
+    });
   const addAccount = async (name = 'shop') => {
     const run = await cli(['accounts', 'add', name, '--local-root', work.path(`exchange-${name}`), '--quiet']);
     assert.equal(run.code, 0, run.stderr);
@@ -103,7 +154,8 @@ describe('import-products', () => {
       database.close();
     }
   };
-  const products = () => rows<ProductRow>('select sku, channel_item_id, ean, lead_time_days, stock, title from products order by sku');
+  const products = () =>
+    rows<ProductRow>('select sku, channel_item_id, ean, lead_time_days, stock, title from products order by sku');
   const stored = () => rows<StoredRow>('select * from products order by sku');
   const bySku = (list: StoredRow[]) => new Map(list.map((row) => [row.sku, row]));
   const summaryOf = (run: CliRun) => run.json<Summary>().accounts[0]!;
@@ -124,8 +176,13 @@ describe('import-products', () => {
     assert.equal(run.stdout, 'import-products shop: 4 inserted, 0 updated, 0 unchanged, 13 rejected\n');
     assert.equal(run.stderr, MIXED_STDERR);
     assert.deepEqual(products(), MIXED_PRODUCTS);
-    const [logged] = rows<{ outcome: string; exit_code: number; counts: string }>("select outcome, exit_code, counts from runs where step = 'import-products' order by id desc limit 1");
-    assert.deepEqual([logged!.outcome, logged!.exit_code, JSON.parse(logged!.counts)], ['partial', 1, { inserted: 4, updated: 0, unchanged: 0, rejected: 13 }]);
+    const [logged] = rows<{ outcome: string; exit_code: number; counts: string }>(
+      "select outcome, exit_code, counts from runs where step = 'import-products' order by id desc limit 1",
+    );
+    assert.deepEqual(
+      [logged!.outcome, logged!.exit_code, JSON.parse(logged!.counts)],
+      ['partial', 1, { inserted: 4, updated: 0, unchanged: 0, rejected: 13 }],
+    );
   });
 
   it('gives the same errors in --json, and names the ignored columns with --verbose', async () => {
@@ -136,7 +193,10 @@ describe('import-products', () => {
     assert.equal(run.code, 1);
     const summary = summaryOf(run);
     assert.deepEqual(summary.errors, MIXED_ERRORS);
-    assert.deepEqual([summary.inserted, summary.updated, summary.unchanged, summary.rejected, summary.ok], [4, 0, 0, 13, false]);
+    assert.deepEqual(
+      [summary.inserted, summary.updated, summary.unchanged, summary.rejected, summary.ok],
+      [4, 0, 0, 13, false],
+    );
     assert.deepEqual(summary.ignored_columns, ['colour']);
     assert.equal(run.stderr, `import-products shop: ignoring columns jl-edge does not use: "colour"\n${MIXED_STDERR}`);
   });
@@ -159,7 +219,11 @@ describe('import-products', () => {
     await importFile('mixed.csv');
     // What push-stock sent: the import must not touch it (push-stock compares against it).
     const database = new Database(db);
-    database.prepare("update products set pushed_stock = 12, pushed_lead_time_days = 5, pushed_at = ? where sku = 'OAK-TABLE'").run(FIRST_DAY);
+    database
+      .prepare(
+        "update products set pushed_stock = 12, pushed_lead_time_days = 5, pushed_at = ? where sku = 'OAK-TABLE'",
+      )
+      .run(FIRST_DAY);
     database.close();
     const before = bySku(stored());
 
@@ -168,12 +232,24 @@ describe('import-products', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, 'import-products shop: 1 inserted, 1 updated, 1 unchanged, 0 rejected\n');
     const after = bySku(stored());
-    assert.deepEqual(after.get('OAK-TABLE'), { ...before.get('OAK-TABLE')!, stock: 30, updated_at: after.get('OAK-TABLE')!.updated_at });
+    assert.deepEqual(after.get('OAK-TABLE'), {
+      ...before.get('OAK-TABLE')!,
+      stock: 30,
+      updated_at: after.get('OAK-TABLE')!.updated_at,
+    });
     assert.ok(after.get('OAK-TABLE')!.updated_at.startsWith('2026-03-02'), after.get('OAK-TABLE')!.updated_at);
     assert.deepEqual(after.get('CUSHION-RED'), before.get('CUSHION-RED'));
     const added = after.get('NEW-SKU')!;
     assert.deepEqual(
-      [added.channel_item_id, added.ean, added.lead_time_days, added.stock, added.title, added.pushed_stock, added.resend],
+      [
+        added.channel_item_id,
+        added.ean,
+        added.lead_time_days,
+        added.stock,
+        added.title,
+        added.pushed_stock,
+        added.resend,
+      ],
       [null, null, null, 5, null, null, 0],
     );
   });
@@ -187,7 +263,10 @@ describe('import-products', () => {
     assert.equal(run.code, 1);
     const summary = summaryOf(run);
     assert.deepEqual([summary.inserted, summary.updated, summary.unchanged, summary.rejected], [0, 0, 0, 13]);
-    assert.deepEqual(summary.errors, [...MIXED_ERRORS, { file: 'mixed.csv', message: '--strict: nothing was imported because the file has 13 rejected rows' }]);
+    assert.deepEqual(summary.errors, [
+      ...MIXED_ERRORS,
+      { file: 'mixed.csv', message: '--strict: nothing was imported because the file has 13 rejected rows' },
+    ]);
     assert.deepEqual(stored(), before);
   });
 
@@ -209,7 +288,10 @@ describe('import-products', () => {
     const run = await importFile('mixed.csv', '--dry-run');
 
     assert.equal(run.code, 1);
-    assert.equal(run.stdout, 'import-products shop: 4 inserted, 0 updated, 0 unchanged, 13 rejected (dry run: nothing written)\n');
+    assert.equal(
+      run.stdout,
+      'import-products shop: 4 inserted, 0 updated, 0 unchanged, 13 rejected (dry run: nothing written)\n',
+    );
     assert.equal(run.stderr, MIXED_STDERR);
     assert.deepEqual(stored(), before);
     assert.deepEqual(rows('select * from runs'), runsBefore);
@@ -223,7 +305,9 @@ describe('import-products', () => {
     assert.equal(run.code, 1);
     assert.equal(run.stdout, 'import-products shop: 1 inserted, 0 updated, 0 unchanged, 1 rejected\n');
     assert.equal(run.stderr, 'import-products shop: stdin line 4 column sku: duplicate SKU "PEN": first on line 2\n');
-    assert.deepEqual(products(), [{ sku: 'PEN', channel_item_id: null, ean: null, lead_time_days: null, stock: 3, title: 'Blue\npen' }]);
+    assert.deepEqual(products(), [
+      { sku: 'PEN', channel_item_id: null, ean: null, lead_time_days: null, stock: 3, title: 'Blue\npen' },
+    ]);
   });
 
   it('matches header variants: ChannelItemId and "Stock Number" (semicolon-delimited)', async () => {
@@ -236,7 +320,14 @@ describe('import-products', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.deepEqual(products(), [
       { sku: 'VARIANT-1', channel_item_id: '40000001', ean: null, lead_time_days: 4, stock: 0, title: null },
-      { sku: 'VARIANT-2', channel_item_id: '40000002', ean: '5012345678902', lead_time_days: null, stock: 0, title: null },
+      {
+        sku: 'VARIANT-2',
+        channel_item_id: '40000002',
+        ean: '5012345678902',
+        lead_time_days: null,
+        stock: 0,
+        title: null,
+      },
     ]);
   });
 
@@ -246,7 +337,9 @@ describe('import-products', () => {
     const run = await importFile('no-sku.csv', '--json');
 
     assert.equal(run.code, 1);
-    assert.deepEqual(summaryOf(run).errors, [{ file: 'no-sku.csv', line: 1, message: 'the header has no sku column (header: "part_number,stock")' }]);
+    assert.deepEqual(summaryOf(run).errors, [
+      { file: 'no-sku.csv', line: 1, message: 'the header has no sku column (header: "part_number,stock")' },
+    ]);
     assert.deepEqual(products(), []);
   });
 
@@ -259,9 +352,13 @@ describe('import-products', () => {
     assert.equal(run.code, 1);
     const summary = summaryOf(run);
     assert.deepEqual([summary.inserted, summary.updated, summary.unchanged, summary.rejected], [2, 5, 0, 1]);
-    assert.deepEqual(summary.errors, [{ file: 'moves.csv', line: 9, column: 'channel_item_id', message: 'channel item id 30000001 is held by SKU "I"' }]);
+    assert.deepEqual(summary.errors, [
+      { file: 'moves.csv', line: 9, column: 'channel_item_id', message: 'channel item id 30000001 is held by SKU "I"' },
+    ]);
     assert.deepEqual(
-      rows<{ sku: string; channel_item_id: string; resend: number }>('select sku, channel_item_id, resend from products order by sku'),
+      rows<{ sku: string; channel_item_id: string; resend: number }>(
+        'select sku, channel_item_id, resend from products order by sku',
+      ),
       [
         { sku: 'A', channel_item_id: '10000004', resend: 1 },
         { sku: 'B', channel_item_id: '10000001', resend: 1 },
@@ -292,10 +389,17 @@ describe('import-products', () => {
     assert.deepEqual([summary.inserted, summary.updated, summary.unchanged, summary.rejected], [1198, 0, 0, 2]);
     assert.deepEqual(summary.errors, [
       { file: 'large.csv', line: 1102, column: 'sku', message: 'duplicate SKU "SKU-0003": first on line 4' },
-      { file: 'large.csv', line: 1151, column: 'channel_item_id', message: 'channel item id 50000005 is already given to SKU "SKU-0005" on line 6' },
+      {
+        file: 'large.csv',
+        line: 1151,
+        column: 'channel_item_id',
+        message: 'channel item id 50000005 is already given to SKU "SKU-0005" on line 6',
+      },
     ]);
     assert.deepEqual(rows('select count(*) as n from products'), [{ n: 1198 }]);
-    assert.deepEqual(rows("select sku from products where channel_item_id in ('50000005', '59999999')"), [{ sku: 'SKU-0005' }]);
+    assert.deepEqual(rows("select sku from products where channel_item_id in ('50000005', '59999999')"), [
+      { sku: 'SKU-0005' },
+    ]);
   });
 
   it('needs --account when there are several accounts', async () => {
@@ -306,7 +410,10 @@ describe('import-products', () => {
     const chosen = await importFile('stock-only.csv', '--account', 'outlet');
 
     assert.equal(refused.code, 2);
-    assert.equal(refused.stderr, 'jl-edge import-products: several accounts: choose one with --account (outlet, shop)\n');
+    assert.equal(
+      refused.stderr,
+      'jl-edge import-products: several accounts: choose one with --account (outlet, shop)\n',
+    );
     assert.equal(chosen.code, 0, chosen.stderr);
     assert.equal(chosen.stdout, 'import-products outlet: 3 inserted, 0 updated, 0 unchanged, 0 rejected\n');
   });
@@ -334,12 +441,26 @@ describe('import-products', () => {
     assert.deepEqual(
       { ...frame, created_at: undefined, updated_at: undefined },
       {
-        account: 'shop', sku: 'FRAME-12', channel_item_id: '10000003', ean: '5012345678901', title: 'Frame 12" x 16"\nwith mount',
-        lead_time_days: 2, stock: 40, pushed_stock: null, pushed_lead_time_days: null, pushed_at: null, resend: false,
-        created_at: undefined, updated_at: undefined, stock_errors: [],
+        account: 'shop',
+        sku: 'FRAME-12',
+        channel_item_id: '10000003',
+        ean: '5012345678901',
+        title: 'Frame 12" x 16"\nwith mount',
+        lead_time_days: 2,
+        stock: 40,
+        pushed_stock: null,
+        pushed_lead_time_days: null,
+        pushed_at: null,
+        resend: false,
+        created_at: undefined,
+        updated_at: undefined,
+        stock_errors: [],
       },
     );
-    assert.deepEqual(listed.json<{ sku: string }[]>().map((p) => p.sku), ['CUSHION-RED', 'FRAME-12']);
+    assert.deepEqual(
+      listed.json<{ sku: string }[]>().map((p) => p.sku),
+      ['CUSHION-RED', 'FRAME-12'],
+    );
     assert.match(human.stdout, /^CUSHION-RED \(account shop\)\n {2}channel item id {2}10000002\n/);
     assert.match(human.stdout, /\n {2}stock {12}-3 \(sent as 0\)\n/);
     assert.equal(unknown.code, 2);

@@ -37,12 +37,22 @@ describe('orders list and orders show', () => {
     }
     const sqlite = new Database(db);
     const shop = (sqlite.prepare('select id from accounts where name = ?').get('shop') as { id: number }).id;
-    sqlite.prepare('insert into products (account_id, sku, channel_item_id, created_at, updated_at) values (?, ?, ?, ?, ?)').run(shop, 'CUSH-RED', '12345678', ENV.JL_EDGE_NOW, ENV.JL_EDGE_NOW);
+    sqlite
+      .prepare('insert into products (account_id, sku, channel_item_id, created_at, updated_at) values (?, ?, ?, ?, ?)')
+      .run(shop, 'CUSH-RED', '12345678', ENV.JL_EDGE_NOW, ENV.JL_EDGE_NOW);
     sqlite.close();
 
     drop('shop', 'order-20260301101500123456.txt', EXAMPLE);
-    drop('shop', INCOMPLETE_FILE, orderFile({ order: orderSection('Y100000002'), items: [item('1', '12345678', '1')], count: 9 }));
-    assert.equal((await cli('download-orders', '--account', 'shop')).code, 1, 'the incomplete order is an item failure');
+    drop(
+      'shop',
+      INCOMPLETE_FILE,
+      orderFile({ order: orderSection('Y100000002'), items: [item('1', '12345678', '1')], count: 9 }),
+    );
+    assert.equal(
+      (await cli('download-orders', '--account', 'shop')).code,
+      1,
+      'the incomplete order is an item failure',
+    );
     assert.equal((await cli('ack-orders', '--account', 'shop')).code, 0);
     // The same order number in another account is another order.
     drop('outlet', OUTLET_FILE, orderFile({ order: orderSection('Y100000002'), items: [item('1', '55555555', '4')] }));
@@ -51,7 +61,8 @@ describe('orders list and orders show', () => {
   after(() => temp.remove());
 
   /** Replaces the times that depend on how long the runs took (the clock is pinned only at the start). */
-  const stable = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replace(/"2026-03-01T10:1\d:\d\d\.\d{3}Z"/g, '"<time>"'));
+  const stable = (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value).replace(/"2026-03-01T10:1\d:\d\d\.\d{3}Z"/g, '"<time>"'));
 
   it('lists every order with its lines, errors and updates as JSON (SPEC §5.7)', async () => {
     const run = await cli('orders', 'list', '--json');
@@ -72,11 +83,45 @@ describe('orders list and orders show', () => {
         created_at: '<time>',
         acknowledged_at: '<time>',
         lines: [
-          { line_ref: '1', part_number: '12345678', sku: 'CUSH-RED', quantity: 2, shipped_quantity: 0, cancelled_quantity: 0, refunded_quantity: 0 },
-          { line_ref: '2', part_number: '87654321', sku: null, quantity: 1, shipped_quantity: 0, cancelled_quantity: 0, refunded_quantity: 0 },
+          {
+            line_ref: '1',
+            part_number: '12345678',
+            sku: 'CUSH-RED',
+            quantity: 2,
+            shipped_quantity: 0,
+            cancelled_quantity: 0,
+            refunded_quantity: 0,
+          },
+          {
+            line_ref: '2',
+            part_number: '87654321',
+            sku: null,
+            quantity: 1,
+            shipped_quantity: 0,
+            cancelled_quantity: 0,
+            refunded_quantity: 0,
+          },
         ],
-        errors: [{ severity: 'low', message: 'line 5: part_number 87654321 matches no product of account shop (no product has this channel item id)', created_at: '<time>' }],
-        updates: [{ id: 1, flow: 'OrderAcknowledge', remote_name: ackName, status: 'sent', attempts: 1, last_error: null, created_at: '<time>', sent_at: '<time>' }],
+        errors: [
+          {
+            severity: 'low',
+            message:
+              'line 5: part_number 87654321 matches no product of account shop (no product has this channel item id)',
+            created_at: '<time>',
+          },
+        ],
+        updates: [
+          {
+            id: 1,
+            flow: 'OrderAcknowledge',
+            remote_name: ackName,
+            status: 'sent',
+            attempts: 1,
+            last_error: null,
+            created_at: '<time>',
+            sent_at: '<time>',
+          },
+        ],
       },
       {
         order_number: 'Y100000002',
@@ -88,7 +133,17 @@ describe('orders list and orders show', () => {
         file: INCOMPLETE_FILE,
         created_at: '<time>',
         acknowledged_at: null,
-        lines: [{ line_ref: '1', part_number: '12345678', sku: 'CUSH-RED', quantity: 1, shipped_quantity: 0, cancelled_quantity: 0, refunded_quantity: 0 }],
+        lines: [
+          {
+            line_ref: '1',
+            part_number: '12345678',
+            sku: 'CUSH-RED',
+            quantity: 1,
+            shipped_quantity: 0,
+            cancelled_quantity: 0,
+            refunded_quantity: 0,
+          },
+        ],
         errors: [{ severity: 'high', message: COUNT_MISMATCH, created_at: '<time>' }],
         updates: [],
       },
@@ -102,8 +157,25 @@ describe('orders list and orders show', () => {
         file: OUTLET_FILE,
         created_at: '<time>',
         acknowledged_at: null,
-        lines: [{ line_ref: '1', part_number: '55555555', sku: null, quantity: 4, shipped_quantity: 0, cancelled_quantity: 0, refunded_quantity: 0 }],
-        errors: [{ severity: 'low', message: 'line 4: part_number 55555555 matches no product of account outlet (no product has this channel item id)', created_at: '<time>' }],
+        lines: [
+          {
+            line_ref: '1',
+            part_number: '55555555',
+            sku: null,
+            quantity: 4,
+            shipped_quantity: 0,
+            cancelled_quantity: 0,
+            refunded_quantity: 0,
+          },
+        ],
+        errors: [
+          {
+            severity: 'low',
+            message:
+              'line 4: part_number 55555555 matches no product of account outlet (no product has this channel item id)',
+            created_at: '<time>',
+          },
+        ],
         updates: [],
       },
     ]);
@@ -124,9 +196,15 @@ describe('orders list and orders show', () => {
     );
 
     const incomplete = await cli('orders', 'list', '--status', 'incomplete', '--json');
-    assert.deepEqual(incomplete.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]), [['Y100000002', 'shop']]);
+    assert.deepEqual(
+      incomplete.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]),
+      [['Y100000002', 'shop']],
+    );
     const outlet = await cli('orders', 'list', '--account', 'outlet', '--json');
-    assert.deepEqual(outlet.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]), [['Y100000002', 'outlet']]);
+    assert.deepEqual(
+      outlet.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]),
+      [['Y100000002', 'outlet']],
+    );
     const none = await cli('orders', 'list', '--status', 'shipped');
     assert.deepEqual([none.code, none.stdout], [0, 'no orders\n']);
   });
@@ -154,7 +232,10 @@ describe('orders list and orders show', () => {
     );
 
     const json = await cli('orders', 'show', 'Y100000002', '--account', 'shop', '--json');
-    assert.deepEqual(json.json<{ status: string; errors: { message: string }[] }>().errors.map((e) => e.message), [COUNT_MISMATCH]);
+    assert.deepEqual(
+      json.json<{ status: string; errors: { message: string }[] }>().errors.map((e) => e.message),
+      [COUNT_MISMATCH],
+    );
   });
 
   it('refuses an ambiguous or unknown order number and an unknown status with exit 2', async () => {
@@ -168,6 +249,9 @@ describe('orders list and orders show', () => {
 
     const badStatus = await cli('orders', 'list', '--status', 'lost');
     assert.equal(badStatus.code, 2);
-    assert.match(badStatus.stderr, /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled\)/);
+    assert.match(
+      badStatus.stderr,
+      /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled\)/,
+    );
   });
 });

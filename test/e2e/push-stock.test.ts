@@ -34,7 +34,13 @@ const CATALOGUE: Product[] = [
   { sku: 'SKU-OWN-LEAD', channel_item_id: '22222222', ean: '5000000000028', lead_time_days: 9, stock: 4 },
   { sku: 'SKU-NEGATIVE', channel_item_id: '33333333', ean: null, lead_time_days: null, stock: -5 },
   { sku: 'SKU-UNLISTED', channel_item_id: null, ean: '5000000000042', lead_time_days: null, stock: 12 },
-  { sku: 'SKU-WITH-A-VERY-LONG-CODE-1', channel_item_id: '44444444', ean: '5000000000059', lead_time_days: null, stock: 0 },
+  {
+    sku: 'SKU-WITH-A-VERY-LONG-CODE-1',
+    channel_item_id: '44444444',
+    ean: '5000000000059',
+    lead_time_days: null,
+    stock: 0,
+  },
   { sku: 'SKU,COMMA', channel_item_id: '55555555', ean: null, lead_time_days: null, stock: 2 },
 ];
 
@@ -81,7 +87,10 @@ interface Summary {
 }
 
 /** Runs push-stock with --json and the pinned clock. */
-async function push(world: EdgeWorld, ...args: string[]): Promise<{ run: CliRun; summary: Summary['accounts'][number] }> {
+async function push(
+  world: EdgeWorld,
+  ...args: string[]
+): Promise<{ run: CliRun; summary: Summary['accounts'][number] }> {
   const run = await world.cli(['push-stock', '--json', ...args], { env: { JL_EDGE_NOW: NOW } });
   return { run, summary: run.json<Summary>().accounts[0] };
 }
@@ -101,7 +110,8 @@ async function importProducts(world: EdgeWorld, csv: string): Promise<void> {
   assert.equal(run.code, 0, run.stderr);
 }
 
-const csvField = (value: string | number | null): string => (value === null ? '' : /[",]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value));
+const csvField = (value: string | number | null): string =>
+  value === null ? '' : /[",]/.test(String(value)) ? `"${String(value).replaceAll('"', '""')}"` : String(value);
 
 function catalogueCsv(list: Product[]): string {
   const rows = list.map((p) => [p.sku, p.channel_item_id, p.ean, p.lead_time_days, p.stock].map(csvField).join(','));
@@ -110,7 +120,10 @@ function catalogueCsv(list: Product[]): string {
 
 /** New stock levels by SKU through `import-products` with a `sku,stock` file (SPEC §2). */
 function importStock(world: EdgeWorld, stockBySku: Record<string, number>): Promise<void> {
-  return importProducts(world, ['sku,stock', ...Object.entries(stockBySku).map(([sku, stock]) => `${csvField(sku)},${stock}`), ''].join('\n'));
+  return importProducts(
+    world,
+    ['sku,stock', ...Object.entries(stockBySku).map(([sku, stock]) => `${csvField(sku)},${stock}`), ''].join('\n'),
+  );
 }
 
 /** New stock levels written straight into the shared products table, as another system may (SPEC §2). */
@@ -134,7 +147,9 @@ const fileOf = (...lines: string[]): string => HEADER + lines.map((line) => `${l
 
 /** The pushed record of every product, by SKU: [stock, lead time, traded code, resend]. */
 function pushedBySku(rows: ProductRow[]): Record<string, [number | null, number | null, string | null, number]> {
-  return Object.fromEntries(rows.map((r) => [r.sku, [r.pushed_stock, r.pushed_lead_time_days, r.pushed_traded_code, r.resend]]));
+  return Object.fromEntries(
+    rows.map((r) => [r.sku, [r.pushed_stock, r.pushed_lead_time_days, r.pushed_traded_code, r.resend]]),
+  );
 }
 
 describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
@@ -168,11 +183,25 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
 
     const [outbox] = world.rows<OutboxRow>('select * from outbox');
     assert.deepEqual(
-      [outbox.flow, outbox.remote_dir, outbox.remote_name, outbox.content, outbox.size, outbox.marker, outbox.status, outbox.row_count],
+      [
+        outbox.flow,
+        outbox.remote_dir,
+        outbox.remote_name,
+        outbox.content,
+        outbox.size,
+        outbox.marker,
+        outbox.status,
+        outbox.row_count,
+      ],
       ['StockUpdate', INVENTORY, name, null, Buffer.byteLength(content), 0, 'sent', 5],
     );
-    const runs = world.rows<{ step: string; outcome: string; exit_code: number; counts: string }>("select * from runs where step = 'push-stock'");
-    assert.deepEqual(runs.map((r) => [r.outcome, r.exit_code, JSON.parse(r.counts)]), [['ok', 0, { sent: 5, files: 1, errors_read: 0 }]]);
+    const runs = world.rows<{ step: string; outcome: string; exit_code: number; counts: string }>(
+      "select * from runs where step = 'push-stock'",
+    );
+    assert.deepEqual(
+      runs.map((r) => [r.outcome, r.exit_code, JSON.parse(r.counts)]),
+      [['ok', 0, { sent: 5, files: 1, errors_read: 0 }]],
+    );
   });
 
   it('the traded code follows the account setting: SKU cut to 20 characters and quoted when needed, then EAN', async () => {
@@ -181,7 +210,13 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(first.run.code, 0, first.run.stderr);
     assert.equal(
       inventoryFiles(world)[0][1],
-      fileOf('11111111,SKU-PLAIN,3,7', '22222222,SKU-OWN-LEAD,9,4', '33333333,SKU-NEGATIVE,3,0', '44444444,SKU-WITH-A-VERY-LONG,3,0', '55555555,"SKU,COMMA",3,2'),
+      fileOf(
+        '11111111,SKU-PLAIN,3,7',
+        '22222222,SKU-OWN-LEAD,9,4',
+        '33333333,SKU-NEGATIVE,3,0',
+        '44444444,SKU-WITH-A-VERY-LONG,3,0',
+        '55555555,"SKU,COMMA",3,2',
+      ),
     );
     assert.equal(pushedBySku(products(world))['SKU-WITH-A-VERY-LONG-CODE-1'][2], 'SKU-WITH-A-VERY-LONG');
 
@@ -192,7 +227,16 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     const files = inventoryFiles(world);
     assert.equal(files.length, 2);
     assert.ok(files[1][0] > files[0][0], 'file-name tokens keep increasing');
-    assert.equal(files[1][1], fileOf('11111111,5000000000011,3,7', '22222222,5000000000028,9,4', '33333333,,3,0', '44444444,5000000000059,3,0', '55555555,,3,2'));
+    assert.equal(
+      files[1][1],
+      fileOf(
+        '11111111,5000000000011,3,7',
+        '22222222,5000000000028,9,4',
+        '33333333,,3,0',
+        '44444444,5000000000059,3,0',
+        '55555555,,3,2',
+      ),
+    );
   });
 
   it('a delta after two stocks changed sends exactly those two rows, and a push with no change sends no file', async () => {
@@ -219,7 +263,9 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.deepEqual([idle.summary.sent, idle.summary.files, idle.summary.file], [0, 0, null]);
     assert.equal(inventoryFiles(world).length, 3);
     assert.equal(world.rows('select * from outbox').length, 3);
-    const last = world.rows<{ outcome: string; counts: string }>("select * from runs where step = 'push-stock' order by id desc limit 1")[0];
+    const last = world.rows<{ outcome: string; counts: string }>(
+      "select * from runs where step = 'push-stock' order by id desc limit 1",
+    )[0];
     assert.deepEqual([last.outcome, JSON.parse(last.counts)], ['ok', { sent: 0, files: 0, errors_read: 0 }]);
   });
 
@@ -228,7 +274,10 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--lead-time', '5'])).code, 0);
     const delta = await push(world);
     assert.equal(delta.run.code, 0, delta.run.stderr);
-    assert.equal(inventoryFiles(world)[1][1], fileOf('11111111,,5,7', '33333333,,5,0', '44444444,,5,0', '55555555,,5,2'));
+    assert.equal(
+      inventoryFiles(world)[1][1],
+      fileOf('11111111,,5,7', '33333333,,5,0', '44444444,,5,0', '55555555,,5,2'),
+    );
   });
 
   it('a stock error file is stored once, shown, and its product goes out in the same run and stays in error until a later push', async () => {
@@ -244,30 +293,53 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     // The product named in the error is re-sent even though nothing about it changed.
     assert.equal(inventoryFiles(world)[1][1], fileOf('22222222,,9,4'));
 
-    const [inbound] = world.rows<{ id: number; flow: string; remote_dir: string; remote_name: string; raw: Buffer; status: string; error: string | null }>(
-      'select * from inbound_files',
-    );
+    const [inbound] = world.rows<{
+      id: number;
+      flow: string;
+      remote_dir: string;
+      remote_name: string;
+      raw: Buffer;
+      status: string;
+      error: string | null;
+    }>('select * from inbound_files');
     assert.deepEqual(
       [inbound.flow, inbound.remote_dir, inbound.remote_name, inbound.raw.toString(), inbound.status, inbound.error],
       ['StockUpdateError', ERRORS, errorFile, errorBytes.toString().replace('87654321', '22222222'), 'processed', null],
     );
     const product = products(world).find((p) => p.sku === 'SKU-OWN-LEAD')!;
-    assert.deepEqual(world.rows<StockErrorRow>('select product_id, inbound_file_id, part_number, message, cleared_at, cleared_by from stock_errors'), [
-      { product_id: product.id, inbound_file_id: inbound.id, part_number: '22222222', message: 'Part number not found for this supplier', cleared_at: null, cleared_by: null },
-    ]);
+    assert.deepEqual(
+      world.rows<StockErrorRow>(
+        'select product_id, inbound_file_id, part_number, message, cleared_at, cleared_by from stock_errors',
+      ),
+      [
+        {
+          product_id: product.id,
+          inbound_file_id: inbound.id,
+          part_number: '22222222',
+          message: 'Part number not found for this supplier',
+          cleared_at: null,
+          cleared_by: null,
+        },
+      ],
+    );
     assert.equal(product.resend, 0);
 
     // Shown, and still open: this run's push cannot tell yet whether The Edge accepts the product now.
     const listed = await world.cli(['stock-errors', 'list', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(
-      listed.json<{ account: string; part_number: string; sku: string | null; message: string; file: string | null }[]>().map((e) => [e.account, e.part_number, e.sku, e.message, e.file]),
+      listed
+        .json<{ account: string; part_number: string; sku: string | null; message: string; file: string | null }[]>()
+        .map((e) => [e.account, e.part_number, e.sku, e.message, e.file]),
       [[ACCOUNT, '22222222', 'SKU-OWN-LEAD', 'Part number not found for this supplier', errorFile]],
     );
 
     // The same file is not processed twice, and with nothing changed no file is sent.
     const again = await push(world);
-    assert.deepEqual([again.run.code, again.summary.errors_read, again.summary.sent, again.summary.files], [0, 0, 0, 0]);
+    assert.deepEqual(
+      [again.run.code, again.summary.errors_read, again.summary.sent, again.summary.files],
+      [0, 0, 0, 0],
+    );
     assert.equal(world.rows('select * from inbound_files').length, 1);
     assert.equal(world.rows('select * from stock_errors').length, 1);
 
@@ -289,11 +361,19 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.deepEqual([summary.sent, summary.files, summary.errors_read], [5, 1, 1]);
     assert.deepEqual(summary.errors, [
       { file: 'errors-1.csv', line: 3, message: 'no part number' },
-      { file: 'errors-2.csv', line: 1, message: 'no part number column in the header (looked for part_number or stock_number)' },
+      {
+        file: 'errors-2.csv',
+        line: 1,
+        message: 'no part number column in the header (looked for part_number or stock_number)',
+      },
     ]);
     assert.ok(run.stderr.includes('push-stock acme: errors-1.csv line 3: no part number'), run.stderr);
     assert.deepEqual(
-      world.rows<{ remote_name: string; status: string; raw: Buffer }>('select remote_name, status, raw from inbound_files order by remote_name').map((f) => [f.remote_name, f.status, f.raw.toString()]),
+      world
+        .rows<{ remote_name: string; status: string; raw: Buffer }>(
+          'select remote_name, status, raw from inbound_files order by remote_name',
+        )
+        .map((f) => [f.remote_name, f.status, f.raw.toString()]),
       [
         ['errors-1.csv', 'processed', 'part_number,message\n99999999,Unknown stock number\n,no part number here\n'],
         ['errors-2.csv', 'rejected', 'colour,size\nred,large\n'],
@@ -308,16 +388,27 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('an upload whose connection drops midway leaves no file under the final name, and the next run sends the same products', async () => {
-    const running = world.cli(['push-stock', '--full', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
+    const running = world.cli(['push-stock', '--full', '--json'], {
+      env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' },
+    });
     const partial = await waitForInventoryFile(world);
-    assert.ok(partial.size > 0 && partial.size < Buffer.byteLength(fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2')));
+    assert.ok(
+      partial.size > 0 &&
+        partial.size <
+          Buffer.byteLength(
+            fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'),
+          ),
+    );
     world.server.killSessions();
     const run = await running;
 
     assert.equal(run.code, 1);
     const summary = run.json<Summary>().accounts[0];
     assert.deepEqual([summary.sent, summary.files], [0, 0]);
-    assert.match(summary.errors[0].message, /^upload failed, nothing left on the server; its products go out with the next run: /);
+    assert.match(
+      summary.errors[0].message,
+      /^upload failed, nothing left on the server; its products go out with the next run: /,
+    );
     assert.deepEqual([...world.files(INVENTORY).keys()], []);
     const [failed] = world.rows<OutboxRow>('select * from outbox');
     assert.deepEqual([failed.remote_name, failed.status], [partial.name, 'failed']);
@@ -328,7 +419,10 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     const files = inventoryFiles(world);
     assert.equal(files.length, 1);
     assert.notEqual(files[0][0], partial.name, 'a fresh file under a new name');
-    assert.equal(files[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
+    assert.equal(
+      files[0][1],
+      fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'),
+    );
   });
 
   it('a run killed midway upload leaves a partial file that the next run removes before sending the same products again', async () => {
@@ -336,7 +430,14 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     const localTemp = mkdtempSync(join(dirname(world.db), 'tmp-'));
     const child = spawn(process.execPath, [BIN, 'push-stock', '--db', world.db], {
       cwd: dirname(world.db),
-      env: { PATH: process.env.PATH ?? '', HOME: dirname(world.db), TZ: 'UTC', TMPDIR: localTemp, JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:30000' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: dirname(world.db),
+        TZ: 'UTC',
+        TMPDIR: localTemp,
+        JL_EDGE_NOW: NOW,
+        JL_EDGE_FAULT: 'upload-midway:30000',
+      },
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -345,29 +446,47 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     await exited;
     assert.deepEqual([...world.files(INVENTORY).keys()], [partial.name]);
     assert.equal(world.rows<OutboxRow>('select * from outbox')[0].status, 'pending');
-    assert.deepEqual(readdirSync(localTemp).map((entry) => entry.startsWith(`jl-edge-push-stock-${child.pid}-`)), [true]);
+    assert.deepEqual(
+      readdirSync(localTemp).map((entry) => entry.startsWith(`jl-edge-push-stock-${child.pid}-`)),
+      [true],
+    );
 
     const next = await world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, TMPDIR: localTemp } });
     assert.equal(next.code, 0, next.stderr);
-    assert.deepEqual(readdirSync(localTemp), [], 'the killed run\'s working folder is removed, and the new run removes its own');
+    assert.deepEqual(
+      readdirSync(localTemp),
+      [],
+      "the killed run's working folder is removed, and the new run removes its own",
+    );
     const files = inventoryFiles(world);
     assert.equal(files.length, 1);
     assert.notEqual(files[0][0], partial.name);
-    assert.equal(files[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
+    assert.equal(
+      files[0][1],
+      fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'),
+    );
     assert.deepEqual(
       world.rows<OutboxRow>('select * from outbox order by id').map((r) => [r.remote_name, r.status]),
-      [[partial.name, 'failed'], [files[0][0], 'sent']],
+      [
+        [partial.name, 'failed'],
+        [files[0][0], 'sent'],
+      ],
     );
   });
 
   it('records the values it sent, so a stock change during the upload goes out with the next delta', async () => {
-    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:1500' } });
+    const running = world.cli(['push-stock', '--json'], {
+      env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:1500' },
+    });
     await waitForInventoryFile(world);
     // The file is built; another system changes a stock before the run records what it pushed.
     setStockDirectly(world, { 'SKU-PLAIN': 70 });
     const run = await running;
     assert.equal(run.code, 0, run.stderr);
-    assert.equal(inventoryFiles(world)[0][1], fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
+    assert.equal(
+      inventoryFiles(world)[0][1],
+      fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'),
+    );
     assert.deepEqual(pushedBySku(products(world))['SKU-PLAIN'], [7, 3, '', 0]);
 
     const next = await push(world);
@@ -381,12 +500,17 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(run.code, 0, run.stderr);
     const files = world.files(INVENTORY);
     assert.deepEqual([...files.keys()], [summary.file]);
-    assert.equal(files.get(summary.file!)!.toString(), fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'));
+    assert.equal(
+      files.get(summary.file!)!.toString(),
+      fileOf('11111111,,3,7', '22222222,,9,4', '33333333,,3,0', '44444444,,3,0', '55555555,,3,2'),
+    );
   });
 
   it('with stock_upload = rename a dropped upload leaves its partial file only under the dot-name, then removes it', async () => {
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--stock-upload', 'rename'])).code, 0);
-    const running = world.cli(['push-stock', '--json'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
+    const running = world.cli(['push-stock', '--json'], {
+      env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'upload-midway:3000' },
+    });
     const partial = await waitForInventoryFile(world, new RegExp(`^\\.inventory-${TOKEN_PREFIX}\\d{10}\\.csv$`));
     assert.deepEqual([...world.files(INVENTORY).keys()], [partial.name]);
     world.server.killSessions();
@@ -397,17 +521,28 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('stock-errors clear clears one part number, or all with --all, and needs one of the two', async () => {
-    putErrorFile(world, 'errors-1.csv', 'part_number,message\n11111111,Lead time too long\n22222222,Unknown\n33333333,Unknown\n');
+    putErrorFile(
+      world,
+      'errors-1.csv',
+      'part_number,message\n11111111,Lead time too long\n22222222,Unknown\n33333333,Unknown\n',
+    );
     assert.equal((await push(world)).run.code, 0);
-    const open = async () => (await world.cli(['stock-errors', 'list', '--json'])).json<{ part_number: string }[]>().map((e) => e.part_number);
+    const open = async () =>
+      (await world.cli(['stock-errors', 'list', '--json'])).json<{ part_number: string }[]>().map((e) => e.part_number);
     assert.deepEqual(await open(), ['11111111', '22222222', '33333333']);
 
     const dry = await world.cli(['stock-errors', 'clear', '22222222', '--dry-run']);
-    assert.deepEqual([dry.code, dry.stdout], [0, 'stock-errors acme: would clear 1 open stock error(s) of part number 22222222\n']);
+    assert.deepEqual(
+      [dry.code, dry.stdout],
+      [0, 'stock-errors acme: would clear 1 open stock error(s) of part number 22222222\n'],
+    );
     assert.deepEqual(await open(), ['11111111', '22222222', '33333333']);
 
     const one = await world.cli(['stock-errors', 'clear', '22222222']);
-    assert.deepEqual([one.code, one.stdout], [0, 'stock-errors acme: cleared 1 open stock error(s) of part number 22222222\n']);
+    assert.deepEqual(
+      [one.code, one.stdout],
+      [0, 'stock-errors acme: cleared 1 open stock error(s) of part number 22222222\n'],
+    );
     assert.deepEqual(await open(), ['11111111', '33333333']);
 
     const neither = await world.cli(['stock-errors', 'clear']);
@@ -416,11 +551,22 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
 
     const all = await world.cli(['stock-errors', 'clear', '--all', '--json']);
     assert.equal(all.code, 0, all.stderr);
-    assert.deepEqual(all.json(), { part_number: null, dry_run: false, accounts: [{ account: ACCOUNT, cleared: 2 }], cleared: 2 });
+    assert.deepEqual(all.json(), {
+      part_number: null,
+      dry_run: false,
+      accounts: [{ account: ACCOUNT, cleared: 2 }],
+      cleared: 2,
+    });
     assert.deepEqual(await open(), []);
     assert.deepEqual(
-      world.rows<StockErrorRow>('select part_number, cleared_by from stock_errors order by id').map((e) => [e.part_number, e.cleared_by]),
-      [['11111111', 'manual'], ['22222222', 'manual'], ['33333333', 'manual']],
+      world
+        .rows<StockErrorRow>('select part_number, cleared_by from stock_errors order by id')
+        .map((e) => [e.part_number, e.cleared_by]),
+      [
+        ['11111111', 'manual'],
+        ['22222222', 'manual'],
+        ['33333333', 'manual'],
+      ],
     );
   });
 
@@ -428,18 +574,31 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
     const slow = world.cli(['push-stock'], { env: { JL_EDGE_NOW: NOW, JL_EDGE_FAULT: 'pause-after-lock:4000' } });
     let firstEnded: CliRun | null = null;
     void slow.then((run) => (firstEnded = run));
-    await waitFor(() => firstEnded !== null || world.rows('select * from locks where step = ?', 'push-stock').length === 1);
+    await waitFor(
+      () => firstEnded !== null || world.rows('select * from locks where step = ?', 'push-stock').length === 1,
+    );
     assert.equal(firstEnded, null, 'the first run must still hold the lock');
     const second = await push(world);
     const first = await slow;
 
     assert.equal(second.run.code, 75);
-    assert.match(second.run.stderr, /push-stock acme: push-stock for account "acme" is already running: held by pid \d+ on /);
+    assert.match(
+      second.run.stderr,
+      /push-stock acme: push-stock for account "acme" is already running: held by pid \d+ on /,
+    );
     assert.equal(first.code, 0, first.stderr);
     assert.equal(inventoryFiles(world).length, 1);
     assert.deepEqual(
-      world.rows<{ outcome: string; exit_code: number }>("select outcome, exit_code from runs where step = 'push-stock' order by id").map((r) => [r.outcome, r.exit_code]).sort(),
-      [['locked', 75], ['ok', 0]],
+      world
+        .rows<{ outcome: string; exit_code: number }>(
+          "select outcome, exit_code from runs where step = 'push-stock' order by id",
+        )
+        .map((r) => [r.outcome, r.exit_code])
+        .sort(),
+      [
+        ['locked', 75],
+        ['ok', 0],
+      ],
     );
   });
 
@@ -465,7 +624,8 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
       ].join('\n'),
     );
     assert.deepEqual(inventoryFiles(world), []);
-    for (const table of ['outbox', 'inbound_files', 'stock_errors']) assert.deepEqual(world.rows(`select * from ${table}`), [], table);
+    for (const table of ['outbox', 'inbound_files', 'stock_errors'])
+      assert.deepEqual(world.rows(`select * from ${table}`), [], table);
     assert.deepEqual(world.rows("select * from runs where step = 'push-stock'"), []);
     assert.ok(products(world).every((p) => p.pushed_at === null && p.resend === 0));
   });

@@ -80,7 +80,10 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
       await transport.delete('/live/incoming/plain.txt');
 
       await assert.rejects(transport.list('/live/nowhere'), TransferError);
-      await assert.rejects(transport.read('/live/incoming/missing.txt'), /read \/live\/incoming\/missing\.txt: no such file/);
+      await assert.rejects(
+        transport.read('/live/incoming/missing.txt'),
+        /read \/live\/incoming\/missing\.txt: no such file/,
+      );
     } finally {
       await transport.end();
     }
@@ -96,8 +99,14 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
       const large = randomBytes(700 * 1024 + 3);
       assert.equal(await transport.writeNew('/live/outgoing/large.ack', large), true);
       assert.ok((await readFile(remoteFile('/live/outgoing/large.ack'))).equals(large));
-      assert.ok((await transport.read('/live/outgoing/large.ack')).equals(large), 'a file larger than one read request is read whole');
-      await assert.rejects(transport.writeNew('/live/nowhere/x.ack', Buffer.from('x')), /write \/live\/nowhere\/x\.ack: no such file/);
+      assert.ok(
+        (await transport.read('/live/outgoing/large.ack')).equals(large),
+        'a file larger than one read request is read whole',
+      );
+      await assert.rejects(
+        transport.writeNew('/live/nowhere/x.ack', Buffer.from('x')),
+        /write \/live\/nowhere\/x\.ack: no such file/,
+      );
     } finally {
       await transport.end();
       await rm(remoteFile('/live/outgoing/new.ack'), { force: true });
@@ -109,7 +118,10 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
     const warnings: Error[] = [];
     const onWarning = (warning: Error): number => warnings.push(warning);
     process.on('warning', onWarning);
-    const files = Array.from({ length: 40 }, (_, n) => ({ path: `/live/outgoing/overlap-${n}.ack`, content: randomBytes(200 + n * 997) }));
+    const files = Array.from({ length: 40 }, (_, n) => ({
+      path: `/live/outgoing/overlap-${n}.ack`,
+      content: randomBytes(200 + n * 997),
+    }));
     const transport = await openSftpTransport(sftpTestOptions(server));
     try {
       await Promise.all(files.map((file) => deliverFile(transport, file.path, file.content, { marker: true })));
@@ -123,7 +135,10 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
       await rm(remoteFile(file.path));
       await rm(remoteFile(`${file.path}.DONE`));
     }
-    assert.deepEqual(warnings.map((w) => w.message), []);
+    assert.deepEqual(
+      warnings.map((w) => w.message),
+      [],
+    );
   });
 
   it('uploads a large local file byte for byte and overwrites a longer older copy', async () => {
@@ -139,7 +154,11 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
         transport.writeFromFile('/live/inventory/other.csv', join(localDir, 'missing.csv')),
         /cannot read local file/,
       );
-      assert.equal(await transport.size('/live/inventory/other.csv'), null, 'a missing local file creates nothing remotely');
+      assert.equal(
+        await transport.size('/live/inventory/other.csv'),
+        null,
+        'a missing local file creates nothing remotely',
+      );
     } finally {
       await transport.end();
       await rm(remoteFile('/live/inventory/inventory.csv'), { force: true });
@@ -238,7 +257,10 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
     const transport = await openSftpTransport(sftpTestOptions(server, { deadline: Date.now() + 1500 }));
     server.freeze();
     try {
-      await assert.rejects(transport.size('/live/outgoing/x.txt'), /size \/live\/outgoing\/x\.txt: the whole-run deadline was reached/);
+      await assert.rejects(
+        transport.size('/live/outgoing/x.txt'),
+        /size \/live\/outgoing\/x\.txt: the whole-run deadline was reached/,
+      );
       await transport.end();
     } finally {
       server.thaw();
@@ -254,7 +276,10 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
     let partialSize = 0;
     while (partialSize === 0) {
       await delay(2);
-      partialSize = await stat(remoteFile(remotePath)).then((s) => s.size, () => 0);
+      partialSize = await stat(remoteFile(remotePath)).then(
+        (s) => s.size,
+        () => 0,
+      );
     }
     server.freeze();
     partialSize = (await stat(remoteFile(remotePath))).size;

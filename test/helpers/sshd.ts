@@ -112,7 +112,16 @@ export async function startSshd(): Promise<SshdServer> {
 
     const { child, port } = await spawnOnFreePort(keysDir, jail, passwordUser !== null);
     const passwordUserIds = passwordUser ? await userIds(passwordUser.username) : null;
-    return new RunningSshd(child, port, keysDir, jail, privateKeyPath, hostKeyFingerprint, passwordUser, passwordUserIds);
+    return new RunningSshd(
+      child,
+      port,
+      keysDir,
+      jail,
+      privateKeyPath,
+      hostKeyFingerprint,
+      passwordUser,
+      passwordUserIds,
+    );
   } catch (err) {
     await rm(keysDir, { recursive: true, force: true });
     await rm(jail, { recursive: true, force: true });
@@ -244,7 +253,13 @@ async function spawnOnFreePort(
   throw new Error(`sshd did not start: ${lastFailure.trim()}`);
 }
 
-function sshdConfig(o: { port: number; keysDir: string; jail: string; allowPasswordUser: boolean; version: number }): string {
+function sshdConfig(o: {
+  port: number;
+  keysDir: string;
+  jail: string;
+  allowPasswordUser: boolean;
+  version: number;
+}): string {
   const lines = [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
@@ -323,7 +338,14 @@ async function createPasswordUser(): Promise<{ username: string; password: strin
     await mkdir(PASSWORD_USER_STATE, { recursive: true, mode: 0o700 });
     const known = await userIds(PASSWORD_USER).catch(() => null);
     if (known === null) {
-      await run('/usr/sbin/useradd', ['--no-create-home', '--home-dir', '/', '--shell', '/usr/sbin/nologin', PASSWORD_USER]);
+      await run('/usr/sbin/useradd', [
+        '--no-create-home',
+        '--home-dir',
+        '/',
+        '--shell',
+        '/usr/sbin/nologin',
+        PASSWORD_USER,
+      ]);
     }
     let stored = await readFile(passwordFile, 'utf8').catch(() => '');
     if (stored === '') {

@@ -15,7 +15,9 @@ import {
 
 describe('decodeText', () => {
   it('decodes utf-8 by default', () => {
-    assert.deepEqual(decodeText(Buffer.from('order_number\nY100012345\n', 'utf8')), { text: 'order_number\nY100012345\n' });
+    assert.deepEqual(decodeText(Buffer.from('order_number\nY100012345\n', 'utf8')), {
+      text: 'order_number\nY100012345\n',
+    });
   });
 
   it('strips a UTF-8 byte-order mark', () => {
@@ -24,7 +26,9 @@ describe('decodeText', () => {
   });
 
   it('reports bytes that are not utf-8, naming the encoding', () => {
-    assert.deepEqual(decodeText(Buffer.from([0x4a, 0x6f, 0x73, 0xe9, 0x0a])), { error: 'file is not valid utf-8 text' });
+    assert.deepEqual(decodeText(Buffer.from([0x4a, 0x6f, 0x73, 0xe9, 0x0a])), {
+      error: 'file is not valid utf-8 text',
+    });
   });
 
   it('decodes latin1 and windows-1252 when asked', () => {
@@ -33,7 +37,9 @@ describe('decodeText', () => {
   });
 
   it('decodes bytes 0x80-0x9F as windows-1252 punctuation, not control characters (works around nodejs/node#60888)', () => {
-    assert.deepEqual(decodeText(Buffer.from([0x93, 0x4f, 0x6b, 0x94, 0x92, 0x96, 0x81]), 'latin1'), { text: '“Ok”’–\u0081' });
+    assert.deepEqual(decodeText(Buffer.from([0x93, 0x4f, 0x6b, 0x94, 0x92, 0x96, 0x81]), 'latin1'), {
+      text: '“Ok”’–\u0081',
+    });
   });
 
   it('decodes a file with a UTF-8 byte-order mark as UTF-8 even under a latin1 override', () => {
@@ -202,7 +208,10 @@ describe('rendering', () => {
 
 describe('encodeText', () => {
   it('writes UTF-8 without a byte-order mark', () => {
-    assert.deepEqual(encodeText('José €', 'utf-8'), Buffer.from([0x4a, 0x6f, 0x73, 0xc3, 0xa9, 0x20, 0xe2, 0x82, 0xac]));
+    assert.deepEqual(
+      encodeText('José €', 'utf-8'),
+      Buffer.from([0x4a, 0x6f, 0x73, 0xc3, 0xa9, 0x20, 0xe2, 0x82, 0xac]),
+    );
     assert.deepEqual(encodeText('a', 'utf8'), Buffer.from('a'));
   });
 

@@ -104,7 +104,10 @@ describe('order file names', () => {
   });
 
   it('accepts both marker forms', () => {
-    assert.deepEqual(markerNamesFor(EXAMPLE_NAME), ['order-20260301101500123456.txt.DONE', 'order-20260301101500123456.DONE']);
+    assert.deepEqual(markerNamesFor(EXAMPLE_NAME), [
+      'order-20260301101500123456.txt.DONE',
+      'order-20260301101500123456.DONE',
+    ]);
     assert.deepEqual(markerNamesFor('README'), ['README.DONE']);
   });
 
@@ -120,7 +123,15 @@ describe('parseTwoSection', () => {
     const layout = parseTwoSection(exampleBytes);
     assert.equal(layout.delimiter, ',');
     assert.equal(layout.declaredCount, 5);
-    assert.deepEqual(layout.itemColumns, ['line_ref', 'part_number', 'additional_ref', 'quantity', 'description', 'promised_date', 'unit_cost_price']);
+    assert.deepEqual(layout.itemColumns, [
+      'line_ref',
+      'part_number',
+      'additional_ref',
+      'quantity',
+      'description',
+      'promised_date',
+      'unit_cost_price',
+    ]);
     assert.equal(layout.orderColumns.length, 18);
     assert.equal(layout.order.shipping_city, 'Leeds');
     assert.deepEqual(
@@ -143,7 +154,10 @@ describe('parseTwoSection', () => {
         ['2', '1'],
       ],
     });
-    assert.equal(data.toString('utf8'), 'order_number,note\nY100012345,"ring, then ""knock""\nthen leave"\nline_ref,quantity\n1,2\n2,1\n5\n');
+    assert.equal(
+      data.toString('utf8'),
+      'order_number,note\nY100012345,"ring, then ""knock""\nthen leave"\nline_ref,quantity\n1,2\n2,1\n5\n',
+    );
     const layout = parseTwoSection(data);
     assert.deepEqual(layout.order, { order_number: 'Y100012345', note: 'ring, then "knock"\nthen leave' });
     assert.deepEqual(layout.problems, []);
@@ -152,8 +166,14 @@ describe('parseTwoSection', () => {
   it('renders a count of 3 for a file without items and refuses rows that do not fit their header', () => {
     const empty = { orderColumns: ['order_number'], order: ['Y100012345'], itemColumns: ['line_ref'], items: [] };
     assert.equal(renderTwoSection(empty).toString('utf8'), 'order_number\nY100012345\nline_ref\n3\n');
-    assert.throws(() => renderTwoSection({ ...empty, order: ['Y100012345', 'extra'] }), /order values have 2 fields, the order header has 1/);
-    assert.throws(() => renderTwoSection({ ...empty, items: [['1', '2']] }), /an item has 2 fields, the item header has 1/);
+    assert.throws(
+      () => renderTwoSection({ ...empty, order: ['Y100012345', 'extra'] }),
+      /order values have 2 fields, the order header has 1/,
+    );
+    assert.throws(
+      () => renderTwoSection({ ...empty, items: [['1', '2']] }),
+      /an item has 2 fields, the item header has 1/,
+    );
   });
 });
 
@@ -166,24 +186,38 @@ describe('parseOrderFile', () => {
     for (const wrongCount of ['4', '6']) {
       const parsed = parseOrderFile(file(...exampleLines.slice(0, -1), wrongCount));
       assert.deepEqual(parsed.problems, [
-        { severity: 'high', line: 6, message: 'There is a mismatch between expected lines and actual read lines within the order file' },
+        {
+          severity: 'high',
+          line: 6,
+          message: 'There is a mismatch between expected lines and actual read lines within the order file',
+        },
       ]);
       assert.deepEqual(parsed.lines, EXAMPLE_ORDER.lines, 'the lines are still read');
     }
-    assert.equal(COUNT_MISMATCH_MESSAGE, 'There is a mismatch between expected lines and actual read lines within the order file');
+    assert.equal(
+      COUNT_MISMATCH_MESSAGE,
+      'There is a mismatch between expected lines and actual read lines within the order file',
+    );
   });
 
   it('missing count line', () => {
     const parsed = parseOrderFile(file(...exampleLines.slice(0, -1)));
     assert.deepEqual(parsed.problems, [{ severity: 'high', line: null, message: MISSING_COUNT_LINE_MESSAGE }]);
-    assert.equal(MISSING_COUNT_LINE_MESSAGE, 'missing count line: the last line should hold the number of lines before it');
+    assert.equal(
+      MISSING_COUNT_LINE_MESSAGE,
+      'missing count line: the last line should hold the number of lines before it',
+    );
     assert.deepEqual(parsed.lines, EXAMPLE_ORDER.lines);
     assert.equal(parseTwoSection(file(...exampleLines.slice(0, -1))).declaredCount, null);
   });
 
   it('accepts a count line padded with empty fields, spaces around it, and blank lines after it', () => {
     for (const ending of ['5,,,,,,', ' 5 ', '5\n\n\n']) {
-      assert.deepEqual(parseOrderFile(file(...exampleLines.slice(0, -1), ending)), EXAMPLE_ORDER, JSON.stringify(ending));
+      assert.deepEqual(
+        parseOrderFile(file(...exampleLines.slice(0, -1), ending)),
+        EXAMPLE_ORDER,
+        JSON.stringify(ending),
+      );
     }
   });
 
@@ -196,7 +230,10 @@ describe('parseOrderFile', () => {
   });
 
   it('CRLF with a BOM', () => {
-    const data = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(exampleText.replaceAll('\n', '\r\n'), 'utf8')]);
+    const data = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(exampleText.replaceAll('\n', '\r\n'), 'utf8'),
+    ]);
     assert.deepEqual(parseOrderFile(data), EXAMPLE_ORDER);
   });
 
@@ -214,9 +251,17 @@ describe('parseOrderFile', () => {
     );
     const parsed = parseOrderFile(data);
     assert.deepEqual(parsed.problems, []);
-    assert.deepEqual(parsed.order, { order_number: 'Y100012345', comments: 'Leave with neighbour, "No. 12"\nor in the porch' });
+    assert.deepEqual(parsed.order, {
+      order_number: 'Y100012345',
+      comments: 'Leave with neighbour, "No. 12"\nor in the porch',
+    });
     assert.deepEqual(
-      parsed.lines.map(({ line, lineRef, quantity, fields }) => ({ line, lineRef, quantity, description: fields.description })),
+      parsed.lines.map(({ line, lineRef, quantity, fields }) => ({
+        line,
+        lineRef,
+        quantity,
+        description: fields.description,
+      })),
       [
         { line: 5, lineRef: '1', quantity: 2, description: 'Cushion, 45" square' },
         { line: 6, lineRef: '2', quantity: 1, description: 'Oak table\nwith drawer' },
@@ -225,7 +270,9 @@ describe('parseOrderFile', () => {
   });
 
   it('an extra unknown column is kept', () => {
-    const parsed = parseOrderFile(counted(`${ORDER_HEADER},loyalty_tier`, `${ORDER_VALUES},gold`, `${ITEM_HEADER},Gift_Wrap`, '1,12345678,2,Y'));
+    const parsed = parseOrderFile(
+      counted(`${ORDER_HEADER},loyalty_tier`, `${ORDER_VALUES},gold`, `${ITEM_HEADER},Gift_Wrap`, '1,12345678,2,Y'),
+    );
     assert.deepEqual(parsed, {
       orderNumber: 'Y100012345',
       order: { order_number: 'Y100012345', supplier_ref: '', test_flag: 'N' },
@@ -246,25 +293,48 @@ describe('parseOrderFile', () => {
   });
 
   it('keeps a column whatever its name, even __proto__', () => {
-    const parsed = parseOrderFile(counted(`${ORDER_HEADER},__proto__`, `${ORDER_VALUES},x`, ITEM_HEADER, '1,12345678,2'));
+    const parsed = parseOrderFile(
+      counted(`${ORDER_HEADER},__proto__`, `${ORDER_VALUES},x`, ITEM_HEADER, '1,12345678,2'),
+    );
     assert.deepEqual(parsed.problems, []);
     assert.deepEqual(Object.entries(parsed.extraOrderFields), [['__proto__', 'x']]);
     assert.equal(JSON.stringify(parsed.extraOrderFields), '{"__proto__":"x"}');
   });
 
   it('matches header names regardless of case, spaces and hyphens, and trims key values', () => {
-    const parsed = parseOrderFile(counted('Order_Number,SUPPLIER-REF', ' Y100012345 ,', 'LINE_REF,Part Number,Quantity', ' 1 , 12345678 , 2 '));
+    const parsed = parseOrderFile(
+      counted('Order_Number,SUPPLIER-REF', ' Y100012345 ,', 'LINE_REF,Part Number,Quantity', ' 1 , 12345678 , 2 '),
+    );
     assert.deepEqual(parsed.problems, []);
     assert.equal(parsed.orderNumber, 'Y100012345');
     assert.deepEqual(parsed.order, { order_number: ' Y100012345 ', supplier_ref: '' });
     assert.deepEqual(
       parsed.lines.map(({ lineRef, partNumber, quantity, fields }) => ({ lineRef, partNumber, quantity, fields })),
-      [{ lineRef: '1', partNumber: '12345678', quantity: 2, fields: { line_ref: ' 1 ', part_number: ' 12345678 ', quantity: ' 2 ' } }],
+      [
+        {
+          lineRef: '1',
+          partNumber: '12345678',
+          quantity: 2,
+          fields: { line_ref: ' 1 ', part_number: ' 12345678 ', quantity: ' 2 ' },
+        },
+      ],
     );
   });
 
   it('non-numeric quantity', () => {
-    const parsed = parseOrderFile(counted(ORDER_HEADER, ORDER_VALUES, ITEM_HEADER, '1,12345678,two', '2,12345678,2.5', '3,12345678,0', '4,12345678,-1', '5,12345678,', '6,12345678,3.00'));
+    const parsed = parseOrderFile(
+      counted(
+        ORDER_HEADER,
+        ORDER_VALUES,
+        ITEM_HEADER,
+        '1,12345678,two',
+        '2,12345678,2.5',
+        '3,12345678,0',
+        '4,12345678,-1',
+        '5,12345678,',
+        '6,12345678,3.00',
+      ),
+    );
     assert.deepEqual(parsed.problems, [
       { severity: 'high', line: 4, message: 'line 4: quantity "two" is not a whole number' },
       { severity: 'high', line: 5, message: 'line 5: quantity "2.5" is not a whole number' },
@@ -308,8 +378,12 @@ describe('parseOrderFile', () => {
   });
 
   it('duplicate line_ref', () => {
-    const parsed = parseOrderFile(counted(ORDER_HEADER, ORDER_VALUES, ITEM_HEADER, '1,12345678,1', '2,87654321,1', '1,11112222,3'));
-    assert.deepEqual(parsed.problems, [{ severity: 'high', line: 6, message: 'line 6: line_ref "1" is also used on line 4' }]);
+    const parsed = parseOrderFile(
+      counted(ORDER_HEADER, ORDER_VALUES, ITEM_HEADER, '1,12345678,1', '2,87654321,1', '1,11112222,3'),
+    );
+    assert.deepEqual(parsed.problems, [
+      { severity: 'high', line: 6, message: 'line 6: line_ref "1" is also used on line 4' },
+    ]);
     assert.deepEqual(
       parsed.lines.map((line) => line.lineRef),
       ['1', '2', '1'],
@@ -349,7 +423,11 @@ describe('parseOrderFile', () => {
     const parsed = parseOrderFile(counted(ORDER_HEADER, '100012345,,N', ITEM_HEADER, '1,12345678,1'));
     assert.equal(parsed.orderNumber, '100012345');
     assert.deepEqual(parsed.problems, [
-      { severity: 'high', line: 2, message: 'line 2: order_number "100012345" is not one letter followed by nine digits' },
+      {
+        severity: 'high',
+        line: 2,
+        message: 'line 2: order_number "100012345" is not one letter followed by nine digits',
+      },
     ]);
   });
 
@@ -363,7 +441,9 @@ describe('parseOrderFile', () => {
     assert.deepEqual(parseOrderFile(file(ORDER_HEADER, '1')).problems, [
       { severity: 'high', line: null, message: 'the order values (line 2) are missing' },
     ]);
-    assert.deepEqual(parseOrderFile(file('0')).problems, [{ severity: 'high', line: null, message: 'the order header (line 1) is missing' }]);
+    assert.deepEqual(parseOrderFile(file('0')).problems, [
+      { severity: 'high', line: null, message: 'the order header (line 1) is missing' },
+    ]);
   });
 
   it('reports an empty header line', () => {
@@ -376,7 +456,9 @@ describe('parseOrderFile', () => {
   });
 
   it('reports rows with fewer or more fields than their header, without padding', () => {
-    const parsed = parseOrderFile(counted(ORDER_HEADER, 'Y100012345,', ITEM_HEADER, '1,12345678', '2,87654321,1,Oak, side table'));
+    const parsed = parseOrderFile(
+      counted(ORDER_HEADER, 'Y100012345,', ITEM_HEADER, '1,12345678', '2,87654321,1,Oak, side table'),
+    );
     assert.deepEqual(parsed.problems, [
       { severity: 'high', line: 2, message: 'line 2: 2 fields, the order header has 3' },
       { severity: 'high', line: 4, message: 'line 4: 2 fields, the item header has 3' },
@@ -407,16 +489,28 @@ describe('parseOrderFile', () => {
   });
 
   it('reports data under a column with no name, and a column named twice', () => {
-    const parsed = parseOrderFile(counted(ORDER_HEADER, ORDER_VALUES, 'line_ref,part_number,quantity,,Quantity', '1,12345678,2,gift,3'));
+    const parsed = parseOrderFile(
+      counted(ORDER_HEADER, ORDER_VALUES, 'line_ref,part_number,quantity,,Quantity', '1,12345678,2,gift,3'),
+    );
     assert.deepEqual(parsed.problems, [
-      { severity: 'high', line: 3, message: 'line 3: column "Quantity" appears more than once in the item header; the first one is used' },
-      { severity: 'high', line: 4, message: 'line 4: value "gift" is in column 4, which has no name in the item header' },
+      {
+        severity: 'high',
+        line: 3,
+        message: 'line 3: column "Quantity" appears more than once in the item header; the first one is used',
+      },
+      {
+        severity: 'high',
+        line: 4,
+        message: 'line 4: value "gift" is in column 4, which has no name in the item header',
+      },
     ]);
     assert.equal(parsed.lines[0].quantity, 2);
   });
 
   it('reports a quoted field that is never closed', () => {
-    const parsed = parseOrderFile(file(ORDER_HEADER, ORDER_VALUES, 'line_ref,part_number,quantity,description', '1,12345678,2,"Cushion', '4'));
+    const parsed = parseOrderFile(
+      file(ORDER_HEADER, ORDER_VALUES, 'line_ref,part_number,quantity,description', '1,12345678,2,"Cushion', '4'),
+    );
     assert.deepEqual(parsed.problems, [
       { severity: 'high', line: 4, message: 'line 4: a quoted field is never closed (it runs to the end of the file)' },
       { severity: 'high', line: null, message: MISSING_COUNT_LINE_MESSAGE },
@@ -437,7 +531,14 @@ describe('parseOrderFile', () => {
 
   it('takes the unit price from unit_price only, and reports one that is not a number as low', () => {
     const parsed = parseOrderFile(
-      counted(ORDER_HEADER, ORDER_VALUES, `${ITEM_HEADER},unit_price,unit_cost_price`, '1,12345678,2, 19.99 ,9.00', '2,87654321,1,,50.00', '3,11112222,1,£5,1.00'),
+      counted(
+        ORDER_HEADER,
+        ORDER_VALUES,
+        `${ITEM_HEADER},unit_price,unit_cost_price`,
+        '1,12345678,2, 19.99 ,9.00',
+        '2,87654321,1,,50.00',
+        '3,11112222,1,£5,1.00',
+      ),
     );
     assert.deepEqual(
       parsed.lines.map((line) => line.unitPrice),

@@ -54,7 +54,12 @@ describe('acknowledgement', () => {
     const ack: Acknowledgement = {
       orderNumber: order.orderNumber ?? '',
       supplierRef: 'JLE-1',
-      lines: order.lines.map((line) => ({ lineRef: line.lineRef, partNumber: line.partNumber, quantity: line.quantity ?? 0, ...dates })),
+      lines: order.lines.map((line) => ({
+        lineRef: line.lineRef,
+        partNumber: line.partNumber,
+        quantity: line.quantity ?? 0,
+        ...dates,
+      })),
     };
     const name = acknowledgementFileName('20260301101502000001');
     assert.equal(name, 'order-20260301101502000001.ack');
@@ -75,7 +80,15 @@ describe('acknowledgement', () => {
       {
         orderNumber: 'Y100012345',
         supplierRef: 'JLE-1',
-        lines: [{ lineRef: '1;a', partNumber: '12345678', quantity: 1, dispatchDate: '2026-03-01', deliveryDate: '2026-03-04' }],
+        lines: [
+          {
+            lineRef: '1;a',
+            partNumber: '12345678',
+            quantity: 1,
+            dispatchDate: '2026-03-01',
+            deliveryDate: '2026-03-04',
+          },
+        ],
       },
       options,
     );
@@ -96,14 +109,20 @@ describe('tracking', () => {
     const name = trackingFileName('20260302143000000001');
     assert.equal(name, 'tracking-20260302143000000001.txt');
     assert.ok(exampleExists(`${name}.DONE`));
-    assert.deepEqual(renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [SHIPPED_LINE_1] }), example(name));
+    assert.deepEqual(
+      renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [SHIPPED_LINE_1] }),
+      example(name),
+    );
   });
 
   it('writes the example refund byte for byte', () => {
     const refund = { ...SHIPPED_LINE_1, quantity: 1, comment: REFUND_COMMENT };
     const name = trackingFileName('20260306091500000001');
     assert.ok(exampleExists(`${name}.DONE`));
-    assert.deepEqual(renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [refund] }), example(name));
+    assert.deepEqual(
+      renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [refund] }),
+      example(name),
+    );
     assert.equal(REFUND_COMMENT, 'CANCELLED POST-DISPATCH');
   });
 
@@ -119,7 +138,9 @@ describe('tracking', () => {
       deliveryDate: '2026-03-04',
       comment: null,
     };
-    const layout = parseTwoSection(renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [SHIPPED_LINE_1, second] }));
+    const layout = parseTwoSection(
+      renderTracking({ orderNumber: 'Y100012345', supplierRef: 'JLE-1', lines: [SHIPPED_LINE_1, second] }),
+    );
     assert.deepEqual(layout.problems, []);
     assert.equal(layout.declaredCount, 5);
     assert.deepEqual(layout.items[1].fields, {
@@ -159,7 +180,15 @@ describe('cancellation', () => {
     const data = renderCancellation({
       orderNumber: 'Y100012346',
       supplierRef: 'JLE-2',
-      lines: [{ lineRef: '1', partNumber: '12345678', quantity: 2, reason: 'Damaged, "beyond repair"', comment: 'see ticket 7' }],
+      lines: [
+        {
+          lineRef: '1',
+          partNumber: '12345678',
+          quantity: 2,
+          reason: 'Damaged, "beyond repair"',
+          comment: 'see ticket 7',
+        },
+      ],
     });
     assert.equal(
       data.toString('utf8'),
@@ -181,7 +210,8 @@ describe('cancellation', () => {
 });
 
 describe('inventory', () => {
-  const render = (rows: InventoryRow[]): Buffer => encodeText(renderInventoryHeader() + rows.map((row) => renderInventoryRow(row)).join(''), 'utf-8');
+  const render = (rows: InventoryRow[]): Buffer =>
+    encodeText(renderInventoryHeader() + rows.map((row) => renderInventoryRow(row)).join(''), 'utf-8');
 
   it('writes the example inventory byte for byte', () => {
     const name = inventoryFileName('20260301101500000001');
@@ -195,11 +225,19 @@ describe('inventory', () => {
   });
 
   it('has the SPEC §4.6 columns', () => {
-    assert.deepEqual(INVENTORY_COLUMNS, ['part_number', 'tradedCode', 'current_lead_time_to_delivery_in_days', 'free_stock']);
+    assert.deepEqual(INVENTORY_COLUMNS, [
+      'part_number',
+      'tradedCode',
+      'current_lead_time_to_delivery_in_days',
+      'free_stock',
+    ]);
   });
 
   it('sends negative stock as 0 and cuts a traded code to 20 characters', () => {
-    assert.equal(renderInventoryRow({ partNumber: '12345678', tradedCode: 'SKU-1', leadTimeDays: 2, stock: -4 }), '12345678,SKU-1,2,0\n');
+    assert.equal(
+      renderInventoryRow({ partNumber: '12345678', tradedCode: 'SKU-1', leadTimeDays: 2, stock: -4 }),
+      '12345678,SKU-1,2,0\n',
+    );
     assert.equal(
       renderInventoryRow({ partNumber: '12345678', tradedCode: 'ABCDEFGHIJKLMNOPQRS😀TUV', leadTimeDays: 2, stock: 1 }),
       '12345678,ABCDEFGHIJKLMNOPQRS😀,2,1\n',
@@ -208,8 +246,14 @@ describe('inventory', () => {
 
   it('quotes a traded code holding the delimiter and follows the account options', () => {
     const options: OutboundOptions = { delimiter: '|', lineEnding: '\r\n', encoding: 'utf-8' };
-    assert.equal(renderInventoryHeader(options), 'part_number|tradedCode|current_lead_time_to_delivery_in_days|free_stock\r\n');
-    assert.equal(renderInventoryRow({ partNumber: '12345678', tradedCode: 'A|B', leadTimeDays: 0, stock: 7 }, options), '12345678|"A|B"|0|7\r\n');
+    assert.equal(
+      renderInventoryHeader(options),
+      'part_number|tradedCode|current_lead_time_to_delivery_in_days|free_stock\r\n',
+    );
+    assert.equal(
+      renderInventoryRow({ partNumber: '12345678', tradedCode: 'A|B', leadTimeDays: 0, stock: 7 }, options),
+      '12345678|"A|B"|0|7\r\n',
+    );
   });
 });
 

@@ -82,7 +82,10 @@ describe('stock error files', () => {
   });
 
   it('finds the part number and message columns under other names and delimiters', () => {
-    const data = Buffer.from('Stock Number|Error Code|Error Message\r\n12345678|E12|Lead time too long\r\n87654321||\r\n', 'utf8');
+    const data = Buffer.from(
+      'Stock Number|Error Code|Error Message\r\n12345678|E12|Lead time too long\r\n87654321||\r\n',
+      'utf8',
+    );
     assert.deepEqual(parseStockErrorFile(data), {
       errors: [
         { line: 2, partNumber: '12345678', message: 'E12; Lead time too long' },
@@ -94,7 +97,9 @@ describe('stock error files', () => {
 
   it('uses every other field as the message when there is no message column', () => {
     const data = Buffer.from('PartNumber,field,value\n12345678,free_stock,-1\n', 'utf8');
-    assert.deepEqual(parseStockErrorFile(data).errors, [{ line: 2, partNumber: '12345678', message: 'field: free_stock; value: -1' }]);
+    assert.deepEqual(parseStockErrorFile(data).errors, [
+      { line: 2, partNumber: '12345678', message: 'field: free_stock; value: -1' },
+    ]);
   });
 
   it('reports rows without a part number and a header without a part number column', () => {
@@ -104,7 +109,9 @@ describe('stock error files', () => {
     });
     assert.deepEqual(parseStockErrorFile(Buffer.from('sku,error\nA1,bad\n')), {
       errors: [],
-      problems: [{ line: 1, message: 'line 1: no part number column in the header (looked for part_number or stock_number)' }],
+      problems: [
+        { line: 1, message: 'line 1: no part number column in the header (looked for part_number or stock_number)' },
+      ],
     });
   });
 
@@ -115,8 +122,13 @@ describe('stock error files', () => {
 
   it('reports undecodable bytes and honours an encoding override', () => {
     const data = Buffer.from('part_number,error\n12345678,Caf\u00e9 not allowed\n', 'latin1');
-    assert.deepEqual(parseStockErrorFile(data), { errors: [], problems: [{ line: null, message: 'file is not valid utf-8 text' }] });
-    assert.deepEqual(parseStockErrorFile(data, { encoding: 'latin1' }).errors, [{ line: 2, partNumber: '12345678', message: 'Café not allowed' }]);
+    assert.deepEqual(parseStockErrorFile(data), {
+      errors: [],
+      problems: [{ line: null, message: 'file is not valid utf-8 text' }],
+    });
+    assert.deepEqual(parseStockErrorFile(data, { encoding: 'latin1' }).errors, [
+      { line: 2, partNumber: '12345678', message: 'Café not allowed' },
+    ]);
   });
 
   it('names error files: .csv and .txt, not markers or temporary dot-files', () => {

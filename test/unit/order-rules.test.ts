@@ -51,11 +51,14 @@ describe('--line parsing', () => {
 
   it('a fraction, zero, a negative or a word as the quantity is a usage error', () => {
     for (const value of ['1:0.5', '1:0', '1:-1', '1:two', '1:']) {
-      assert.throws(() => parseLineRequests([value]), (err: unknown) => {
-        assert.ok(err instanceof UsageError, value);
-        assert.equal(err.message, `--line "${value}": the quantity must be a whole number of units, at least 1`);
-        return true;
-      });
+      assert.throws(
+        () => parseLineRequests([value]),
+        (err: unknown) => {
+          assert.ok(err instanceof UsageError, value);
+          assert.equal(err.message, `--line "${value}": the quantity must be a whole number of units, at least 1`);
+          return true;
+        },
+      );
     }
   });
 
@@ -67,7 +70,11 @@ describe('--line parsing', () => {
 
 describe('shipping', () => {
   it('no --line ships every unit left, counting recorded shipments and cancellations', () => {
-    const state = order('partially_shipped', [line('1', 2, { shipped: 1 }), line('2', 1, { pendingCancelled: 1 }), line('3', 3, { pendingShipped: 1 })]);
+    const state = order('partially_shipped', [
+      line('1', 2, { shipped: 1 }),
+      line('2', 1, { pendingCancelled: 1 }),
+      line('3', 3, { pendingShipped: 1 }),
+    ]);
     assert.deepEqual(planShipment(state, []), {
       lines: [
         { lineRef: '1', quantity: 1 },
@@ -82,20 +89,29 @@ describe('shipping', () => {
     assert.deepEqual(planShipment(state, [{ lineRef: '1', quantity: 1 }]).lines, [{ lineRef: '1', quantity: 1 }]);
     const over = planShipment(state, [{ lineRef: '1', quantity: 2 }]);
     assert.deepEqual(over.refusals, [
-      { kind: 'refused', message: 'order Y100000001 line 1: 2 cannot be shipped, only 1 can (ordered 3: 1 shipped, 1 recorded for shipment)' },
+      {
+        kind: 'refused',
+        message:
+          'order Y100000001 line 1: 2 cannot be shipped, only 1 can (ordered 3: 1 shipped, 1 recorded for shipment)',
+      },
     ]);
     assert.throws(() => acceptedLines(over), RequestRefusedError);
   });
 
   it('only ready_to_ship and partially_shipped orders ship; the refusal says why', () => {
     const expected: Partial<Record<OrderStatus, string>> = {
-      awaiting_ack: 'order Y100000001 cannot be shipped: it is awaiting its acknowledgement; it can ship once ack-orders has sent it',
-      incomplete: 'order Y100000001 cannot be shipped: it is incomplete (its order file had errors) and is never acknowledged',
+      awaiting_ack:
+        'order Y100000001 cannot be shipped: it is awaiting its acknowledgement; it can ship once ack-orders has sent it',
+      incomplete:
+        'order Y100000001 cannot be shipped: it is incomplete (its order file had errors) and is never acknowledged',
       shipped: 'order Y100000001 cannot be shipped: it is already shipped in full',
       cancelled: 'order Y100000001 cannot be shipped: it is cancelled',
     };
     for (const [status, message] of Object.entries(expected)) {
-      assert.deepEqual(planShipment(order(status as OrderStatus, THREE_LINES), []), { lines: [], refusals: [{ kind: 'refused', message }] });
+      assert.deepEqual(planShipment(order(status as OrderStatus, THREE_LINES), []), {
+        lines: [],
+        refusals: [{ kind: 'refused', message }],
+      });
     }
   });
 
@@ -104,9 +120,15 @@ describe('shipping', () => {
       { lineRef: '9', quantity: null },
       { lineRef: '1', quantity: 5 },
     ]);
-    assert.deepEqual(plan.refusals.map((r) => r.kind), ['usage', 'refused']);
+    assert.deepEqual(
+      plan.refusals.map((r) => r.kind),
+      ['usage', 'refused'],
+    );
     assert.equal(plan.refusals[0].message, 'order Y100000001 has no line "9" (its lines: 1, 2, 3)');
-    assert.throws(() => acceptedLines(plan), (err: unknown) => err instanceof UsageError && /no line "9"/.test(err.message));
+    assert.throws(
+      () => acceptedLines(plan),
+      (err: unknown) => err instanceof UsageError && /no line "9"/.test(err.message),
+    );
   });
 
   it('an order with nothing left is refused, naming the units recorded for cancellation', () => {
@@ -123,13 +145,20 @@ describe('shipping', () => {
     const first = acceptedLines(planShipment(state, [{ lineRef: '3', quantity: 2 }]));
     state = withRecorded(state, 'shipment', first);
     assert.equal(state.lines[2].pendingShipped, 2);
-    assert.equal(planShipment(state, [{ lineRef: '3', quantity: 2 }]).refusals[0].message, 'order Y100000001 line 3: 2 cannot be shipped, only 1 can (ordered 3: 2 recorded for shipment)');
+    assert.equal(
+      planShipment(state, [{ lineRef: '3', quantity: 2 }]).refusals[0].message,
+      'order Y100000001 line 3: 2 cannot be shipped, only 1 can (ordered 3: 2 recorded for shipment)',
+    );
   });
 });
 
 describe('cancelling', () => {
   it('no --line cancels every unit neither shipped nor cancelled', () => {
-    const state = order('partially_shipped', [line('1', 2, { shipped: 2 }), line('2', 1), line('3', 3, { shipped: 1, cancelled: 1 })]);
+    const state = order('partially_shipped', [
+      line('1', 2, { shipped: 2 }),
+      line('2', 1),
+      line('3', 3, { shipped: 1, cancelled: 1 }),
+    ]);
     assert.deepEqual(planCancellation(state, []).lines, [
       { lineRef: '2', quantity: 1 },
       { lineRef: '3', quantity: 1 },
@@ -141,13 +170,17 @@ describe('cancelling', () => {
     assert.deepEqual(planCancellation(state, [{ lineRef: '1', quantity: null }]).refusals, [
       {
         kind: 'refused',
-        message: 'order Y100000001 line 1: nothing left to be cancelled (ordered 2: 2 shipped) — a shipped unit cannot be cancelled before shipment: refund it with `jl-edge orders refund`',
+        message:
+          'order Y100000001 line 1: nothing left to be cancelled (ordered 2: 2 shipped) — a shipped unit cannot be cancelled before shipment: refund it with `jl-edge orders refund`',
       },
     ]);
   });
 
   it('may be recorded before the acknowledgement is sent, never for a shipped, cancelled or incomplete order', () => {
-    assert.deepEqual(planCancellation(order('awaiting_ack', THREE_LINES), [{ lineRef: '2', quantity: 1 }]), { lines: [{ lineRef: '2', quantity: 1 }], refusals: [] });
+    assert.deepEqual(planCancellation(order('awaiting_ack', THREE_LINES), [{ lineRef: '2', quantity: 1 }]), {
+      lines: [{ lineRef: '2', quantity: 1 }],
+      refusals: [],
+    });
     for (const status of ['shipped', 'cancelled', 'incomplete'] as const) {
       assert.equal(planCancellation(order(status, THREE_LINES), []).refusals[0].kind, 'refused');
     }
@@ -155,16 +188,24 @@ describe('cancelling', () => {
 
   it('units recorded for shipment cannot be cancelled', () => {
     const state = order('ready_to_ship', [line('1', 2, { pendingShipped: 1 })]);
-    assert.match(planCancellation(state, [{ lineRef: '1', quantity: 2 }]).refusals[0].message, /2 cannot be cancelled, only 1 can/);
+    assert.match(
+      planCancellation(state, [{ lineRef: '1', quantity: 2 }]).refusals[0].message,
+      /2 cannot be cancelled, only 1 can/,
+    );
   });
 });
 
 describe('refunding', () => {
-  const shippedOrder = order('shipped', [line('1', 2, { shipped: 2, unitPrice: '14.00' }), line('2', 1, { shipped: 1 })]);
+  const shippedOrder = order('shipped', [
+    line('1', 2, { shipped: 2, unitPrice: '14.00' }),
+    line('2', 1, { shipped: 1 }),
+  ]);
 
   it('whole shipped units not yet refunded, counting recorded refunds', () => {
     const state = order('shipped', [line('1', 3, { shipped: 3, refunded: 1, pendingRefunded: 1 })]);
-    assert.deepEqual(planRefund(state, [{ lineRef: '1', quantity: null }], null).lines, [{ lineRef: '1', quantity: 1 }]);
+    assert.deepEqual(planRefund(state, [{ lineRef: '1', quantity: null }], null).lines, [
+      { lineRef: '1', quantity: 1 },
+    ]);
     assert.equal(
       planRefund(state, [{ lineRef: '1', quantity: 2 }], null).refusals[0].message,
       'order Y100000001 line 1: 2 cannot be refunded, only 1 can (ordered 3: 3 shipped, 1 refunded, 1 recorded for refund)',
@@ -180,8 +221,14 @@ describe('refunding', () => {
   });
 
   it('an amount that is whole units of the unit price says how many', () => {
-    assert.deepEqual(planRefund(shippedOrder, [{ lineRef: '1', quantity: null }], '14'), { lines: [{ lineRef: '1', quantity: 1 }], refusals: [] });
-    assert.deepEqual(planRefund(shippedOrder, [{ lineRef: '1', quantity: 2 }], '28.00'), { lines: [{ lineRef: '1', quantity: 2 }], refusals: [] });
+    assert.deepEqual(planRefund(shippedOrder, [{ lineRef: '1', quantity: null }], '14'), {
+      lines: [{ lineRef: '1', quantity: 1 }],
+      refusals: [],
+    });
+    assert.deepEqual(planRefund(shippedOrder, [{ lineRef: '1', quantity: 2 }], '28.00'), {
+      lines: [{ lineRef: '1', quantity: 2 }],
+      refusals: [],
+    });
   });
 
   it('an amount that is not a multiple of the unit price, disagrees with the units, or exceeds them is refused', () => {
@@ -190,42 +237,84 @@ describe('refunding', () => {
       assert.equal(plan.refusals[0].kind, 'refused');
       return plan.refusals[0].message;
     };
-    assert.equal(message('7.00', null), 'order Y100000001 line 1: --amount 7.00 is not a whole number of units at the unit price 14.00: a refund is for whole units');
-    assert.equal(message('14.01', null), 'order Y100000001 line 1: --amount 14.01 is not a whole number of units at the unit price 14.00: a refund is for whole units');
-    assert.equal(message('28', 1), 'order Y100000001 line 1: --amount 28 is 2 unit(s) at 14.00 each, but --line asks for 1');
-    assert.equal(message('42', null), 'order Y100000001 line 1: --amount 42 is 3 unit(s) at 14.00 each, only 2 can be refunded (ordered 2: 2 shipped)');
+    assert.equal(
+      message('7.00', null),
+      'order Y100000001 line 1: --amount 7.00 is not a whole number of units at the unit price 14.00: a refund is for whole units',
+    );
+    assert.equal(
+      message('14.01', null),
+      'order Y100000001 line 1: --amount 14.01 is not a whole number of units at the unit price 14.00: a refund is for whole units',
+    );
+    assert.equal(
+      message('28', 1),
+      'order Y100000001 line 1: --amount 28 is 2 unit(s) at 14.00 each, but --line asks for 1',
+    );
+    assert.equal(
+      message('42', null),
+      'order Y100000001 line 1: --amount 42 is 3 unit(s) at 14.00 each, only 2 can be refunded (ordered 2: 2 shipped)',
+    );
   });
 
   it('an amount is refused when the order file gave no unit price', () => {
-    assert.match(planRefund(shippedOrder, [{ lineRef: '2', quantity: null }], '89.00').refusals[0].message, /^order Y100000001 line 2: the order file gave no unit price for this line/);
+    assert.match(
+      planRefund(shippedOrder, [{ lineRef: '2', quantity: null }], '89.00').refusals[0].message,
+      /^order Y100000001 line 2: the order file gave no unit price for this line/,
+    );
   });
 
   it('a malformed amount, an amount for several lines, or no line at all is a usage error', () => {
     for (const amount of ['0', '0.00', '-14', '14.001', '£14', '1e3']) {
-      assert.equal(planRefund(shippedOrder, [{ lineRef: '1', quantity: null }], amount).refusals[0].kind, 'usage', amount);
+      assert.equal(
+        planRefund(shippedOrder, [{ lineRef: '1', quantity: null }], amount).refusals[0].kind,
+        'usage',
+        amount,
+      );
     }
-    assert.equal(planRefund(shippedOrder, [{ lineRef: '1', quantity: null }, { lineRef: '2', quantity: null }], '14').refusals[0].message, '--amount is for one line: record one refund per line');
+    assert.equal(
+      planRefund(
+        shippedOrder,
+        [
+          { lineRef: '1', quantity: null },
+          { lineRef: '2', quantity: null },
+        ],
+        '14',
+      ).refusals[0].message,
+      '--amount is for one line: record one refund per line',
+    );
     assert.equal(planRefund(shippedOrder, [], null).refusals[0].kind, 'usage');
   });
 
   it('compares money in exact minor units, whatever the number of decimals', () => {
     assert.deepEqual(unitsForAmount('0.3', '0.10'), { units: 3 });
     assert.deepEqual(unitsForAmount('29.97', '9.99'), { units: 3 });
-    assert.deepEqual(unitsForAmount('10', '3.333'), { error: '--amount 10 is not a whole number of units at the unit price 3.333: a refund is for whole units' });
-    assert.deepEqual(unitsForAmount('10', '0.00'), { error: 'the unit price in the order file is 0, so an amount cannot be whole units of it' });
+    assert.deepEqual(unitsForAmount('10', '3.333'), {
+      error: '--amount 10 is not a whole number of units at the unit price 3.333: a refund is for whole units',
+    });
+    assert.deepEqual(unitsForAmount('10', '0.00'), {
+      error: 'the unit price in the order file is 0, so an amount cannot be whole units of it',
+    });
   });
 });
 
 describe('order status', () => {
-  const lines = (...figures: [number, number, number][]) => figures.map(([quantity, shipped, cancelled]) => ({ quantity, shipped, cancelled }));
+  const lines = (...figures: [number, number, number][]) =>
+    figures.map(([quantity, shipped, cancelled]) => ({ quantity, shipped, cancelled }));
 
   it('follows SPEC §3 from the units sent', () => {
     assert.equal(deriveStatus('ready_to_ship', lines([2, 0, 0], [1, 0, 0])), 'ready_to_ship');
     assert.equal(deriveStatus('ready_to_ship', lines([2, 2, 0], [1, 0, 0])), 'partially_shipped');
     assert.equal(deriveStatus('partially_shipped', lines([2, 2, 0], [1, 1, 0])), 'shipped');
-    assert.equal(deriveStatus('partially_shipped', lines([2, 2, 0], [1, 0, 1])), 'shipped', 'every unit shipped or cancelled, one shipped');
+    assert.equal(
+      deriveStatus('partially_shipped', lines([2, 2, 0], [1, 0, 1])),
+      'shipped',
+      'every unit shipped or cancelled, one shipped',
+    );
     assert.equal(deriveStatus('ready_to_ship', lines([2, 0, 2], [1, 0, 1])), 'cancelled');
-    assert.equal(deriveStatus('ready_to_ship', lines([2, 0, 1], [1, 0, 0])), 'ready_to_ship', 'some cancelled, none shipped');
+    assert.equal(
+      deriveStatus('ready_to_ship', lines([2, 0, 1], [1, 0, 0])),
+      'ready_to_ship',
+      'some cancelled, none shipped',
+    );
   });
 
   it('never moves an order that is not acknowledged', () => {
@@ -238,7 +327,8 @@ describe('dates', () => {
   it('accepts real yyyy-mm-dd dates only', () => {
     assert.equal(isBusinessDate('2026-03-02'), true);
     assert.equal(isBusinessDate('2028-02-29'), true);
-    for (const bad of ['2026-02-30', '2026-13-01', '02/03/2026', '2026-3-2', '']) assert.equal(isBusinessDate(bad), false, bad);
+    for (const bad of ['2026-02-30', '2026-13-01', '02/03/2026', '2026-3-2', ''])
+      assert.equal(isBusinessDate(bad), false, bad);
   });
 });
 
@@ -249,14 +339,18 @@ describe('carriers', () => {
     assert.deepEqual(resolveCarrier('royal-mail', account), { code: 'royal-mail' });
     assert.deepEqual(resolveCarrier(' DPD ', account), { code: 'dpd' });
     assert.deepEqual(resolveCarrier('dpd  next day', account), { code: 'dpd' });
-    assert.deepEqual(resolveCarrier('hermes', account), { code: 'hermes' }, 'an account adds a code by mapping a name to it');
+    assert.deepEqual(
+      resolveCarrier('hermes', account),
+      { code: 'hermes' },
+      'an account adds a code by mapping a name to it',
+    );
   });
 
   it('a carrier neither known nor mapped is refused, saying how to map it', () => {
     assert.deepEqual(resolveCarrier('Speedy Parcels', account), {
       error:
         'unknown carrier "Speedy Parcels": use one of The Edge\'s carrier codes (dpd, royal-mail, parcelforce, dhl, yodel, evri, ups, fedex, tnt, dx, hermes)' +
-        ' or a name in account acme\'s carrier map (DPD Next Day, Hermes),' +
+        " or a name in account acme's carrier map (DPD Next Day, Hermes)," +
         ' or map it: jl-edge accounts set acme --carrier-map "DPD Next Day=dpd,Hermes=hermes,Speedy Parcels=<code>"',
     });
     assert.deepEqual(resolveCarrier('  ', account), { error: 'the carrier is empty' });

@@ -16,7 +16,8 @@ import { chunks } from '../../src/db/repo/products.js';
 function split(text: string, pieceLength = text.length || 1, delimiter?: string): CsvRecord[] {
   const splitter = new CsvRecordSplitter(delimiter);
   const records: CsvRecord[] = [];
-  for (let start = 0; start < text.length; start += pieceLength) records.push(...splitter.push(text.slice(start, start + pieceLength)));
+  for (let start = 0; start < text.length; start += pieceLength)
+    records.push(...splitter.push(text.slice(start, start + pieceLength)));
   records.push(...splitter.end());
   return records;
 }
@@ -62,10 +63,13 @@ describe('CsvRecordSplitter', () => {
     const splitter = new CsvRecordSplitter();
     assert.deepEqual(splitter.push('sku,stock\r'), []);
     assert.deepEqual(splitter.push('\nA,1\r'), [{ line: 1, fields: ['sku', 'stock'] }]);
-    assert.deepEqual([...splitter.push('\nB,2'), ...splitter.end()], [
-      { line: 2, fields: ['A', '1'] },
-      { line: 3, fields: ['B', '2'] },
-    ]);
+    assert.deepEqual(
+      [...splitter.push('\nB,2'), ...splitter.end()],
+      [
+        { line: 2, fields: ['A', '1'] },
+        { line: 3, fields: ['B', '2'] },
+      ],
+    );
   });
 
   it('strips a byte-order mark and detects the delimiter from the header (semicolon, tab, pipe)', () => {
@@ -80,9 +84,17 @@ describe('CsvRecordSplitter', () => {
   it('reports a quoted field that is never closed, and text after a closing quote, on the record', () => {
     assert.deepEqual(split('sku,title\nA,"open\nB,x\n'), [
       { line: 1, fields: ['sku', 'title'] },
-      { line: 2, fields: ['A', 'open\nB,x\n'], problem: 'a quoted field is never closed (it runs to the end of the file)' },
+      {
+        line: 2,
+        fields: ['A', 'open\nB,x\n'],
+        problem: 'a quoted field is never closed (it runs to the end of the file)',
+      },
     ]);
-    assert.deepEqual(split('sku,title\nA,"ab"cd,x\n')[1], { line: 2, fields: ['A', 'abcd', 'x'], problem: 'text "cd" follows the closing quote of a field' });
+    assert.deepEqual(split('sku,title\nA,"ab"cd,x\n')[1], {
+      line: 2,
+      fields: ['A', 'abcd', 'x'],
+      problem: 'text "cd" follows the closing quote of a field',
+    });
   });
 
   it('gives up on a record that never ends instead of buffering the whole file', () => {
@@ -114,14 +126,23 @@ describe('mapProductHeader', () => {
   });
 
   it('knows every name of the channel item id', () => {
-    for (const name of ['channel_item_id', 'ChannelItemId', 'stock_number', 'Stock Number', 'part_number', 'PART-NUMBER']) {
+    for (const name of [
+      'channel_item_id',
+      'ChannelItemId',
+      'stock_number',
+      'Stock Number',
+      'part_number',
+      'PART-NUMBER',
+    ]) {
       const mapped = mapProductHeader(['sku', name]);
       assert.ok('columns' in mapped && mapped.columns.index.channelItemId === 1, name);
     }
   });
 
   it('refuses a header without a sku column, naming the header', () => {
-    assert.deepEqual(mapProductHeader(['part_number', 'stock']), { error: 'the header has no sku column (header: "part_number,stock")' });
+    assert.deepEqual(mapProductHeader(['part_number', 'stock']), {
+      error: 'the header has no sku column (header: "part_number,stock")',
+    });
   });
 
   it('refuses two columns giving the same field', () => {
@@ -139,9 +160,23 @@ describe('readProductRecord', () => {
     assert.deepEqual(read(2, ' A-1 ,01234567, 5012345678900 ,3,-4, Oak frame '), {
       line: 2,
       sku: 'A-1',
-      values: { sku: 'A-1', channelItemId: '01234567', ean: '5012345678900', leadTimeDays: 3, stock: -4, title: 'Oak frame' },
+      values: {
+        sku: 'A-1',
+        channelItemId: '01234567',
+        ean: '5012345678900',
+        leadTimeDays: 3,
+        stock: -4,
+        title: 'Oak frame',
+      },
     });
-    assert.deepEqual(read(3, 'B,,,,0,').values, { sku: 'B', channelItemId: null, ean: null, leadTimeDays: null, stock: 0, title: null });
+    assert.deepEqual(read(3, 'B,,,,0,').values, {
+      sku: 'B',
+      channelItemId: null,
+      ean: null,
+      leadTimeDays: null,
+      stock: 0,
+      title: null,
+    });
   });
 
   it('reads only the columns the file has', () => {
@@ -168,7 +203,9 @@ describe('readProductRecord', () => {
 
   it('counts characters, not UTF-16 units, and refuses text that was not UTF-8', () => {
     assert.equal(read(2, `A,,,,1,${'🌳'.repeat(255)}`).values?.title, '🌳'.repeat(255));
-    assert.deepEqual(read(3, 'A,,,,1,Caf\uFFFD').problems, [{ column: 'title', message: 'title is not valid UTF-8 text (save the file as UTF-8)' }]);
+    assert.deepEqual(read(3, 'A,,,,1,Caf\uFFFD').problems, [
+      { column: 'title', message: 'title is not valid UTF-8 text (save the file as UTF-8)' },
+    ]);
   });
 
   it('refuses stock and lead times beyond a 32-bit integer', () => {
@@ -176,22 +213,45 @@ describe('readProductRecord', () => {
       { column: 'lead_time_days', message: 'lead time must be a whole number of days, 0 or more, got "2147483648"' },
       { column: 'stock', message: 'stock must be a whole number, got "-2147483649"' },
     ]);
-    assert.deepEqual(read(3, 'A,,,2147483647,-2147483648,').values, { sku: 'A', channelItemId: null, ean: null, leadTimeDays: 2147483647, stock: -2147483648, title: null });
+    assert.deepEqual(read(3, 'A,,,2147483647,-2147483648,').values, {
+      sku: 'A',
+      channelItemId: null,
+      ean: null,
+      leadTimeDays: 2147483647,
+      stock: -2147483648,
+      title: null,
+    });
   });
 
   it('refuses a row whose field count differs from the header, and a quoting defect', () => {
-    assert.deepEqual(read(6, 'A,1,2'), { line: 6, sku: '', problems: [{ message: 'the row has 3 fields, the header has 6' }] });
-    assert.deepEqual(readProductRecord({ line: 7, fields: ['A', '', '', '', '1', 'x'], problem: 'text "y" follows the closing quote of a field' }, columns), {
-      line: 7,
+    assert.deepEqual(read(6, 'A,1,2'), {
+      line: 6,
       sku: '',
-      problems: [{ message: 'text "y" follows the closing quote of a field' }],
+      problems: [{ message: 'the row has 3 fields, the header has 6' }],
     });
+    assert.deepEqual(
+      readProductRecord(
+        { line: 7, fields: ['A', '', '', '', '1', 'x'], problem: 'text "y" follows the closing quote of a field' },
+        columns,
+      ),
+      {
+        line: 7,
+        sku: '',
+        problems: [{ message: 'text "y" follows the closing quote of a field' }],
+      },
+    );
   });
 });
 
 describe('chunks (statement sizes)', () => {
   it('cuts full statements, then powers of two, so SQLite keeps few statement shapes', () => {
-    const sizes = (n: number) => [...chunks(Array.from({ length: n }, (_, i) => i), 500)].map((c) => c.length);
+    const sizes = (n: number) =>
+      [
+        ...chunks(
+          Array.from({ length: n }, (_, i) => i),
+          500,
+        ),
+      ].map((c) => c.length);
     assert.deepEqual(sizes(1300), [500, 500, 256, 32, 8, 4]);
     assert.deepEqual(sizes(1), [1]);
     assert.deepEqual(sizes(0), []);

@@ -91,13 +91,10 @@ describe('outbox delivery (deliverFile)', () => {
     const { transport, calls } = recording(local, refusesOverwrite);
     await deliverFile(transport, REMOTE, CONTENT, { marker: true });
     assert.ok((await readFile(remoteFile(REMOTE))).equals(CONTENT));
-    assert.deepEqual(calls.filter((c) => !c.startsWith('size')), [
-      `writeNew ${REMOTE}`,
-      `write ${REMOTE}`,
-      `delete ${REMOTE}`,
-      `write ${REMOTE}`,
-      `writeMarker ${REMOTE}`,
-    ]);
+    assert.deepEqual(
+      calls.filter((c) => !c.startsWith('size')),
+      [`writeNew ${REMOTE}`, `write ${REMOTE}`, `delete ${REMOTE}`, `write ${REMOTE}`, `writeMarker ${REMOTE}`],
+    );
   });
 
   it('never writes the marker when the data file could not be written and verified', async () => {

@@ -92,7 +92,10 @@ describe('local folder transport', () => {
     await writeFile(join(root, 'live/inventory/stock.csv'), 'an older, longer file that must not leave a tail');
     await transport.writeFromFile('/live/inventory/stock.csv', source);
     assert.equal(await readFile(join(root, 'live/inventory/stock.csv'), 'utf8'), 'sku,qty\nA,1\n');
-    await assert.rejects(transport.writeFromFile('/live/inventory/other.csv', join(root, 'missing.csv')), /cannot read local file/);
+    await assert.rejects(
+      transport.writeFromFile('/live/inventory/other.csv', join(root, 'missing.csv')),
+      /cannot read local file/,
+    );
     await rm(join(root, 'live/inventory/stock.csv'));
   });
 
@@ -101,7 +104,10 @@ describe('local folder transport', () => {
     await assert.rejects(transport.write(`/../${escapee}`, Buffer.from('x')), /unsafe remote path/);
     await assert.rejects(transport.read('/live/../../etc/passwd'), /unsafe remote path/);
     await assert.rejects(transport.list('live/incoming'), /unsafe remote path/);
-    await assert.rejects(transport.rename('/live/incoming/a', '/live/incoming/../../../a', { overwrite: true }), TransferError);
+    await assert.rejects(
+      transport.rename('/live/incoming/a', '/live/incoming/../../../a', { overwrite: true }),
+      TransferError,
+    );
     await assert.rejects(transport.delete('/live/incoming/./x'), /unsafe remote path/);
     await assert.rejects(stat(join(root, '..', escapee)), { code: 'ENOENT' });
   });

@@ -56,7 +56,12 @@ export class AccountsRepo {
   async list(): Promise<Account[]> {
     const rows = await this.db('accounts').orderBy('name');
     const overrides = await this.db('account_paths');
-    return rows.map((row) => this.fromRow(row, overrides.filter((o) => o.account_id === row.id)));
+    return rows.map((row) =>
+      this.fromRow(
+        row,
+        overrides.filter((o) => o.account_id === row.id),
+      ),
+    );
   }
 
   async findByName(name: string): Promise<Account | null> {
@@ -74,7 +79,9 @@ export class AccountsRepo {
   async update(name: string, settings: Partial<AccountSettings>, now: string): Promise<void> {
     const row = toRow(settings);
     if (Object.keys(row).length === 0) return;
-    await this.db('accounts').where({ name }).update({ ...row, updated_at: now });
+    await this.db('accounts')
+      .where({ name })
+      .update({ ...row, updated_at: now });
   }
 
   /** `path` null restores the label's default under the account root. */

@@ -56,9 +56,15 @@ const DISPOSAL_DONE = 'done';
 /** `disposal_target` of a pending delete; an archive stores its folder (always an absolute path). */
 const DELETE_TARGET = 'delete';
 
-function disposalColumns(disposal: RemoteDisposal | null): { remote_disposal: string | null; disposal_target: string | null } {
+function disposalColumns(disposal: RemoteDisposal | null): {
+  remote_disposal: string | null;
+  disposal_target: string | null;
+} {
   if (disposal === null) return { remote_disposal: null, disposal_target: null };
-  return { remote_disposal: DISPOSAL_PENDING, disposal_target: disposal.kind === 'delete' ? DELETE_TARGET : disposal.dir };
+  return {
+    remote_disposal: DISPOSAL_PENDING,
+    disposal_target: disposal.kind === 'delete' ? DELETE_TARGET : disposal.dir,
+  };
 }
 
 function inboundRow(file: NewInboundFile): Record<string, unknown> {
@@ -80,8 +86,19 @@ function inboundRow(file: NewInboundFile): Record<string, unknown> {
 
 /** Every column but the raw bytes. */
 const SUMMARY_COLUMNS = [
-  'id', 'account_id', 'flow', 'remote_dir', 'remote_name', 'size', 'sha256', 'status', 'error',
-  'remote_disposal', 'disposal_target', 'received_at', 'processed_at',
+  'id',
+  'account_id',
+  'flow',
+  'remote_dir',
+  'remote_name',
+  'size',
+  'sha256',
+  'status',
+  'error',
+  'remote_disposal',
+  'disposal_target',
+  'received_at',
+  'processed_at',
 ];
 
 export class InboundRepo {
@@ -96,7 +113,9 @@ export class InboundRepo {
   async insertMany(files: NewInboundFile[], batchSize: number): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     for (let start = 0; start < files.length; start += batchSize) {
-      const rows = await this.db('inbound_files').insert(files.slice(start, start + batchSize).map(inboundRow)).returning(['id', 'remote_name']);
+      const rows = await this.db('inbound_files')
+        .insert(files.slice(start, start + batchSize).map(inboundRow))
+        .returning(['id', 'remote_name']);
       for (const row of rows as { id: unknown; remote_name: string }[]) ids.set(row.remote_name, toNumber(row.id));
     }
     return ids;
@@ -104,7 +123,9 @@ export class InboundRepo {
 
   /** True when this exact file (name and content) is already in the log. */
   async exists(accountId: number, remoteName: string, sha256: string): Promise<boolean> {
-    const row = await this.db('inbound_files').where({ account_id: accountId, remote_name: remoteName, sha256 }).first('id');
+    const row = await this.db('inbound_files')
+      .where({ account_id: accountId, remote_name: remoteName, sha256 })
+      .first('id');
     return row !== undefined;
   }
 
@@ -112,7 +133,12 @@ export class InboundRepo {
    * Logged files of a flow among `names`: lets a run skip files it has seen without reading them again.
    * Several rows may share a name (the same name with other content); each is returned.
    */
-  async knownByName(accountId: number, flow: InboundFlow, names: string[], batchSize: number): Promise<KnownInboundFile[]> {
+  async knownByName(
+    accountId: number,
+    flow: InboundFlow,
+    names: string[],
+    batchSize: number,
+  ): Promise<KnownInboundFile[]> {
     const known: KnownInboundFile[] = [];
     for (let start = 0; start < names.length; start += batchSize) {
       const rows = await this.db('inbound_files')

@@ -21,7 +21,10 @@ export class LocksRepo {
    * Takes the lock, or takes it over when `isStale(holder)` says its holder is gone. Runs in a
    * transaction so two starters racing for a stale lock cannot both win.
    */
-  async acquire(lock: Omit<LockHolder, 'acquiredAt' | 'heartbeatAt'> & { now: string }, isStale: (holder: LockHolder) => boolean): Promise<LockAttempt> {
+  async acquire(
+    lock: Omit<LockHolder, 'acquiredAt' | 'heartbeatAt'> & { now: string },
+    isStale: (holder: LockHolder) => boolean,
+  ): Promise<LockAttempt> {
     return this.db.transaction(async (trx) => {
       const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
       const record = {

@@ -107,7 +107,9 @@ export class OrderUpdatesRepo {
       .returning('id');
     const updateId = toNumber(typeof row === 'object' ? row.id : row);
     // One row per order line at most; an order has few lines, far below any batch limit.
-    await this.db('order_update_lines').insert(update.lines.map((line) => ({ update_id: updateId, line_id: line.lineId, quantity: line.quantity })));
+    await this.db('order_update_lines').insert(
+      update.lines.map((line) => ({ update_id: updateId, line_id: line.lineId, quantity: line.quantity })),
+    );
     return updateId;
   }
 
@@ -137,14 +139,21 @@ export class OrderUpdatesRepo {
 
   /** An order's updates of one kind that no file has claimed yet, oldest first. */
   async listUnclaimed(orderId: number, kind: UpdateKind): Promise<OrderUpdate[]> {
-    return this.list((query) => query.where({ 'order_updates.order_id': orderId, 'order_updates.kind': kind }).whereNull('order_updates.outbox_id'));
+    return this.list((query) =>
+      query
+        .where({ 'order_updates.order_id': orderId, 'order_updates.kind': kind })
+        .whereNull('order_updates.outbox_id'),
+    );
   }
 
   async ordersToSend(accountId: number, kind: UpdateKind): Promise<OrdersToSend> {
     const rows = await this.db('orders')
       .where('orders.account_id', accountId)
       .whereExists(
-        this.db('order_updates').whereRaw('order_updates.order_id = orders.id').where('order_updates.kind', kind).whereNull('order_updates.outbox_id'),
+        this.db('order_updates')
+          .whereRaw('order_updates.order_id = orders.id')
+          .where('order_updates.kind', kind)
+          .whereNull('order_updates.outbox_id'),
       )
       .select('orders.id', 'orders.acknowledged_at')
       .select(
@@ -171,7 +180,10 @@ export class OrderUpdatesRepo {
 
   /** Ties updates to the file that carries them; only unclaimed ones, so the count tells whether all were. */
   async claim(updateIds: number[], outboxId: number): Promise<number> {
-    const changed = await this.db('order_updates').whereIn('id', updateIds).whereNull('outbox_id').update({ outbox_id: outboxId });
+    const changed = await this.db('order_updates')
+      .whereIn('id', updateIds)
+      .whereNull('outbox_id')
+      .update({ outbox_id: outboxId });
     return toNumber(changed);
   }
 
@@ -191,10 +203,16 @@ export class OrderUpdatesRepo {
     }
     const orderId = updates[0].orderId;
     const order = await this.db('orders').where({ id: orderId }).first('status');
-    const lines = await this.db('order_lines').where({ order_id: orderId }).select('quantity', 'shipped_quantity', 'cancelled_quantity');
+    const lines = await this.db('order_lines')
+      .where({ order_id: orderId })
+      .select('quantity', 'shipped_quantity', 'cancelled_quantity');
     const status = deriveStatus(
       order.status as OrderStatus,
-      lines.map((line) => ({ quantity: toNumber(line.quantity), shipped: toNumber(line.shipped_quantity), cancelled: toNumber(line.cancelled_quantity) })),
+      lines.map((line) => ({
+        quantity: toNumber(line.quantity),
+        shipped: toNumber(line.shipped_quantity),
+        cancelled: toNumber(line.cancelled_quantity),
+      })),
     );
     await this.db('orders').where({ id: orderId }).update({ status, updated_at: now });
   }
@@ -211,7 +229,14 @@ export class OrderUpdatesRepo {
     const lines = await this.db('order_update_lines')
       .join('order_lines', 'order_lines.id', 'order_update_lines.line_id')
       .whereIn('order_update_lines.update_id', [...byId.keys()])
-      .select('order_update_lines.update_id', 'order_update_lines.line_id', 'order_update_lines.quantity', 'order_lines.line_ref', 'order_lines.part_number', 'order_lines.position')
+      .select(
+        'order_update_lines.update_id',
+        'order_update_lines.line_id',
+        'order_update_lines.quantity',
+        'order_lines.line_ref',
+        'order_lines.part_number',
+        'order_lines.position',
+      )
       .orderBy(['order_update_lines.update_id', 'order_lines.position']);
     for (const row of lines) {
       byId.get(toNumber(row.update_id))!.lines.push({

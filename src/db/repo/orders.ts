@@ -2,7 +2,14 @@ import type { Knex } from 'knex';
 import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /** SPEC §3: the order life cycle. */
-export const ORDER_STATUSES = ['awaiting_ack', 'incomplete', 'ready_to_ship', 'partially_shipped', 'shipped', 'cancelled'] as const;
+export const ORDER_STATUSES = [
+  'awaiting_ack',
+  'incomplete',
+  'ready_to_ship',
+  'partially_shipped',
+  'shipped',
+  'cancelled',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** `high`: the order is incomplete and never acknowledged; `low`: worth a look, the order goes on. */
@@ -98,8 +105,11 @@ export class OrdersRepo {
     const byNumber = new Map(orders.map((order) => [order.orderNumber, order]));
     const stored: { orderId: number; order: NewOrder }[] = [];
     for (let start = 0; start < orders.length; start += batchSize) {
-      const rows = await this.db('orders').insert(orders.slice(start, start + batchSize).map(orderRow)).returning(['id', 'order_number']);
-      for (const row of rows as { id: unknown; order_number: string }[]) stored.push({ orderId: toNumber(row.id), order: byNumber.get(row.order_number)! });
+      const rows = await this.db('orders')
+        .insert(orders.slice(start, start + batchSize).map(orderRow))
+        .returning(['id', 'order_number']);
+      for (const row of rows as { id: unknown; order_number: string }[])
+        stored.push({ orderId: toNumber(row.id), order: byNumber.get(row.order_number)! });
     }
     await this.insertLinesAndErrors(stored, batchSize);
   }
@@ -121,7 +131,12 @@ export class OrdersRepo {
       await this.db('order_lines').insert(lines.slice(start, start + batchSize));
     }
     const errors = orders.flatMap(({ orderId, order }) =>
-      order.errors.map((error) => ({ order_id: orderId, severity: error.severity, message: error.message, created_at: order.now })),
+      order.errors.map((error) => ({
+        order_id: orderId,
+        severity: error.severity,
+        message: error.message,
+        created_at: order.now,
+      })),
     );
     for (let start = 0; start < errors.length; start += batchSize) {
       await this.db('order_errors').insert(errors.slice(start, start + batchSize));
@@ -143,14 +158,22 @@ export class OrdersRepo {
         .whereIn('orders.order_number', unique.slice(start, start + batchSize))
         .select('orders.id', 'orders.order_number', 'orders.status', 'inbound_files.remote_name');
       for (const row of rows) {
-        found.set(String(row.order_number), { id: toNumber(row.id), status: row.status as OrderStatus, inboundFileName: toNullableString(row.remote_name) });
+        found.set(String(row.order_number), {
+          id: toNumber(row.id),
+          status: row.status as OrderStatus,
+          inboundFileName: toNullableString(row.remote_name),
+        });
       }
     }
     return found;
   }
 
   /** Product ids by channel item id, for matching order lines (SPEC §4.2: part_number → channel_item_id). */
-  async productIdsByChannelItemId(accountId: number, channelItemIds: string[], batchSize: number): Promise<Map<string, number>> {
+  async productIdsByChannelItemId(
+    accountId: number,
+    channelItemIds: string[],
+    batchSize: number,
+  ): Promise<Map<string, number>> {
     const found = new Map<string, number>();
     const unique = [...new Set(channelItemIds)];
     for (let start = 0; start < unique.length; start += batchSize) {
@@ -189,7 +212,11 @@ export class OrdersRepo {
   }
 
   /** Orders with their lines and errors, oldest first. */
-  async list(filter: OrderFilter, batchSize: number, narrow?: (query: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<Order[]> {
+  async list(
+    filter: OrderFilter,
+    batchSize: number,
+    narrow?: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
+  ): Promise<Order[]> {
     let query = this.db('orders')
       .join('accounts', 'accounts.id', 'orders.account_id')
       .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')

@@ -59,9 +59,23 @@ export function sha256Hex(data: Buffer): string {
 }
 
 const SUMMARY_COLUMNS = [
-  'outbox.id', 'outbox.account_id', 'outbox.flow', 'outbox.order_id', 'orders.order_number', 'outbox.remote_dir',
-  'outbox.remote_name', 'outbox.size', 'outbox.sha256', 'outbox.marker', 'outbox.status', 'outbox.attempts',
-  'outbox.last_error', 'outbox.row_count', 'outbox.created_at', 'outbox.updated_at', 'outbox.sent_at',
+  'outbox.id',
+  'outbox.account_id',
+  'outbox.flow',
+  'outbox.order_id',
+  'orders.order_number',
+  'outbox.remote_dir',
+  'outbox.remote_name',
+  'outbox.size',
+  'outbox.sha256',
+  'outbox.marker',
+  'outbox.status',
+  'outbox.attempts',
+  'outbox.last_error',
+  'outbox.row_count',
+  'outbox.created_at',
+  'outbox.updated_at',
+  'outbox.sent_at',
 ];
 
 export class OutboxRepo {
@@ -103,7 +117,9 @@ export class OutboxRepo {
   async listByOrders(orderIds: number[], batchSize: number): Promise<Map<number, OutboxSummary[]>> {
     const byOrder = new Map<number, OutboxSummary[]>();
     for (let start = 0; start < orderIds.length; start += batchSize) {
-      const rows = await this.select().whereIn('outbox.order_id', orderIds.slice(start, start + batchSize)).orderBy('outbox.id');
+      const rows = await this.select()
+        .whereIn('outbox.order_id', orderIds.slice(start, start + batchSize))
+        .orderBy('outbox.id');
       for (const row of rows) {
         const summary = fromRow(row);
         const list = byOrder.get(summary.orderId!) ?? [];
@@ -121,7 +137,13 @@ export class OutboxRepo {
   async markSent(id: number, now: string): Promise<boolean> {
     const changed = await this.db('outbox')
       .where({ id, status: 'pending' })
-      .update({ status: 'sent', attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now, last_error: null });
+      .update({
+        status: 'sent',
+        attempts: this.db.raw('attempts + 1'),
+        sent_at: now,
+        updated_at: now,
+        last_error: null,
+      });
     return toNumber(changed) === 1;
   }
 
@@ -135,9 +157,16 @@ export class OutboxRepo {
       const rows = await this.db('outbox')
         .whereIn('id', ids.slice(start, start + batchSize))
         .where('status', 'pending')
-        .update({ status: 'sent', attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now, last_error: null })
+        .update({
+          status: 'sent',
+          attempts: this.db.raw('attempts + 1'),
+          sent_at: now,
+          updated_at: now,
+          last_error: null,
+        })
         .returning('id');
-      for (const row of rows as ({ id: unknown } | number)[]) changed.push(toNumber(typeof row === 'object' ? row.id : row));
+      for (const row of rows as ({ id: unknown } | number)[])
+        changed.push(toNumber(typeof row === 'object' ? row.id : row));
     }
     return changed;
   }
@@ -166,7 +195,12 @@ export class OutboxRepo {
   }
 
   /** The outgoing exchange log, newest first (`updates list`). */
-  async list(filter: { accountId?: number; status?: OutboxStatus; orderNumber?: string; limit: number }): Promise<OutboxSummary[]> {
+  async list(filter: {
+    accountId?: number;
+    status?: OutboxStatus;
+    orderNumber?: string;
+    limit: number;
+  }): Promise<OutboxSummary[]> {
     const query = this.select().orderBy('outbox.id', 'desc').limit(filter.limit);
     if (filter.accountId !== undefined) query.where('outbox.account_id', filter.accountId);
     if (filter.status) query.where('outbox.status', filter.status);
@@ -176,13 +210,17 @@ export class OutboxRepo {
 
   /** `updates retry`: a failed file goes back to pending with a fresh attempt budget, same name and bytes. */
   async requeue(id: number, now: string): Promise<boolean> {
-    const changed = await this.db('outbox').where({ id, status: 'failed' }).update({ status: 'pending', attempts: 0, updated_at: now });
+    const changed = await this.db('outbox')
+      .where({ id, status: 'failed' })
+      .update({ status: 'pending', attempts: 0, updated_at: now });
     return toNumber(changed) === 1;
   }
 
   /** `updates resend`: a sent file was uploaded again; the row keeps its name, bytes and status. */
   async recordResend(id: number, now: string): Promise<void> {
-    await this.db('outbox').where({ id }).update({ attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now });
+    await this.db('outbox')
+      .where({ id })
+      .update({ attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now });
   }
 
   /**

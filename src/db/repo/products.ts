@@ -24,7 +24,10 @@ export interface Product {
 }
 
 /** The fields an import compares a row against. */
-export type StoredProduct = Pick<Product, 'id' | 'sku' | 'channelItemId' | 'ean' | 'title' | 'leadTimeDays' | 'stock' | 'resend'>;
+export type StoredProduct = Pick<
+  Product,
+  'id' | 'sku' | 'channelItemId' | 'ean' | 'title' | 'leadTimeDays' | 'stock' | 'resend'
+>;
 
 /** The product that holds a channel item id. */
 export interface ChannelItemHolder {
@@ -129,10 +132,10 @@ export class ProductsRepo {
   async storedBySku(accountId: number, skus: string[]): Promise<Map<string, StoredProduct>> {
     const found = new Map<string, StoredProduct>();
     if (skus.length === 0) return found;
-    const rows = await this.query(`select ${STORED_COLUMNS} from products where account_id = ? and sku in (${this.placeholders(skus.length)})`, [
-      accountId,
-      ...this.padded(skus),
-    ]);
+    const rows = await this.query(
+      `select ${STORED_COLUMNS} from products where account_id = ? and sku in (${this.placeholders(skus.length)})`,
+      [accountId, ...this.padded(skus)],
+    );
     for (const row of rows) {
       found.set(String(row[1]), {
         id: toNumber(row[0]),
@@ -207,7 +210,9 @@ export class ProductsRepo {
   /** Frees the channel item ids of these products, so the same transaction can hand them to others. */
   async clearChannelItemIds(productIds: number[]): Promise<void> {
     for (let start = 0; start < productIds.length; start += this.batchSize) {
-      await this.db('products').whereIn('id', productIds.slice(start, start + this.batchSize)).update({ channel_item_id: null });
+      await this.db('products')
+        .whereIn('id', productIds.slice(start, start + this.batchSize))
+        .update({ channel_item_id: null });
     }
   }
 
@@ -254,17 +259,29 @@ export class ProductsRepo {
    * transaction's write lock gives them n increasing rowids ending at `lastInsertRowid`; the first
    * row's id is read back to prove they are consecutive.
    */
-  private async insertReturningIds(sql: string, bindings: unknown[], rows: ProductValues[], accountId: number): Promise<number[]> {
+  private async insertReturningIds(
+    sql: string,
+    bindings: unknown[],
+    rows: ProductValues[],
+    accountId: number,
+  ): Promise<number[]> {
     if (this.dialect !== 'sqlite') {
-      const result = (await this.db.raw(`${sql} returning id, sku`, bindings as Knex.RawBinding[])) as { rows: { id: unknown; sku: string }[] };
+      const result = (await this.db.raw(`${sql} returning id, sku`, bindings as Knex.RawBinding[])) as {
+        rows: { id: unknown; sku: string }[];
+      };
       const idBySku = new Map(result.rows.map((row) => [row.sku, toNumber(row.id)]));
       return rows.map((row) => idBySku.get(row.sku)!);
     }
     const { lastInsertRowid, changes } = await this.withStatement(sql, (statement) => statement.run(bindings));
     const first = Number(lastInsertRowid) - changes + 1;
-    const stored = await this.query(`select id from products where account_id = ? and sku = ?`, [accountId, rows[0]!.sku]);
+    const stored = await this.query(`select id from products where account_id = ? and sku = ?`, [
+      accountId,
+      rows[0]!.sku,
+    ]);
     if (changes !== rows.length || toNumber(stored[0]?.[0]) !== first) {
-      throw new Error(`products insert: expected ${rows.length} rows with consecutive ids from ${first}, got ${changes} from ${String(stored[0]?.[0])}`);
+      throw new Error(
+        `products insert: expected ${rows.length} rows with consecutive ids from ${first}, got ${changes} from ${String(stored[0]?.[0])}`,
+      );
     }
     return rows.map((_, index) => first + index);
   }

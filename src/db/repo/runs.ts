@@ -26,15 +26,23 @@ export class RunsRepo {
 
   async finish(
     id: number,
-    result: { endedAt: string; outcome: RunOutcome; exitCode: number; counts: Record<string, number>; error: string | null },
+    result: {
+      endedAt: string;
+      outcome: RunOutcome;
+      exitCode: number;
+      counts: Record<string, number>;
+      error: string | null;
+    },
   ): Promise<void> {
-    await this.db('runs').where({ id }).update({
-      ended_at: result.endedAt,
-      outcome: result.outcome,
-      exit_code: result.exitCode,
-      counts: JSON.stringify(result.counts),
-      error: result.error,
-    });
+    await this.db('runs')
+      .where({ id })
+      .update({
+        ended_at: result.endedAt,
+        outcome: result.outcome,
+        exit_code: result.exitCode,
+        counts: JSON.stringify(result.counts),
+        error: result.error,
+      });
   }
 
   /** The latest run of every step for an account. */
@@ -45,7 +53,9 @@ export class RunsRepo {
   }
 
   async list(filter: { accountId?: number; step?: string; limit?: number } = {}): Promise<RunRow[]> {
-    const query = this.db('runs').orderBy('id', 'desc').limit(filter.limit ?? 50);
+    const query = this.db('runs')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50);
     if (filter.accountId !== undefined) query.where({ account_id: filter.accountId });
     if (filter.step) query.where({ step: filter.step });
     return (await query).map(fromRow);

@@ -14,8 +14,12 @@ import type { Dialect } from '../connection.js';
 
 /** A read returning rows as arrays in select order. */
 export async function queryRows(db: Knex, dialect: Dialect, sql: string, bindings: unknown[]): Promise<unknown[][]> {
-  if (dialect === 'sqlite') return withSqliteStatement(db, sql, (statement) => statement.raw(true).all(bindings) as unknown[][]);
-  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: Record<string, unknown>[]; fields: { name: string }[] };
+  if (dialect === 'sqlite')
+    return withSqliteStatement(db, sql, (statement) => statement.raw(true).all(bindings) as unknown[][]);
+  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as {
+    rows: Record<string, unknown>[];
+    fields: { name: string }[];
+  };
   return result.rows.map((row) => result.fields.map((field) => row[field.name]));
 }
 
@@ -27,7 +31,11 @@ export async function runStatement(db: Knex, dialect: Dialect, sql: string, bind
 }
 
 /** Runs `use` with the statement prepared (once per connection) from `sql` on the SQLite connection knex hands out. */
-export async function withSqliteStatement<T>(db: Knex, sql: string, use: (statement: BetterSqlite3.Statement<unknown[]>) => T): Promise<T> {
+export async function withSqliteStatement<T>(
+  db: Knex,
+  sql: string,
+  use: (statement: BetterSqlite3.Statement<unknown[]>) => T,
+): Promise<T> {
   // Inside a transaction knex hands out the transaction's own connection (and releasing it is a no-op).
   const client = db.client as Knex.Client;
   const connection = (await client.acquireConnection()) as BetterSqlite3.Database;

@@ -43,12 +43,22 @@ export class StatusRepo {
   }
 
   async incompleteOrders(accountId: number, limit = 20): Promise<IncompleteOrder[]> {
-    const orders = await this.db('orders').where({ account_id: accountId, status: 'incomplete' }).orderBy('id', 'desc').limit(limit);
-    const errors = await this.db('order_errors').whereIn('order_id', orders.map((o) => o.id)).orderBy('id');
+    const orders = await this.db('orders')
+      .where({ account_id: accountId, status: 'incomplete' })
+      .orderBy('id', 'desc')
+      .limit(limit);
+    const errors = await this.db('order_errors')
+      .whereIn(
+        'order_id',
+        orders.map((o) => o.id),
+      )
+      .orderBy('id');
     return orders.map((o) => ({
       orderNumber: String(o.order_number),
       createdAt: String(o.created_at),
-      errors: errors.filter((e) => e.order_id === o.id).map((e) => ({ severity: String(e.severity), message: String(e.message) })),
+      errors: errors
+        .filter((e) => e.order_id === o.id)
+        .map((e) => ({ severity: String(e.severity), message: String(e.message) })),
     }));
   }
 
@@ -62,7 +72,9 @@ export class StatusRepo {
       .whereNotExists(function laterInventorySent() {
         this.select('*')
           .from('outbox as later')
-          .whereRaw("outbox.flow = 'StockUpdate' and later.account_id = outbox.account_id and later.flow = 'StockUpdate' and later.status = 'sent' and later.id > outbox.id");
+          .whereRaw(
+            "outbox.flow = 'StockUpdate' and later.account_id = outbox.account_id and later.flow = 'StockUpdate' and later.status = 'sent' and later.id > outbox.id",
+          );
       })
       .orderBy('outbox.id')
       .select('outbox.*', 'orders.order_number');
@@ -107,19 +119,34 @@ export class StatusRepo {
   }
 
   /** Rejected or duplicate inbound files (bad order files kept raw), newest first. */
-  async rejectedFiles(accountId: number, limit = 20): Promise<{ remoteName: string; status: string; error: string | null; receivedAt: string }[]> {
+  async rejectedFiles(
+    accountId: number,
+    limit = 20,
+  ): Promise<{ remoteName: string; status: string; error: string | null; receivedAt: string }[]> {
     const rows = await this.db('inbound_files')
       .where({ account_id: accountId })
       .whereIn('status', ['rejected', 'duplicate'])
       .orderBy('id', 'desc')
       .limit(limit);
-    return rows.map((r) => ({ remoteName: String(r.remote_name), status: String(r.status), error: toNullableString(r.error), receivedAt: String(r.received_at) }));
+    return rows.map((r) => ({
+      remoteName: String(r.remote_name),
+      status: String(r.status),
+      error: toNullableString(r.error),
+      receivedAt: String(r.received_at),
+    }));
   }
 
   /** Old raw copies and run-log rows go; orders, their lines and unsent updates never do. */
   async prune(cutoff: string): Promise<{ rawCopies: number; sentContents: number; runs: number }> {
-    const rawCopies = await this.db('inbound_files').where('received_at', '<', cutoff).whereNotNull('raw').update({ raw: null });
-    const sentContents = await this.db('outbox').where({ status: 'sent' }).where('sent_at', '<', cutoff).whereNotNull('content').update({ content: null });
+    const rawCopies = await this.db('inbound_files')
+      .where('received_at', '<', cutoff)
+      .whereNotNull('raw')
+      .update({ raw: null });
+    const sentContents = await this.db('outbox')
+      .where({ status: 'sent' })
+      .where('sent_at', '<', cutoff)
+      .whereNotNull('content')
+      .update({ content: null });
     const runs = await this.db('runs').where('started_at', '<', cutoff).delete();
     return { rawCopies: toNumber(rawCopies), sentContents: toNumber(sentContents), runs: toNumber(runs) };
   }

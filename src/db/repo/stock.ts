@@ -37,7 +37,14 @@ export interface PushSelection {
  *   pushed record; 0 when The Edge already has exactly these values (a full push re-sends them): only rows
  *   with 1 need recording after the upload.
  */
-export type PushRow = readonly [productId: number, partNumber: string, tradedCode: string, leadTimeDays: number, stock: number, changed: 0 | 1];
+export type PushRow = readonly [
+  productId: number,
+  partNumber: string,
+  tradedCode: string,
+  leadTimeDays: number,
+  stock: number,
+  changed: 0 | 1,
+];
 
 export interface StoredStockError {
   id: number;
@@ -115,7 +122,9 @@ export class StockRepo {
       order by id limit ?`;
     let afterId = 0;
     for (;;) {
-      const bindings = delta ? [lead, selection.accountId, afterId, lead, pageSize] : [lead, lead, selection.accountId, afterId, pageSize];
+      const bindings = delta
+        ? [lead, selection.accountId, afterId, lead, pageSize]
+        : [lead, lead, selection.accountId, afterId, pageSize];
       const rows = (await queryRows(this.db, this.dialect, sql, bindings)) as unknown as PushRow[];
       if (rows.length === 0) return;
       yield rows;
@@ -172,7 +181,9 @@ export class StockRepo {
     errors: { partNumber: string; message: string }[];
     now: string;
   }): Promise<number[]> {
-    const productByPart = await this.productIdsByPartNumber(file.accountId, [...new Set(file.errors.map((e) => e.partNumber))]);
+    const productByPart = await this.productIdsByPartNumber(file.accountId, [
+      ...new Set(file.errors.map((e) => e.partNumber)),
+    ]);
     const records = file.errors.map((error) => ({
       account_id: file.accountId,
       product_id: productByPart.get(error.partNumber) ?? null,
@@ -186,13 +197,19 @@ export class StockRepo {
     }
     const productIds = [...new Set(productByPart.values())];
     for (let start = 0; start < productIds.length; start += this.batchSize) {
-      await this.db('products').whereIn('id', productIds.slice(start, start + this.batchSize)).update({ resend: true });
+      await this.db('products')
+        .whereIn('id', productIds.slice(start, start + this.batchSize))
+        .update({ resend: true });
     }
     return productIds;
   }
 
   /** Open (not cleared) stock errors of an account, or of one product, oldest first. */
-  async openErrors(filter: { accountId: number; productId?: number; partNumber?: string }): Promise<StoredStockError[]> {
+  async openErrors(filter: {
+    accountId: number;
+    productId?: number;
+    partNumber?: string;
+  }): Promise<StoredStockError[]> {
     const query = this.db('stock_errors')
       .leftJoin('products', 'products.id', 'stock_errors.product_id')
       .leftJoin('inbound_files', 'inbound_files.id', 'stock_errors.inbound_file_id')
