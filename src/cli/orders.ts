@@ -110,6 +110,15 @@ function orderDetail(order: OrderView): string[] {
     }
   }
   lines.push(...recordedUpdateLines(order.recorded_updates ?? []));
+  if (order.exports?.length) {
+    lines.push('  exported:');
+    for (const exported of order.exports) {
+      const when = exported.written_at
+        ? `written ${exported.written_at}`
+        : `recorded ${exported.created_at}, not written yet`;
+      lines.push(`    ${exported.destination}/${exported.file_name}: ${when}`);
+    }
+  }
   return lines;
 }
 

@@ -52,6 +52,16 @@ export interface OrderView {
   updates: OrderUpdateView[];
   /** `orders show` only: the shipments, cancellations and refunds recorded for the order, sent or not. */
   recorded_updates?: RecordedUpdateView[];
+  /** `orders show` only: the warehouse files (SPEC §5.8) that carried the order or its cancellations. */
+  exports?: OrderExportView[];
+}
+
+export interface OrderExportView {
+  destination: string;
+  file_name: string;
+  status: 'pending' | 'written';
+  created_at: string;
+  written_at: string | null;
 }
 
 export function parseOrderStatus(value: string): OrderStatus {
@@ -90,6 +100,13 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
   return {
     ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)),
     recorded_updates: await recordedUpdateViews(ctx.repo, order.id),
+    exports: (await ctx.repo.destinations.exportsOfOrder(order.id)).map((exported) => ({
+      destination: exported.destination,
+      file_name: exported.fileName,
+      status: exported.status,
+      created_at: exported.createdAt,
+      written_at: exported.writtenAt,
+    })),
   };
 }
 

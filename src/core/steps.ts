@@ -10,4 +10,4 @@ export const SYNC_STEPS = [
 export type SyncStep = (typeof SYNC_STEPS)[number];
 
 /** Every step that takes a lock and writes the run log, for `status` and `unlock`. */
-export const LOCKED_STEPS = [...SYNC_STEPS, 'import-products', 'import-shipments', 'updates'] as const;
+export const LOCKED_STEPS = [...SYNC_STEPS, 'export-orders', 'import-products', 'import-shipments', 'updates'] as const;

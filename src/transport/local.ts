@@ -4,7 +4,20 @@
  * their final name (a crash leaves a partial file, as over SFTP), a plain rename refuses to replace
  * an existing file — so the sync steps are exercised against the same behaviour they meet in production.
  */
-import { chmod, copyFile, link, opendir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  open,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TransferError, errorMessage } from '../core/errors.js';
 import { MARKER_SUFFIX, assertSafeRemotePath, type RemoteEntry, type Transport } from './transport.js';
@@ -56,7 +69,14 @@ class LocalTransport implements Transport {
 
   write(path: string, data: Buffer): Promise<void> {
     return this.guarded('write', [path], async ([file]) => {
-      await writeFile(file, data);
+      // On disk before anyone renames it into place: a mounted folder survives our crash, not a lost page cache.
+      const handle = await open(file, 'w');
+      try {
+        await handle.writeFile(data);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
       await verifySize(file, data.length);
     });
   }
@@ -127,6 +147,12 @@ class LocalTransport implements Transport {
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return false;
         throw err;
       }
+    });
+  }
+
+  makeDir(path: string): Promise<void> {
+    return this.guarded('makeDir', [path], async ([folder]) => {
+      await mkdir(folder, { recursive: true });
     });
   }
 

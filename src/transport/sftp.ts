@@ -447,6 +447,13 @@ class SftpTransport implements Transport {
     });
   }
 
+  makeDir(path: string): Promise<void> {
+    return this.guarded('makeDir', [path], async () => {
+      if (await this.connection.client.exists(path)) return;
+      await this.connection.client.mkdir(path, true);
+    });
+  }
+
   end(): Promise<void> {
     this.ending ??= this.closeConnection();
     return this.ending;

@@ -39,6 +39,8 @@ export interface Transport {
   delete(path: string): Promise<void>;
   /** True when the folder exists and can be listed. */
   isDir(path: string): Promise<boolean>;
+  /** Create the folder (and its parents) unless it exists. */
+  makeDir(path: string): Promise<void>;
   /** Close the connection; never hangs. */
   end(): Promise<void>;
 }

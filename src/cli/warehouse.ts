@@ -1,0 +1,164 @@
+import { Option, type Command } from 'commander';
+import { action, withGlobalOptions } from '../cli.js';
+import { ExitCode } from '../core/errors.js';
+import type { DestinationFlags, DestinationView } from '../commands/destinations.js';
+import type { ExportedFile } from '../commands/export-orders.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../formats/warehouse-export.js';
+import { syncStepOutput } from './orders.js';
+import type { CommandOutput } from './output.js';
+import { parseWholeNumberOption } from './parse.js';
+
+function withDestinationOptions(command: Command): Command {
+  return command
+    .option('--dir <folder>', 'a local or mounted folder the warehouse reads (absolute path)')
+    .option('--host <host>', 'SFTP host of the warehouse')
+    .option('--port <port>', 'SFTP port (default 22)', parseWholeNumberOption)
+    .option('--username <user>', 'SFTP user name')
+    .option('--password-env <VAR>', 'NAME of the environment variable holding the password (never the password)')
+    .option('--private-key <file>', 'private key file for SFTP')
+    .option('--host-key <SHA256:…>', "the server's SHA256 host-key fingerprint")
+    .option('--path <folder>', 'remote folder orders are written to (SFTP)')
+    .option('--inbox <folder>', 'folder the warehouse drops shipment and stock files into (local, or remote for SFTP)');
+}
+
+function flagsOf(command: Command, account: string | undefined): DestinationFlags {
+  const o = command.opts() as Omit<DestinationFlags, 'account'>;
+  return { ...o, account };
+}
+
+function destinationLines(view: DestinationView): string[] {
+  const where =
+    view.transport === 'local'
+      ? `folder ${view.dir}`
+      : `sftp ${view.username}@${view.host}:${view.port}${view.path} (host key ${view.host_key ?? 'NOT PINNED'}, secret ${view.password_env ? `$${view.password_env}` : view.private_key})`;
+  return [
+    `${view.name}: ${where}`,
+    `  orders of ${view.account ? `account ${view.account}` : 'every account'}; inbox ${view.inbox ?? 'none'}`,
+  ];
+}
+
+function destinationOutput(command: string, view: DestinationView, done: string, dryRun: boolean): CommandOutput {
+  return {
+    exitCode: ExitCode.ok,
+    json: { command, ...view },
+    lines: [...destinationLines(view), dryRun ? 'dry run: nothing was stored' : done],
+    problems: [],
+  };
+}
+
+function describeExports(details: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  for (const file of (details.files as ExportedFile[] | undefined) ?? []) {
+    lines.push(`${file.destination}/${file.file_name} (${file.kind}: ${file.orders.join(', ')}):`);
+    lines.push(
+      ...file.content
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => `  ${line}`),
+    );
+  }
+  return lines;
+}
+
+export function registerWarehouse(program: Command): void {
+  const destinations = program
+    .command('destinations')
+    .description('where acknowledged orders go (a warehouse folder, local or SFTP) and where files come back');
+
+  withDestinationOptions(withGlobalOptions(destinations.command('add <name>')))
+    .description('add a destination; --account ties it to one account (default: every account)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge destinations add shed --dir /srv/warehouse/out --inbox /srv/warehouse/in
+  $ jl-edge destinations add 3pl --host sftp.3pl.example --username acme --password-env THREEPL_PASSWORD \\
+      --host-key SHA256:… --path /in/orders --inbox /out/shipments --account acme`,
+    )
+    .action(
+      action(async (ctx, [name], command) => {
+        const { addDestination } = await import('../commands/destinations.js');
+        const view = await addDestination(ctx, String(name), flagsOf(command, ctx.options.account));
+        return destinationOutput('destinations add', view, `added destination ${view.name}`, ctx.options.dryRun);
+      }),
+    );
+
+  withDestinationOptions(withGlobalOptions(destinations.command('set <name>')))
+    .description('change a destination; --account ties it to that account')
+    .addHelpText('after', '\nExample:\n  $ jl-edge destinations set shed --inbox /srv/warehouse/in')
+    .action(
+      action(async (ctx, [name], command) => {
+        const { setDestination } = await import('../commands/destinations.js');
+        const view = await setDestination(ctx, String(name), flagsOf(command, ctx.options.account));
+        return destinationOutput('destinations set', view, `updated destination ${view.name}`, ctx.options.dryRun);
+      }),
+    );
+
+  withGlobalOptions(destinations.command('list'))
+    .description('every destination')
+    .action(
+      action(async (ctx) => {
+        const { listDestinations } = await import('../commands/destinations.js');
+        const views = await listDestinations(ctx);
+        return {
+          exitCode: ExitCode.ok,
+          json: views,
+          lines: views.length
+            ? views.flatMap(destinationLines)
+            : ['no destinations: add one with `jl-edge destinations add`'],
+          problems: [],
+        };
+      }),
+    );
+
+  withGlobalOptions(destinations.command('show <name>'))
+    .description('one destination')
+    .action(
+      action(async (ctx, [name]) => {
+        const { showDestination } = await import('../commands/destinations.js');
+        const view = await showDestination(ctx, String(name));
+        return { exitCode: ExitCode.ok, json: view, lines: destinationLines(view), problems: [] };
+      }),
+    );
+
+  withGlobalOptions(destinations.command('remove <name>'))
+    .description('remove a destination and the record of what it received')
+    .action(
+      action(async (ctx, [name]) => {
+        const { removeDestination } = await import('../commands/destinations.js');
+        const result = await removeDestination(ctx, String(name));
+        return {
+          exitCode: ExitCode.ok,
+          json: { command: 'destinations remove', ...result },
+          lines: [result.removed ? `removed destination ${result.name}` : `dry run: ${result.name} was not removed`],
+          problems: [],
+        };
+      }),
+    );
+
+  withGlobalOptions(program.command('export-orders'))
+    .description('write every acknowledged order not yet exported to each destination, one file per run (cron step)')
+    .option('--destination <name>', 'only this destination (default: every destination of the account)')
+    .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'))
+    .addHelpText(
+      'after',
+      `
+One file per destination and run, orders-<token>.csv (or .jsonl): one row per order line with the
+delivery details (columns in the README). Each order goes to each destination once: the file is stored
+with its orders before it is written, written under a temporary name and renamed into place, and a run
+cut off midway writes the same name and bytes again. A cancellation recorded after an order went out
+follows as cancellations-<token>.csv. Counts: orders, cancellations, files written, files waiting.
+
+Examples:
+  $ jl-edge export-orders --quiet
+  $ jl-edge export-orders --destination shed --dry-run     (prints the file it would write)`,
+    )
+    .action(
+      action(async (ctx, _args, command) => {
+        const flags = command.opts() as { destination?: string; format: ExportFormat };
+        const { exportOrders } = await import('../commands/export-orders.js');
+        const result = await exportOrders(ctx, flags);
+        return syncStepOutput(result, ctx.options.dryRun, describeExports);
+      }),
+    );
+}
