@@ -128,6 +128,17 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
       lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors.length}`));
       for (const e of a.stock_errors) lines.push(`    ${e.part_number}${e.sku ? ` (${e.sku})` : ''}: ${e.message}`);
     }
+    for (const d of a.warehouse.destinations) {
+      const last = d.last_file ? `last ${d.last_file} at ${d.last_written_at}` : 'nothing written yet';
+      const failing = d.files_failing > 0 ? chalk.red(`, ${d.files_failing} failing`) : '';
+      lines.push(`  destination ${d.destination}: ${last}; ${d.files_waiting} file(s) waiting${failing}`);
+    }
+    for (const i of a.warehouse.inboxes) {
+      const failed = i.files_failed > 0 ? chalk.yellow(`${i.files_failed} failed`) : '0 failed';
+      lines.push(
+        `  inbox ${i.inbox} (${i.step}): last file ${i.last_file_at}; ${i.files_processed} done, ${failed}, ${i.files_waiting} waiting`,
+      );
+    }
     for (const f of a.rejected_files) lines.push(chalk.yellow(`  ${f.status} file ${f.file}: ${f.error ?? ''}`));
     for (const l of a.locks)
       lines.push(

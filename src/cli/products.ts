@@ -4,6 +4,7 @@ import { ExitCode } from '../core/errors.js';
 import type { ProductDetail, ProductList } from '../commands/products.js';
 import { stepOutput, type CommandOutput } from './output.js';
 import { parseWholeNumberOption } from './parse.js';
+import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -55,8 +56,8 @@ function detailLines(p: ProductDetail): string[] {
 }
 
 export function registerProducts(program: Command): void {
-  withGlobalOptions(program.command('import-products <file>'))
-    .description('upsert products by SKU from a CSV file ("-" reads standard input)')
+  withInboxOptions(withGlobalOptions(program.command('import-products [file]')))
+    .description('upsert products by SKU from a CSV file ("-" reads standard input), or from an inbox (--from)')
     .option('--strict', 'import nothing when any row is rejected')
     .addHelpText(
       'after',
@@ -68,22 +69,24 @@ are written: a "sku,stock" file updates stock and nothing else; a new SKU in it 
 A bad row is reported with its line (the header is line 1), column and reason, and the rest of the
 file is imported; exit 1 when any row was rejected. Counts: inserted, updated (values changed),
 unchanged, rejected. Products belong to one account: --account when there are several.
+${INBOX_HELP}
 
 Examples:
   $ jl-edge import-products products.csv
   $ jl-edge import-products stock.csv --account acme --quiet
   $ warehouse-export | jl-edge import-products - --strict
-  $ jl-edge import-products products.csv --dry-run --json`,
+  $ jl-edge import-products products.csv --dry-run --json
+  $ jl-edge import-products --from /srv/warehouse/stock --quiet   (cron: a stock-file inbox)`,
     )
     .action(
-      action(async (ctx, [file], command) => {
-        const { importProducts } = await import('../commands/import-products.js');
-        const output = stepOutput(
-          await importProducts(ctx, { file: String(file), strict: command.opts().strict === true }),
-        );
-        if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
-        return output;
-      }),
+      action((ctx, [file], command) =>
+        fileOrInbox(ctx, 'import-products', file, command, async (path, strict) => {
+          const { importProducts } = await import('../commands/import-products.js');
+          const output = stepOutput(await importProducts(ctx, { file: path, strict }));
+          if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
+          return output;
+        }),
+      ),
     );
 
   const products = program.command('products').description('look at the products jl-edge knows');

@@ -7,6 +7,7 @@ import type { RecordedUpdate } from '../commands/record-update.js';
 import type { CommandOutput } from './output.js';
 import { describeAcknowledgements, ordersGroup, syncStepOutput } from './orders.js';
 import { describeUpdate, sendStepOf } from './recorded-updates.js';
+import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 /** `--line` may be given many times. */
 function collectLines(value: string, previous: string[] | undefined): string[] {
@@ -146,8 +147,9 @@ Examples:
       }),
     );
 
-  withGlobalOptions(program.command('import-shipments <file>'))
-    .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin)')
+  withInboxOptions(withGlobalOptions(program.command('import-shipments [file]')))
+    .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin), or from an inbox (--from)')
+    .option('--strict', 'record nothing from a file with any rejected row')
     .addHelpText(
       'after',
       `
@@ -156,18 +158,22 @@ Columns (header names matched leniently; order does not matter):
   tracking_url (optional), dispatch_date (optional, default today), delivery_date (optional)
 Rows of one order with the same carrier and tracking number are one shipment. A bad row is
 reported with its line, column and reason (exit 1); the good rows are recorded.
+${INBOX_HELP}
 
 Examples:
   $ jl-edge import-shipments dispatched-today.csv --account acme
-  $ warehouse-export | jl-edge import-shipments - --dry-run`,
+  $ warehouse-export | jl-edge import-shipments - --dry-run
+  $ jl-edge import-shipments --from shed --quiet          (cron: the inbox of destination "shed")`,
     )
     .action(
-      action(async (ctx, [file]) => {
-        const { importShipments } = await import('../commands/import-shipments.js');
-        const { buffer } = await import('node:stream/consumers');
-        const result = await importShipments(ctx, String(file), () => buffer(process.stdin));
-        return importOutput(result, ctx.options.dryRun);
-      }),
+      action((ctx, [file], command) =>
+        fileOrInbox(ctx, 'import-shipments', file, command, async (path, strict) => {
+          const { importShipments } = await import('../commands/import-shipments.js');
+          const { buffer } = await import('node:stream/consumers');
+          const result = await importShipments(ctx, path, () => buffer(process.stdin), strict);
+          return importOutput(result, ctx.options.dryRun);
+        }),
+      ),
     );
 
   const sendSteps = [

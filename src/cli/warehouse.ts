@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import { action, withGlobalOptions } from '../cli.js';
-import { ExitCode } from '../core/errors.js';
+import type { Context } from '../core/context.js';
+import { ExitCode, UsageError } from '../core/errors.js';
+import type { InboxFileReport } from '../commands/inbox.js';
 import type { DestinationFlags, DestinationView } from '../commands/destinations.js';
 import type { ExportedFile } from '../commands/export-orders.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../formats/warehouse-export.js';
@@ -58,6 +60,70 @@ function describeExports(details: Record<string, unknown>): string[] {
     );
   }
   return lines;
+}
+
+/** ◇ How long a file without a marker must keep its size and time before an inbox run reads it. */
+const DEFAULT_SETTLE_SECONDS = 5;
+
+/** `--from`, `--settle` and `--strict` of the inbox form of import-shipments and import-products. */
+export function withInboxOptions(command: Command): Command {
+  return command
+    .option('--from <dir|destination>', "collect every new *.csv from this folder, or from a destination's inbox")
+    .option(
+      '--settle <seconds>',
+      `with --from: a file without a <name>.DONE marker is read once its size and time hold this long (default ${DEFAULT_SETTLE_SECONDS})`,
+      parseWholeNumberOption,
+    );
+}
+
+export const INBOX_HELP = `
+With --from, every new *.csv in the folder is processed once (by name + content hash), oldest first,
+never while it is still being written (it needs a <name>.DONE marker, or the same size and time in two
+listings --settle seconds apart). A good file moves to done/; a file with rejected rows (recorded
+unless --strict) or an unreadable one moves to failed/ with <name>.errors.txt beside it. The same
+bytes dropped again are skipped, moved to failed/ and reported.`;
+
+/** `import-… <file>` or `import-… --from <dir|destination>`: exactly one of the two. */
+export function fileOrInbox(
+  ctx: Context,
+  step: 'import-shipments' | 'import-products',
+  file: unknown,
+  command: Command,
+  fromFile: (path: string, strict: boolean) => Promise<CommandOutput>,
+): Promise<CommandOutput> {
+  const flags = command.opts() as { from?: string; settle?: number; strict?: boolean };
+  if (flags.from !== undefined) {
+    if (file !== undefined) throw new UsageError('give a file or --from <dir|destination>, not both');
+    return inboxOutput(ctx, step, { ...flags, from: flags.from });
+  }
+  if (file === undefined) throw new UsageError('give a file (- for stdin) or --from <dir|destination>');
+  return fromFile(String(file), flags.strict === true);
+}
+
+async function inboxOutput(
+  ctx: Context,
+  step: 'import-shipments' | 'import-products',
+  flags: { from: string; settle?: number; strict?: boolean },
+): Promise<CommandOutput> {
+  const { processInbox } = await import('../commands/inbox.js');
+  const options = {
+    from: flags.from,
+    strict: flags.strict === true,
+    settleSeconds: flags.settle ?? DEFAULT_SETTLE_SECONDS,
+  };
+  const result =
+    step === 'import-shipments'
+      ? await processInbox(ctx, step, 'WarehouseShipments', options, async (...args) =>
+          (await import('../commands/import-shipments.js')).importShipmentFile(...args),
+        )
+      : await processInbox(ctx, step, 'WarehouseProducts', options, async (...args) =>
+          (await import('../commands/import-products.js')).importProductFile(...args, options.strict),
+        );
+  return syncStepOutput(result, ctx.options.dryRun, (details) =>
+    ((details.file_reports as InboxFileReport[] | undefined) ?? []).map(
+      (file) => `${file.file}: ${file.outcome}${file.errors.length ? ` (${file.errors.join('; ')})` : ''}`,
+    ),
+  );
 }
 
 export function registerWarehouse(program: Command): void {

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError, errorMessage } from '../core/errors.js';
@@ -76,6 +76,20 @@ export async function importProducts(ctx: Context, options: ImportProductsOption
     input.destroy();
     await handle?.close();
   }
+}
+
+/** One warehouse file of an inbox (`import-products --from`): imported through `ctx.repo`. */
+export function importProductFile(
+  ctx: Context,
+  account: Account,
+  name: string,
+  data: Buffer,
+  strict: boolean,
+): Promise<AccountWork> {
+  const input = new PassThrough();
+  input.setEncoding('utf8');
+  input.end(data);
+  return importInto(ctx, account, input, name, strict);
 }
 
 /** Thrown out of a transaction to roll it back (dry run, or --strict with rejected rows). */

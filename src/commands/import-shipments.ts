@@ -84,7 +84,12 @@ interface ShipmentGroup {
 
 export type ImportedShipment = RecordedUpdate & { rows: number[] };
 
-export async function importShipments(ctx: Context, file: string, stdin: () => Promise<Buffer>): Promise<StepResult> {
+export async function importShipments(
+  ctx: Context,
+  file: string,
+  stdin: () => Promise<Buffer>,
+  strict = false,
+): Promise<StepResult> {
   const data = await readInput(file, stdin);
   const accounts = await ctx.selectAccounts();
   if (accounts.length > 1) {
@@ -92,12 +97,43 @@ export async function importShipments(ctx: Context, file: string, stdin: () => P
       `import-shipments records shipments for one account: choose one with --account (enabled: ${accounts.map((a) => a.name).join(', ')})`,
     );
   }
+  const label = file === '-' ? 'stdin' : file;
   return runStep(
     ctx,
     'import-shipments',
-    ({ account }) => new ShipmentImport(ctx, account, file === '-' ? 'stdin' : file).run(data),
+    ({ account }) =>
+      strict ? importStrictly(ctx, account, label, data) : importShipmentFile(ctx, account, label, data),
     { transport: false },
   );
+}
+
+/** `--strict`: the whole file in one transaction, rolled back when any row is refused. */
+async function importStrictly(ctx: Context, account: Account, label: string, data: Buffer): Promise<AccountWork> {
+  let work: AccountWork | undefined;
+  await ctx.repo
+    .transaction(async (repo) => {
+      work = await importShipmentFile({ ...ctx, repo }, account, label, data);
+      if (work.errors.length > 0) throw new StrictRollBack();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof StrictRollBack)) throw err;
+    });
+  if (work!.errors.length === 0) return work!;
+  return {
+    counts: { ...work!.counts, recorded: 0, shipments: 0 },
+    errors: [
+      ...work!.errors,
+      { file: label, message: '--strict: nothing was recorded because the file has rejected rows' },
+    ],
+    details: { recorded_shipments: [] },
+  };
+}
+
+class StrictRollBack extends Error {}
+
+/** One warehouse file of an inbox (`import-shipments --from`): recorded through `ctx.repo`. */
+export function importShipmentFile(ctx: Context, account: Account, name: string, data: Buffer): Promise<AccountWork> {
+  return new ShipmentImport(ctx, account, name).run(data);
 }
 
 async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {

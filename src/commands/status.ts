@@ -44,6 +44,26 @@ export interface AccountStatus {
   stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
   rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
   locks: LockState[];
+  /** SPEC §5.8: per destination and per inbox, how the warehouse round trip is doing. */
+  warehouse: {
+    destinations: {
+      destination: string;
+      files_waiting: number;
+      files_failing: number;
+      last_error: string | null;
+      last_file: string | null;
+      last_written_at: string | null;
+    }[];
+    inboxes: {
+      inbox: string;
+      step: string;
+      last_file_at: string;
+      files_processed: number;
+      files_failed: number;
+      /** Files the step's last run found still being written. */
+      files_waiting: number;
+    }[];
+  };
   /** Why a person is needed, one sentence each; empty when all is well. */
   attention: string[];
 }
@@ -118,7 +138,37 @@ export async function status(ctx: Context): Promise<StatusResult> {
         stale: isLockStale(l, ctx.host, nowMs),
       }));
 
+    const destinations = await ctx.repo.destinations.activity(account.id);
+    const inboxSteps: Record<string, string> = {
+      WarehouseShipments: 'import-shipments',
+      WarehouseProducts: 'import-products',
+    };
+    const warehouse: AccountStatus['warehouse'] = {
+      destinations: destinations.map((d) => ({
+        destination: d.destination,
+        files_waiting: d.pending,
+        files_failing: d.failing,
+        last_error: d.lastError,
+        last_file: d.lastFile,
+        last_written_at: d.lastWrittenAt,
+      })),
+      inboxes: (await ctx.repo.destinations.inboxActivity(account.id)).map((inbox) => {
+        const step = inboxSteps[inbox.flow] ?? inbox.flow;
+        return {
+          inbox: inbox.folder,
+          step,
+          last_file_at: inbox.lastFileAt,
+          files_processed: inbox.processed,
+          files_failed: inbox.failed,
+          files_waiting: steps.find((s) => s.step === step)?.counts.waiting ?? 0,
+        };
+      }),
+    };
+
     const attention = [
+      ...destinations
+        .filter((d) => d.failing > 0)
+        .map((d) => `${d.failing} file(s) for destination ${d.destination} could not be written: ${d.lastError ?? ''}`),
       // A step that could not run at all (no connection, bad configuration) stops the flow until fixed.
       ...steps
         .filter((s) => s.outcome === 'failed')
@@ -160,6 +210,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         received_at: f.receivedAt,
       })),
       locks: accountLocks,
+      warehouse,
       attention,
     });
     if (attention.length > 0) result.needs_attention = true;

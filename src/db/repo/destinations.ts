@@ -89,8 +89,18 @@ export interface DestinationActivity {
   destination: string;
   pending: number;
   failing: number;
+  lastError: string | null;
   lastWrittenAt: string | null;
   lastFile: string | null;
+}
+
+/** Per inbox folder and flow, from the ledger of the files taken from it. */
+export interface InboxActivity {
+  flow: string;
+  folder: string;
+  lastFileAt: string;
+  processed: number;
+  failed: number;
 }
 
 const COLUMN: Record<keyof DestinationSettings, string> = {
@@ -328,6 +338,7 @@ export class DestinationsRepo {
         .select(
           this.db.raw('count(*) as pending'),
           this.db.raw('sum(case when attempts > 0 then 1 else 0 end) as failing'),
+          this.db.raw('max(last_error) as last_error'),
         );
       const last = await files
         .clone()
@@ -338,11 +349,34 @@ export class DestinationsRepo {
         destination: destination.name,
         pending: toNumber(counts?.pending ?? 0),
         failing: toNullableNumber(counts?.failing) ?? 0,
+        lastError: toNullableString(counts?.last_error),
         lastWrittenAt: last ? toNullableString(last.written_at) : null,
         lastFile: last ? String(last.file_name) : null,
       });
     }
     return result;
+  }
+
+  async inboxActivity(accountId: number): Promise<InboxActivity[]> {
+    const rows: Record<string, unknown>[] = await this.db('inbound_files')
+      .where('account_id', accountId)
+      .whereIn('flow', ['WarehouseShipments', 'WarehouseProducts'])
+      .groupBy('flow', 'remote_dir')
+      .select(
+        'flow',
+        'remote_dir',
+        this.db.raw('max(received_at) as last_file_at'),
+        this.db.raw("sum(case when status = 'processed' then 1 else 0 end) as processed"),
+        this.db.raw("sum(case when status = 'rejected' then 1 else 0 end) as failed"),
+      )
+      .orderBy(['flow', 'remote_dir']);
+    return rows.map((row) => ({
+      flow: String(row.flow),
+      folder: String(row.remote_dir),
+      lastFileAt: String(row.last_file_at),
+      processed: toNumber(row.processed),
+      failed: toNumber(row.failed),
+    }));
   }
 
   private select(): Knex.QueryBuilder {
