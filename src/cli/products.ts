@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import type { Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { ProductDetail, ProductList } from '../commands/products.js';
+import { handler, parseWholeNumberOption } from './action.js';
 import { stepOutput, type CommandOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -55,7 +54,8 @@ function detailLines(p: ProductDetail): string[] {
 }
 
 export function registerProducts(program: Command): void {
-  withGlobalOptions(program.command('import-products <file>'))
+  program
+    .command('import-products <file>')
     .description('upsert products by SKU from a CSV file ("-" reads standard input)')
     .option('--strict', 'import nothing when any row is rejected')
     .addHelpText(
@@ -76,11 +76,9 @@ Examples:
   $ jl-edge import-products products.csv --dry-run --json`,
     )
     .action(
-      action(async (ctx, [file], command) => {
+      handler(async (ctx, [file], options) => {
         const { importProducts } = await import('../commands/import-products.js');
-        const output = stepOutput(
-          await importProducts(ctx, { file: String(file), strict: command.opts().strict === true }),
-        );
+        const output = stepOutput(await importProducts(ctx, { file, strict: options.strict === true }));
         if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
         return output;
       }),
@@ -88,7 +86,8 @@ Examples:
 
   const products = program.command('products').description('look at the products jl-edge knows');
 
-  withGlobalOptions(products.command('list'))
+  products
+    .command('list')
     .description('list products in SKU order')
     .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT}; 0 lists all)`, parseWholeNumberOption)
     .addHelpText(
@@ -96,9 +95,9 @@ Examples:
       '\nExamples:\n  $ jl-edge products list --account acme\n  $ jl-edge products list --limit 0 --json',
     )
     .action(
-      action(async (ctx, _args, command) => {
+      handler(async (ctx, _args, options) => {
         const { listProducts } = await import('../commands/products.js');
-        const limit = (command.opts().limit as number | undefined) ?? DEFAULT_LIST_LIMIT;
+        const limit = options.limit ?? DEFAULT_LIST_LIMIT;
         const list = await listProducts(ctx, limit);
         return {
           exitCode: ExitCode.ok,
@@ -109,16 +108,17 @@ Examples:
       }),
     );
 
-  withGlobalOptions(products.command('show <sku>'))
+  products
+    .command('show <sku>')
     .description('show one product: its values, what the last push sent, and its open stock errors')
     .addHelpText(
       'after',
       '\nExamples:\n  $ jl-edge products show ABC-123\n  $ jl-edge products show ABC-123 --account acme --json',
     )
     .action(
-      action(async (ctx, [sku]) => {
+      handler(async (ctx, [sku]) => {
         const { showProduct } = await import('../commands/products.js');
-        const detail = await showProduct(ctx, String(sku));
+        const detail = await showProduct(ctx, sku);
         return {
           exitCode: ExitCode.ok,
           json: detail,
