@@ -3,14 +3,14 @@
 // Why: Node resolves and loads every ES module file separately, and that per-file cost made `jl-edge --help`
 // miss SPEC §8's start-up target. One entry file (with commander inside) plus one chunk per lazily imported
 // command keeps start-up to a few files while the commands stay lazy.
-// Only commander is bundled: every other package stays an ordinary import from node_modules, so native
+// Only commander (and its typed wrapper) is bundled: every other package stays an ordinary import from node_modules, so native
 // addons (better-sqlite3, ssh2) and packages that load files or dialects at run time (knex, pg) work unchanged.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const ENTRY = 'dist/cli.js';
 const OUT_DIR = 'dist/bundle';
-const BUNDLED_PACKAGES = new Set(['commander']);
+const BUNDLED_PACKAGES = new Set(['commander', '@commander-js/extra-typings']);
 
 /** A bare specifier's package name: `knex/lib/x` → `knex`, `@scope/pkg/x` → `@scope/pkg`. */
 function packageName(specifier) {

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
+import { handler, parseWholeNumberOption } from './action.js';
 import type { CommandOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
 
 interface AccountFlags {
   host?: string;
@@ -24,7 +23,9 @@ interface AccountFlags {
   carrierMap?: string;
 }
 
-function withSettingOptions(command: Command): Command {
+function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+) {
   return command
     .option('--host <host>', 'SFTP host issued by John Lewis')
     .option('--port <port>', 'SFTP port (default 22)', parseWholeNumberOption)
@@ -40,13 +41,15 @@ function withSettingOptions(command: Command): Command {
       parseWholeNumberOption,
     )
     .option('--handling-days <days>', 'days between acknowledgement and dispatch', parseWholeNumberOption)
-    .addOption(new Option('--traded-code <source>', 'what to send as tradedCode').choices(['none', 'sku', 'ean']))
+    .addOption(
+      new Option('--traded-code <source>', 'what to send as tradedCode').choices(['none', 'sku', 'ean'] as const),
+    )
     .option('--encoding <name>', 'encoding of inbound files, e.g. utf-8 or latin1')
     .addOption(
       new Option('--stock-upload <mode>', 'inventory upload: direct, or rename (dot name + posix-rename)').choices([
         'direct',
         'rename',
-      ]),
+      ] as const),
     )
     .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
 }
@@ -141,7 +144,7 @@ export function registerAccounts(program: Command): void {
     .command('accounts')
     .description('manage John Lewis accounts (SFTP logins) and their remote folders');
 
-  withSettingOptions(withGlobalOptions(accounts.command('add <name>')))
+  withSettingOptions(accounts.command('add <name>'))
     .description('add an account')
     .option('--disabled', 'add it disabled')
     .addHelpText(
@@ -152,8 +155,7 @@ Examples:
   $ jl-edge accounts add sandbox --local-root ./sandbox`,
     )
     .action(
-      action(async (ctx, [name], command) => {
-        const flags = command.opts() as AccountFlags & { disabled?: boolean };
+      handler(async (ctx, [name], flags) => {
         const { addAccount } = await import('../commands/accounts.js');
         const given = settingsFrom(flags);
         const settings: AccountSettings = {
@@ -174,15 +176,16 @@ Examples:
           carrierMap: given.carrierMap ?? {},
           enabled: flags.disabled !== true,
         };
-        return viewOutput(await addAccount(ctx, String(name), settings));
+        return viewOutput(await addAccount(ctx, name, settings));
       }),
     );
 
-  withGlobalOptions(accounts.command('list'))
+  accounts
+    .command('list')
     .description('list accounts')
     .addHelpText('after', '\nExample:\n  $ jl-edge accounts list --json')
     .action(
-      action(async (ctx) => {
+      handler(async (ctx) => {
         const { listAccounts } = await import('../commands/accounts.js');
         const views = await listAccounts(ctx);
         const lines = views.map(
@@ -198,17 +201,18 @@ Examples:
       }),
     );
 
-  withGlobalOptions(accounts.command('show <name>'))
+  accounts
+    .command('show <name>')
     .description('show an account, its settings and remote folders')
     .addHelpText('after', '\nExample:\n  $ jl-edge accounts show acme')
     .action(
-      action(async (ctx, [name]) => {
+      handler(async (ctx, [name]) => {
         const { showAccount } = await import('../commands/accounts.js');
-        return viewOutput(await showAccount(ctx, String(name)));
+        return viewOutput(await showAccount(ctx, name));
       }),
     );
 
-  withSettingOptions(withGlobalOptions(accounts.command('set <name>')))
+  withSettingOptions(accounts.command('set <name>'))
     .description('change settings of an account')
     .addHelpText(
       'after',
@@ -218,21 +222,20 @@ Examples:
   $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`,
     )
     .action(
-      action(async (ctx, [name], command) => {
+      handler(async (ctx, [name], flags) => {
         const { setAccount } = await import('../commands/accounts.js');
-        return viewOutput(await setAccount(ctx, String(name), settingsFrom(command.opts() as AccountFlags)));
+        return viewOutput(await setAccount(ctx, name, settingsFrom(flags)));
       }),
     );
 
-  withGlobalOptions(accounts.command('set-path <name> <label> <path>'))
+  accounts
+    .command('set-path <name> <label> <path>')
     .description('point a path label (OrderDownload, StockUpdate, …) at another remote folder; "default" restores it')
     .addHelpText('after', '\nExample:\n  $ jl-edge accounts set-path acme StockUpdateError /live/inventory/error')
     .action(
-      action(async (ctx, [name, label, path]) => {
+      handler(async (ctx, [name, label, path]) => {
         const { setAccountPath } = await import('../commands/accounts.js');
-        return viewOutput(
-          await setAccountPath(ctx, String(name), String(label), path === 'default' ? null : String(path)),
-        );
+        return viewOutput(await setAccountPath(ctx, name, label, path === 'default' ? null : path));
       }),
     );
 
@@ -240,27 +243,29 @@ Examples:
     ['enable', true],
     ['disable', false],
   ] as const) {
-    withGlobalOptions(accounts.command(`${verb} <name>`))
+    accounts
+      .command(`${verb} <name>`)
       .description(`${verb} an account (disabled accounts are skipped by every sync step)`)
       .addHelpText('after', `\nExample:\n  $ jl-edge accounts ${verb} acme`)
       .action(
-        action(async (ctx, [name]) => {
+        handler(async (ctx, [name]) => {
           const { setAccount } = await import('../commands/accounts.js');
-          return viewOutput(await setAccount(ctx, String(name), { enabled }));
+          return viewOutput(await setAccount(ctx, name, { enabled }));
         }),
       );
   }
 
-  withGlobalOptions(accounts.command('test <name>'))
+  accounts
+    .command('test <name>')
     .description('connect, verify the host key, and check every remote folder can be listed and written')
     .addHelpText(
       'after',
       '\nExample:\n  $ jl-edge accounts test acme    (exit 3 and the offered fingerprint when the host key does not match)',
     )
     .action(
-      action(async (ctx, [name]) => {
+      handler(async (ctx, [name]) => {
         const { testAccount } = await import('../commands/accounts.js');
-        return testOutput(await testAccount(ctx, String(name)));
+        return testOutput(await testAccount(ctx, name));
       }),
     );
 }

@@ -1,12 +1,12 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { registerAccounts } from './accounts.js';
 import { registerDb } from './db.js';
 import { registerOperations } from './operations.js';
 import { registerOrders } from './orders.js';
 import { registerProducts } from './products.js';
 import { registerStock } from './stock.js';
+import { registerSteps } from './steps.js';
 import { registerUpdates } from './updates.js';
-import { registerUpdatesOut } from './updates-out.js';
 import { registerWarehouse } from './warehouse.js';
 
 /** Every command group; each registers its commands with their options and help, implementations load lazily. */
@@ -14,9 +14,9 @@ export function registerCommands(program: Command): void {
   registerAccounts(program);
   registerDb(program);
   registerOperations(program);
+  registerSteps(program);
   registerOrders(program);
   registerProducts(program);
-  registerUpdatesOut(program);
   registerStock(program);
   registerUpdates(program);
   registerWarehouse(program);

@@ -1,12 +1,12 @@
-import { Option, type Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
-import { stepOutput, type CommandOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
+import { handler, parseWholeNumberOption } from './action.js';
+import type { CommandOutput } from './output.js';
 
 export function registerOperations(program: Command): void {
-  withGlobalOptions(program.command('status'))
+  program
+    .command('status')
     .description('is everything flowing, and if not, why? (exit 1 when something needs a person)')
     .addHelpText(
       'after',
@@ -19,46 +19,20 @@ Examples:
   $ jl-edge status --account acme --json`,
     )
     .action(
-      action(async (ctx) => {
+      handler(async (ctx) => {
         const { status } = await import('../commands/status.js');
         return statusOutput(await status(ctx));
       }),
     );
 
-  withGlobalOptions(program.command('sync'))
-    .description(
-      'run every sync step once, in order, per account (download, ack, push-stock, send-shipments, send-cancels, send-refunds)',
-    )
-    .addHelpText(
-      'after',
-      `
-One step failing does not stop the others; the exit code is the worst of them.
-
-Examples:
-  $ jl-edge sync --quiet            (the one cron line of a small seller)
-  $ jl-edge sync --account acme --dry-run`,
-    )
-    .action(
-      action(async (ctx) => {
-        const { sync } = await import('../commands/sync.js');
-        const result = await sync(ctx);
-        const outputs = result.steps.map(stepOutput);
-        return {
-          exitCode: result.exitCode,
-          json: { command: 'sync', exit_code: result.exitCode, steps: outputs.map((o) => o.json) },
-          lines: outputs.flatMap((o) => o.lines),
-          problems: outputs.flatMap((o) => o.problems),
-        };
-      }),
-    );
-
-  withGlobalOptions(program.command('unlock <step>'))
+  program
+    .command('unlock <step>')
     .description('clear a lock left by a crashed run, saying whose it was')
     .addHelpText('after', '\nExample:\n  $ jl-edge unlock download-orders --account acme')
     .action(
-      action(async (ctx, [step]) => {
+      handler(async (ctx, [step]) => {
         const { unlock } = await import('../commands/unlock.js');
-        const result = await unlock(ctx, String(step));
+        const result = await unlock(ctx, step);
         const lines = result.released.map(({ account, holder }) =>
           holder
             ? `${result.step} ${account}: ${ctx.options.dryRun ? 'would release' : 'released'} the lock of pid ${holder.pid} on ${holder.host} (since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt})`
@@ -68,16 +42,17 @@ Examples:
       }),
     );
 
-  withGlobalOptions(program.command('prune'))
+  program
+    .command('prune')
     .description('remove raw file copies and run-log rows older than a limit (never an order, never an unsent update)')
     .addOption(
       new Option('--older-than <days>', 'age limit in days').argParser(parseWholeNumberOption).makeOptionMandatory(),
     )
     .addHelpText('after', '\nExample:\n  $ jl-edge prune --older-than 90')
     .action(
-      action(async (ctx, _args, command) => {
+      handler(async (ctx, _args, options) => {
         const { prune } = await import('../commands/prune.js');
-        const result = await prune(ctx, command.opts().olderThan as number);
+        const result = await prune(ctx, options.olderThan);
         const verb = ctx.options.dryRun ? 'would remove' : 'removed';
         return {
           exitCode: ExitCode.ok,

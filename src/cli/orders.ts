@@ -1,60 +1,14 @@
-import type { Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
-import { formatItemError, type ItemError, type StepResult } from '../core/step.js';
-import type { FileReport } from '../commands/download-orders.js';
-import type { PlannedFile } from '../commands/ack-orders.js';
+import type { StepResult } from '../core/step.js';
+import type { ImportedShipment } from '../commands/import-shipments.js';
 import type { OrderView } from '../commands/orders.js';
-import { stepOutput, type CommandOutput } from './output.js';
-import { recordedUpdateLines } from './recorded-updates.js';
-
-/**
- * The human form of a sync step: the standard per-account line, notes that are not failures (an unknown
- * part number), and for a dry run what would have been stored or sent.
- */
-export function syncStepOutput(
-  result: StepResult,
-  dryRun: boolean,
-  describe: (details: Record<string, unknown>) => string[],
-): CommandOutput {
-  const output = stepOutput(result);
-  for (const outcome of result.accounts) {
-    const details = outcome.details ?? {};
-    for (const warning of (details.warnings as ItemError[] | undefined) ?? []) {
-      output.lines.push(`${result.command} ${outcome.account}: ${formatItemError(warning)}`);
-    }
-    if (dryRun) output.lines.push(...describe(details).map((line) => `  ${line}`));
-  }
-  if (dryRun) output.lines.push('dry run: nothing was stored, sent, moved or deleted');
-  return output;
-}
-
-function describeDownloads(details: Record<string, unknown>): string[] {
-  const lines: string[] = [];
-  for (const file of (details.files as FileReport[] | undefined) ?? []) {
-    const order = file.order_number ? `order ${file.order_number}` : 'no order';
-    lines.push(`${file.file}: would be ${file.outcome}: ${order}, ${file.lines} line(s)`);
-    for (const problem of file.problems) lines.push(`  ${problem}`);
-  }
-  for (const name of (details.not_ready as string[] | undefined) ?? [])
-    lines.push(`${name}: not ready (no .DONE marker yet)`);
-  return lines;
-}
-
-export function describeAcknowledgements(details: Record<string, unknown>): string[] {
-  const lines: string[] = [];
-  for (const file of (details.files as PlannedFile[] | undefined) ?? []) {
-    const why = file.resend ? 'stored by an earlier run, would be sent again unchanged' : 'would be stored and sent';
-    lines.push(`${file.remote_path} (order ${file.order_number}; ${why}; then ${file.remote_path}.DONE):`);
-    lines.push(
-      ...file.content
-        .replace(/\n$/, '')
-        .split('\n')
-        .map((line) => `  ${line}`),
-    );
-  }
-  return lines;
-}
+import type { RecordedUpdate } from '../commands/record-update.js';
+import { handler } from './action.js';
+import type { CommandOutput } from './output.js';
+import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
+import { syncStepOutput } from './steps.js';
+import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 function orderTable(orders: OrderView[]): string[] {
   if (orders.length === 0) return ['no orders'];
@@ -122,64 +76,42 @@ function orderDetail(order: OrderView): string[] {
   return lines;
 }
 
-/** The `orders` command group; `orders ship|cancel|refund` are added to the same group with this. */
-export function ordersGroup(program: Command): Command {
-  return (
-    program.commands.find((command) => command.name() === 'orders') ??
-    program.command('orders').description('look at orders; record shipments, cancellations and refunds')
+/** `--line` may be given many times. */
+function collectLines(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function recordedOutput(command: string, update: RecordedUpdate, dryRun: boolean): CommandOutput {
+  const what = `${update.kind} of order ${update.order_number} (${update.account})`;
+  const next = update.waiting_for ? `it waits for ${update.waiting_for}` : `${sendStepOf(update.kind)} sends it`;
+  return {
+    exitCode: ExitCode.ok,
+    json: { command, recorded: !dryRun, ...update },
+    lines: [
+      dryRun
+        ? `would record the ${what}: ${describeUpdate(update)}`
+        : `recorded ${what} as update ${update.update_id}: ${describeUpdate(update)}`,
+      dryRun ? 'dry run: nothing was stored' : next,
+    ],
+    problems: [],
+  };
+}
+
+function importOutput(result: StepResult, dryRun: boolean): CommandOutput {
+  return syncStepOutput(result, dryRun, (details) =>
+    ((details.recorded_shipments as ImportedShipment[] | undefined) ?? []).map(
+      (shipment) =>
+        `order ${shipment.order_number}: ${describeUpdate(shipment)} from line(s) ${shipment.rows.join(', ')}`,
+    ),
   );
 }
 
+/** `orders list|show|ship|cancel|refund`, and `import-shipments` (shipments in bulk). */
 export function registerOrders(program: Command): void {
-  withGlobalOptions(program.command('download-orders'))
-    .description('read every ready order file from OrderDownload and store its order (cron step)')
-    .option('--archive-to <dir>', 'after storing, move each order file and its marker into this remote folder')
-    .option('--delete', 'after storing, delete each order file and its marker (the raw file stays in the database)')
-    .addHelpText(
-      'after',
-      `
-Reads order-<token>.txt only once its .DONE marker exists, stores each file once, and leaves the
-remote files in place unless --archive-to or --delete is given. Counts: downloaded (new orders),
-incomplete (stored, never acknowledged: see orders show), duplicates, rejected (no order number),
-skipped (not ready yet or already stored).
+  const orders = program.command('orders').description('look at orders; record shipments, cancellations and refunds');
 
-Examples:
-  $ jl-edge download-orders --account acme
-  $ jl-edge download-orders --archive-to /live/incoming/archive --quiet   (cron)
-  $ jl-edge download-orders --dry-run                                     (what would be stored)`,
-    )
-    .action(
-      action(async (ctx, _args, command) => {
-        const flags = command.opts() as { archiveTo?: string; delete?: boolean };
-        const { downloadOrders } = await import('../commands/download-orders.js');
-        const result = await downloadOrders(ctx, { archiveTo: flags.archiveTo, delete: flags.delete === true });
-        return syncStepOutput(result, ctx.options.dryRun, describeDownloads);
-      }),
-    );
-
-  withGlobalOptions(program.command('ack-orders'))
-    .description('send the acknowledgement of every order awaiting one (cron step)')
-    .addHelpText(
-      'after',
-      `
-Each acknowledgement is stored under its final name before it is uploaded; a run that fails midway
-is finished by the next run with the same file. Counts: sent, failed (gave up after repeated
-failures: see status), pending (retried on the next run).
-
-Examples:
-  $ jl-edge ack-orders --account acme
-  $ jl-edge ack-orders --dry-run        (prints every file it would send)`,
-    )
-    .action(
-      action(async (ctx) => {
-        const { ackOrders } = await import('../commands/ack-orders.js');
-        return syncStepOutput(await ackOrders(ctx), ctx.options.dryRun, describeAcknowledgements);
-      }),
-    );
-
-  const orders = ordersGroup(program);
-
-  withGlobalOptions(orders.command('list'))
+  orders
+    .command('list')
     .description('list orders, oldest first')
     .option(
       '--status <status>',
@@ -193,15 +125,15 @@ Examples:
   $ jl-edge orders list --account acme --json`,
     )
     .action(
-      action(async (ctx, _args, command): Promise<CommandOutput> => {
+      handler(async (ctx, _args, { status }): Promise<CommandOutput> => {
         const { listOrders, parseOrderStatus } = await import('../commands/orders.js');
-        const status = (command.opts() as { status?: string }).status;
         const views = await listOrders(ctx, { status: status === undefined ? undefined : parseOrderStatus(status) });
         return { exitCode: ExitCode.ok, json: views, lines: orderTable(views), problems: [] };
       }),
     );
 
-  withGlobalOptions(orders.command('show <order_number>'))
+  orders
+    .command('show <order_number>')
     .description('show an order: its lines, errors, and the updates sent for it')
     .addHelpText(
       'after',
@@ -211,10 +143,133 @@ Examples:
   $ jl-edge orders show Y100012345 --account acme --json`,
     )
     .action(
-      action(async (ctx, [orderNumber]): Promise<CommandOutput> => {
+      handler(async (ctx, [orderNumber]): Promise<CommandOutput> => {
         const { showOrder } = await import('../commands/orders.js');
-        const view = await showOrder(ctx, String(orderNumber));
+        const view = await showOrder(ctx, orderNumber);
         return { exitCode: ExitCode.ok, json: view, lines: orderDetail(view), problems: [] };
       }),
+    );
+
+  orders
+    .command('ship <order_number>')
+    .description('record a shipment of an order (send-shipments sends it)')
+    .requiredOption(
+      '--carrier <carrier>',
+      "The Edge's carrier code (dpd, royal-mail, …) or a name in the account's carrier map",
+    )
+    .requiredOption('--tracking <number>', 'tracking number')
+    .option('--tracking-url <url>', 'tracking address')
+    .option('--date <yyyy-mm-dd>', 'dispatch date (default: today, London time)')
+    .option('--delivery-date <yyyy-mm-dd>', 'expected delivery (default: dispatch + lead time - handling days)')
+    .option(
+      '--line <line_ref[:qty]>',
+      'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit',
+      collectLines,
+    )
+    .addHelpText(
+      'after',
+      `
+Only ready_to_ship and partially_shipped orders ship, never more units than are left (ordered minus
+shipped, cancelled, and recorded but not yet sent). Refused: exit 1 (the order does not allow it) or
+2 (unknown order, line or carrier; a malformed option), with the reason.
+
+Examples:
+  $ jl-edge orders ship Y100012345 --carrier dpd --tracking 15501234567890
+  $ jl-edge orders ship Y100012345 --carrier "DPD Next Day" --tracking 155012 --line 1:2 --line 3 --date 2026-03-02`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber], { line, ...flags }) => {
+        const { shipOrder } = await import('../commands/orders-ship.js');
+        const result = await shipOrder(ctx, orderNumber, { ...flags, lines: line ?? [] });
+        return recordedOutput('orders ship', result, ctx.options.dryRun);
+      }),
+    );
+
+  orders
+    .command('cancel <order_number>')
+    .description('record a cancellation of unshipped units (send-cancels sends it)')
+    .requiredOption('--reason <reason>', 'why, as sent to John Lewis (e.g. "Out of stock")')
+    .option(
+      '--line <line_ref[:qty]>',
+      'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit',
+      collectLines,
+    )
+    .addHelpText(
+      'after',
+      `
+Only units neither shipped nor cancelled. An order whose acknowledgement is not sent yet may be
+cancelled: the cancellation waits until ack-orders has sent the acknowledgement. When every unit is
+cancelled the order becomes cancelled. A shipped unit is refunded (orders refund), not cancelled.
+
+Examples:
+  $ jl-edge orders cancel Y100012345 --reason "Out of stock"
+  $ jl-edge orders cancel Y100012345 --reason "Damaged in warehouse" --line 2:1`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber], { reason, line }) => {
+        const { cancelOrder } = await import('../commands/orders-cancel.js');
+        const result = await cancelOrder(ctx, orderNumber, { reason, lines: line ?? [] });
+        return recordedOutput('orders cancel', result, ctx.options.dryRun);
+      }),
+    );
+
+  orders
+    .command('refund <order_number>')
+    .description('record a refund (a cancellation after dispatch) of shipped units (send-refunds sends it)')
+    .requiredOption('--reason <reason>', 'why (kept with the order)')
+    .addOption(
+      new Option(
+        '--line <line_ref[:qty]>',
+        'a refunded line and how many units (default all shipped, unrefunded); repeatable',
+      )
+        .argParser(collectLines)
+        .makeOptionMandatory(),
+    )
+    .option('--amount <amount>', 'refund amount in pounds for one line: must be whole units of its unit price')
+    .addHelpText(
+      'after',
+      `
+Whole shipped units only, not already refunded. An amount must be an exact multiple of the line's
+unit price from the order file (refused when the file gave none) and says how many units.
+
+Examples:
+  $ jl-edge orders refund Y100012345 --reason "Customer return" --line 1:1
+  $ jl-edge orders refund Y100012345 --reason "Faulty" --line 2 --amount 28.00`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber], { reason, line, amount }) => {
+        const { refundOrder } = await import('../commands/orders-refund.js');
+        const result = await refundOrder(ctx, orderNumber, { reason, lines: line, amount });
+        return recordedOutput('orders refund', result, ctx.options.dryRun);
+      }),
+    );
+
+  withInboxOptions(program.command('import-shipments [file]'))
+    .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin), or from an inbox (--from)')
+    .option('--strict', 'record nothing from a file with any rejected row')
+    .addHelpText(
+      'after',
+      `
+Columns (header names matched leniently; order does not matter):
+  order_number, line_ref | part_number | sku, quantity, carrier, tracking_number,
+  tracking_url (optional), dispatch_date (optional, default today), delivery_date (optional)
+Rows of one order with the same carrier and tracking number are one shipment. A bad row is
+reported with its line, column and reason (exit 1); the good rows are recorded.
+${INBOX_HELP}
+
+Examples:
+  $ jl-edge import-shipments dispatched-today.csv --account acme
+  $ warehouse-export | jl-edge import-shipments - --dry-run
+  $ jl-edge import-shipments --from shed --quiet          (cron: the inbox of destination "shed")`,
+    )
+    .action(
+      handler((ctx, [file], options) =>
+        fileOrInbox(ctx, 'import-shipments', file, options, async (path, strict) => {
+          const { importShipments } = await import('../commands/import-shipments.js');
+          const { buffer } = await import('node:stream/consumers');
+          const result = await importShipments(ctx, path, () => buffer(process.stdin), strict);
+          return importOutput(result, ctx.options.dryRun);
+        }),
+      ),
     );
 }

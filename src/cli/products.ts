@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import type { Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { ProductDetail, ProductList } from '../commands/products.js';
+import { handler, parseWholeNumberOption } from './action.js';
 import { stepOutput, type CommandOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
 import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -56,7 +55,7 @@ function detailLines(p: ProductDetail): string[] {
 }
 
 export function registerProducts(program: Command): void {
-  withInboxOptions(withGlobalOptions(program.command('import-products [file]')))
+  withInboxOptions(program.command('import-products [file]'))
     .description('upsert products by SKU from a CSV file ("-" reads standard input), or from an inbox (--from)')
     .option('--strict', 'import nothing when any row is rejected')
     .addHelpText(
@@ -79,8 +78,8 @@ Examples:
   $ jl-edge import-products --from /srv/warehouse/stock --quiet   (cron: a stock-file inbox)`,
     )
     .action(
-      action((ctx, [file], command) =>
-        fileOrInbox(ctx, 'import-products', file, command, async (path, strict) => {
+      handler((ctx, [file], options) =>
+        fileOrInbox(ctx, 'import-products', file, options, async (path, strict) => {
           const { importProducts } = await import('../commands/import-products.js');
           const output = stepOutput(await importProducts(ctx, { file: path, strict }));
           if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
@@ -91,7 +90,8 @@ Examples:
 
   const products = program.command('products').description('look at the products jl-edge knows');
 
-  withGlobalOptions(products.command('list'))
+  products
+    .command('list')
     .description('list products in SKU order')
     .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT}; 0 lists all)`, parseWholeNumberOption)
     .addHelpText(
@@ -99,9 +99,9 @@ Examples:
       '\nExamples:\n  $ jl-edge products list --account acme\n  $ jl-edge products list --limit 0 --json',
     )
     .action(
-      action(async (ctx, _args, command) => {
+      handler(async (ctx, _args, options) => {
         const { listProducts } = await import('../commands/products.js');
-        const limit = (command.opts().limit as number | undefined) ?? DEFAULT_LIST_LIMIT;
+        const limit = options.limit ?? DEFAULT_LIST_LIMIT;
         const list = await listProducts(ctx, limit);
         return {
           exitCode: ExitCode.ok,
@@ -112,16 +112,17 @@ Examples:
       }),
     );
 
-  withGlobalOptions(products.command('show <sku>'))
+  products
+    .command('show <sku>')
     .description('show one product: its values, what the last push sent, and its open stock errors')
     .addHelpText(
       'after',
       '\nExamples:\n  $ jl-edge products show ABC-123\n  $ jl-edge products show ABC-123 --account acme --json',
     )
     .action(
-      action(async (ctx, [sku]) => {
+      handler(async (ctx, [sku]) => {
         const { showProduct } = await import('../commands/products.js');
-        const detail = await showProduct(ctx, String(sku));
+        const detail = await showProduct(ctx, sku);
         return {
           exitCode: ExitCode.ok,
           json: detail,

@@ -1,9 +1,8 @@
-import { Option, type Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { UpdateView } from '../commands/updates.js';
+import { handler, parseWholeNumberOption } from './action.js';
 import { stepOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
 
 function updateLine(u: UpdateView): string {
   const order = u.order_number ? ` order ${u.order_number}` : '';
@@ -16,7 +15,8 @@ export function registerUpdates(program: Command): void {
     .command('updates')
     .description('the outgoing files (acknowledgements, tracking, cancellations, inventory): list, retry, resend');
 
-  withGlobalOptions(updates.command('list'))
+  updates
+    .command('list')
     .description('list outgoing files, newest first')
     .addOption(new Option('--status <status>', 'only pending, sent or failed ones'))
     .option('--order <order_number>', 'only the files of one order')
@@ -26,10 +26,9 @@ export function registerUpdates(program: Command): void {
       '\nExamples:\n  $ jl-edge updates list --status failed\n  $ jl-edge updates list --order Y100012345 --json',
     )
     .action(
-      action(async (ctx, _args, command) => {
+      handler(async (ctx, _args, options) => {
         const { listUpdates } = await import('../commands/updates.js');
-        const o = command.opts();
-        const views = await listUpdates(ctx, { status: o.status, order: o.order, limit: o.limit });
+        const views = await listUpdates(ctx, options);
         return {
           exitCode: ExitCode.ok,
           json: views,
@@ -39,15 +38,15 @@ export function registerUpdates(program: Command): void {
       }),
     );
 
-  withGlobalOptions(
-    updates.command('retry').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption),
-  )
+  updates
+    .command('retry')
+    .argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption)
     .description('attempt a failed update again, under its original name with its original bytes')
     .addHelpText('after', '\nExample:\n  $ jl-edge updates retry 42')
     .action(
-      action(async (ctx, [id]) => {
+      handler(async (ctx, [id]) => {
         const { retryUpdate } = await import('../commands/updates.js');
-        const result = await retryUpdate(ctx, id as number);
+        const result = await retryUpdate(ctx, id);
         const run = stepOutput(result.run);
         return {
           exitCode:
@@ -61,15 +60,15 @@ export function registerUpdates(program: Command): void {
       }),
     );
 
-  withGlobalOptions(
-    updates.command('resend').argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption),
-  )
+  updates
+    .command('resend')
+    .argument('<id>', 'the update id (updates list shows it)', parseWholeNumberOption)
     .description('upload a sent update again under its original name (for when The Edge lost it)')
     .addHelpText('after', '\nExample:\n  $ jl-edge updates resend 42')
     .action(
-      action(async (ctx, [id]) => {
+      handler(async (ctx, [id]) => {
         const { resendUpdate } = await import('../commands/updates.js');
-        return stepOutput(await resendUpdate(ctx, id as number));
+        return stepOutput(await resendUpdate(ctx, id));
       }),
     );
 }

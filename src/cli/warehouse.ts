@@ -1,16 +1,17 @@
-import { Option, type Command } from 'commander';
-import { action, withGlobalOptions } from '../cli.js';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Context } from '../core/context.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { InboxFileReport } from '../commands/inbox.js';
 import type { DestinationFlags, DestinationView } from '../commands/destinations.js';
 import type { ExportedFile } from '../commands/export-orders.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../formats/warehouse-export.js';
-import { syncStepOutput } from './orders.js';
+import { EXPORT_FORMATS } from '../formats/warehouse-export.js';
+import { handler, parseWholeNumberOption } from './action.js';
 import type { CommandOutput } from './output.js';
-import { parseWholeNumberOption } from './parse.js';
+import { syncStepOutput } from './steps.js';
 
-function withDestinationOptions(command: Command): Command {
+function withDestinationOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+) {
   return command
     .option('--dir <folder>', 'a local or mounted folder the warehouse reads (absolute path)')
     .option('--host <host>', 'SFTP host of the warehouse')
@@ -23,9 +24,8 @@ function withDestinationOptions(command: Command): Command {
     .option('--inbox <folder>', 'folder the warehouse drops shipment and stock files into (local, or remote for SFTP)');
 }
 
-function flagsOf(command: Command, account: string | undefined): DestinationFlags {
-  const o = command.opts() as Omit<DestinationFlags, 'account'>;
-  return { ...o, account };
+function flagsOf(options: Omit<DestinationFlags, 'account'>, account: string | undefined): DestinationFlags {
+  return { ...options, account };
 }
 
 function destinationLines(view: DestinationView): string[] {
@@ -66,7 +66,9 @@ function describeExports(details: Record<string, unknown>): string[] {
 const DEFAULT_SETTLE_SECONDS = 5;
 
 /** `--from`, `--settle` and `--strict` of the inbox form of import-shipments and import-products. */
-export function withInboxOptions(command: Command): Command {
+export function withInboxOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+  command: Command<Args, Opts, Globals>,
+) {
   return command
     .option('--from <dir|destination>', "collect every new *.csv from this folder, or from a destination's inbox")
     .option(
@@ -87,17 +89,16 @@ bytes dropped again are skipped, moved to failed/ and reported.`;
 export function fileOrInbox(
   ctx: Context,
   step: 'import-shipments' | 'import-products',
-  file: unknown,
-  command: Command,
+  file: string | undefined,
+  flags: { from?: string; settle?: number; strict?: boolean },
   fromFile: (path: string, strict: boolean) => Promise<CommandOutput>,
 ): Promise<CommandOutput> {
-  const flags = command.opts() as { from?: string; settle?: number; strict?: boolean };
   if (flags.from !== undefined) {
     if (file !== undefined) throw new UsageError('give a file or --from <dir|destination>, not both');
     return inboxOutput(ctx, step, { ...flags, from: flags.from });
   }
   if (file === undefined) throw new UsageError('give a file (- for stdin) or --from <dir|destination>');
-  return fromFile(String(file), flags.strict === true);
+  return fromFile(file, flags.strict === true);
 }
 
 async function inboxOutput(
@@ -131,7 +132,7 @@ export function registerWarehouse(program: Command): void {
     .command('destinations')
     .description('where acknowledged orders go (a warehouse folder, local or SFTP) and where files come back');
 
-  withDestinationOptions(withGlobalOptions(destinations.command('add <name>')))
+  withDestinationOptions(destinations.command('add <name>'))
     .description('add a destination; --account ties it to one account (default: every account)')
     .addHelpText(
       'after',
@@ -142,28 +143,29 @@ Examples:
       --host-key SHA256:… --path /in/orders --inbox /out/shipments --account acme`,
     )
     .action(
-      action(async (ctx, [name], command) => {
+      handler(async (ctx, [name], options) => {
         const { addDestination } = await import('../commands/destinations.js');
-        const view = await addDestination(ctx, String(name), flagsOf(command, ctx.options.account));
+        const view = await addDestination(ctx, name, flagsOf(options, ctx.options.account));
         return destinationOutput('destinations add', view, `added destination ${view.name}`, ctx.options.dryRun);
       }),
     );
 
-  withDestinationOptions(withGlobalOptions(destinations.command('set <name>')))
+  withDestinationOptions(destinations.command('set <name>'))
     .description('change a destination; --account ties it to that account')
     .addHelpText('after', '\nExample:\n  $ jl-edge destinations set shed --inbox /srv/warehouse/in')
     .action(
-      action(async (ctx, [name], command) => {
+      handler(async (ctx, [name], options) => {
         const { setDestination } = await import('../commands/destinations.js');
-        const view = await setDestination(ctx, String(name), flagsOf(command, ctx.options.account));
+        const view = await setDestination(ctx, name, flagsOf(options, ctx.options.account));
         return destinationOutput('destinations set', view, `updated destination ${view.name}`, ctx.options.dryRun);
       }),
     );
 
-  withGlobalOptions(destinations.command('list'))
+  destinations
+    .command('list')
     .description('every destination')
     .action(
-      action(async (ctx) => {
+      handler(async (ctx) => {
         const { listDestinations } = await import('../commands/destinations.js');
         const views = await listDestinations(ctx);
         return {
@@ -177,22 +179,24 @@ Examples:
       }),
     );
 
-  withGlobalOptions(destinations.command('show <name>'))
+  destinations
+    .command('show <name>')
     .description('one destination')
     .action(
-      action(async (ctx, [name]) => {
+      handler(async (ctx, [name]) => {
         const { showDestination } = await import('../commands/destinations.js');
-        const view = await showDestination(ctx, String(name));
+        const view = await showDestination(ctx, name);
         return { exitCode: ExitCode.ok, json: view, lines: destinationLines(view), problems: [] };
       }),
     );
 
-  withGlobalOptions(destinations.command('remove <name>'))
+  destinations
+    .command('remove <name>')
     .description('remove a destination and the record of what it received')
     .action(
-      action(async (ctx, [name]) => {
+      handler(async (ctx, [name]) => {
         const { removeDestination } = await import('../commands/destinations.js');
-        const result = await removeDestination(ctx, String(name));
+        const result = await removeDestination(ctx, name);
         return {
           exitCode: ExitCode.ok,
           json: { command: 'destinations remove', ...result },
@@ -202,7 +206,8 @@ Examples:
       }),
     );
 
-  withGlobalOptions(program.command('export-orders'))
+  program
+    .command('export-orders')
     .description('write every acknowledged order not yet exported to each destination, one file per run (cron step)')
     .option('--destination <name>', 'only this destination (default: every destination of the account)')
     .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).default('csv'))
@@ -220,10 +225,9 @@ Examples:
   $ jl-edge export-orders --destination shed --dry-run     (prints the file it would write)`,
     )
     .action(
-      action(async (ctx, _args, command) => {
-        const flags = command.opts() as { destination?: string; format: ExportFormat };
+      handler(async (ctx, _args, options) => {
         const { exportOrders } = await import('../commands/export-orders.js');
-        const result = await exportOrders(ctx, flags);
+        const result = await exportOrders(ctx, options);
         return syncStepOutput(result, ctx.options.dryRun, describeExports);
       }),
     );

@@ -1,6 +1,7 @@
 /**
  * `download-orders` (SPEC §4.2, §5.3): reads every ready, unprocessed order file of OrderDownload and
- * stores its order (or the reason it could not) together with the file in one transaction.
+ * stores its order (or the reason it could not) together with the file in one transaction. What a file
+ * becomes is decided in download-orders/decide.ts; the reads ahead are in download-orders/read-ahead.ts.
  */
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
@@ -10,11 +11,21 @@ import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
 import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
-import type { NewOrder, OrderStatus } from '../db/repo/orders.js';
+import type { OrderStatus } from '../db/repo/orders.js';
 import { sha256Hex } from '../db/repo/outbox.js';
 import { isOrderFileName, markerNamesFor, parseOrderFile, type ParsedOrder } from '../formats/order-file.js';
-import type { FormatProblem } from '../formats/two-section.js';
 import { assertSafeRemotePath, joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
+import {
+  COUNT_OF,
+  decideOrderFile,
+  usableOrderNumber,
+  type EarlierOrder,
+  type FileReport,
+  type OrderFileDecision,
+} from './download-orders/decide.js';
+import { ReadAhead } from './download-orders/read-ahead.js';
+
+export type { FileOutcome, FileReport } from './download-orders/decide.js';
 
 export interface DownloadOrdersOptions {
   /** Remote folder to move each recorded order file and its marker into, after the commit. */
@@ -23,22 +34,7 @@ export interface DownloadOrdersOptions {
   delete?: boolean;
 }
 
-export type FileOutcome = 'downloaded' | 'incomplete' | 'duplicate' | 'rejected';
-
-/** What one file became, for --json and --dry-run. */
-export interface FileReport {
-  file: string;
-  outcome: FileOutcome;
-  order_number: string | null;
-  lines: number;
-  /** Every problem found, high and low, as stored on the order or the exchange. */
-  problems: string[];
-}
-
 const FLOW = 'OrderDownload';
-/** The order-number column holds at most this many characters; a longer value cannot be an order number. */
-const ORDER_NUMBER_MAX_LENGTH = 32;
-
 export async function downloadOrders(ctx: Context, options: DownloadOrdersOptions): Promise<StepResult> {
   const disposal = disposalFrom(options);
   return runStep(ctx, 'download-orders', async ({ account, transport, deadline }) => {
@@ -75,21 +71,8 @@ interface ReadOrderFile {
   parsed: ParsedOrder;
 }
 
-interface FileClassification {
-  file: FileReport;
-  order: Omit<NewOrder, 'inboundFileId' | 'now'> | null;
-  exchangeError: string | null;
-}
-
-type ClassifiedOrderFile = ReadOrderFile & { report: FileClassification };
+type ClassifiedOrderFile = ReadOrderFile & { report: OrderFileDecision };
 type StoredOrder = { status: OrderStatus; inboundFileName: string | null };
-
-/** The order number as stored, or null when the file has none the column can hold. */
-function usableOrderNumber(parsed: ParsedOrder): string | null {
-  return parsed.orderNumber !== null && parsed.orderNumber.length <= ORDER_NUMBER_MAX_LENGTH
-    ? parsed.orderNumber
-    : null;
-}
 
 class OrderDownload {
   private readonly dir: string;
@@ -109,7 +92,7 @@ class OrderDownload {
   /** Low-severity problems of stored orders (an unknown part number …): shown, but not failures. */
   private readonly warnings: ItemError[] = [];
   /** Orders a dry run would have stored, so a second file with the same number is reported as a duplicate. */
-  private readonly dryRunOrders = new Map<string, { from: string; status: string }>();
+  private readonly dryRunOrders = new Map<string, EarlierOrder>();
   /** Names in the folder listing: which of a file's markers exist. */
   private present = new Set<string>();
   /** Product id per part number looked up in this run; null: no product has it. */
@@ -202,9 +185,11 @@ class OrderDownload {
    * one transaction per batch — a transaction per file cost more than reading the file.
    */
   private async importFiles(fresh: RemoteEntry[], known: Map<string, KnownInboundFile[]>): Promise<void> {
+    // A batch's worth and more in flight, so the next batch arrives while one is stored.
     const reads = new ReadAhead(
       this.transport,
       fresh.map((entry) => joinRemote(this.dir, entry.name)),
+      2 * IMPORT_BATCH_FILES,
     );
     let next = 0;
     while (next < fresh.length) {
@@ -273,7 +258,21 @@ class OrderDownload {
         : new Map();
     await this.lookUpProducts(batch.flatMap((file) => file.parsed.lines.map((line) => line.partNumber)));
     const classified = batch.map((file) => {
-      const report = this.classify(file.name, file.parsed, stored);
+      const report = decideOrderFile({
+        name: file.name,
+        parsed: file.parsed,
+        account: this.account,
+        earlier: (orderNumber) => this.storedOrder(orderNumber, stored),
+        productIds: this.knownProductIds(file.parsed.lines.map((line) => line.partNumber)),
+      });
+      this.counts[COUNT_OF[report.file.outcome]]++;
+      this.errors.push(...report.errors);
+      this.warnings.push(...report.warnings);
+      if (this.dryRun && report.order)
+        this.dryRunOrders.set(report.order.orderNumber, {
+          from: file.name,
+          status: `${report.order.status}, in this dry run`,
+        });
       this.files.push(report.file);
       return { ...file, report };
     });
@@ -380,92 +379,6 @@ class OrderDownload {
     }
   }
 
-  /**
-   * Decides what the file becomes, counts it, and reports its problems. `stored`: the orders of the
-   * batch's numbers already in the database; the batch's products are looked up already.
-   */
-  private classify(name: string, parsed: ParsedOrder, stored: Map<string, StoredOrder>): FileClassification {
-    const high = parsed.problems.filter((problem) => problem.severity === 'high');
-    const orderNumber = usableOrderNumber(parsed);
-    const file: FileReport = {
-      file: name,
-      outcome: 'rejected',
-      order_number: orderNumber,
-      lines: parsed.lines.length,
-      problems: [],
-    };
-
-    if (orderNumber === null) {
-      const reasons =
-        high.length > 0
-          ? high
-          : [{ severity: 'high' as const, line: 2, message: 'line 2: the order number is not usable' }];
-      file.problems = reasons.map((problem) => problem.message);
-      this.counts.rejected++;
-      for (const problem of reasons) this.errors.push(itemError(name, null, 'rejected, no order stored', problem));
-      return { file, order: null, exchangeError: file.problems.join('\n') };
-    }
-
-    const earlier = this.storedOrder(orderNumber, stored);
-    if (earlier) {
-      const message = `order ${orderNumber} is already stored from ${earlier.from} (status ${earlier.status}); this file changed nothing`;
-      file.outcome = 'duplicate';
-      file.problems = [message];
-      this.counts.duplicates++;
-      this.errors.push({ file: name, order: orderNumber, message: `duplicate: ${message}` });
-      return { file, order: null, exchangeError: message };
-    }
-
-    const productIds = this.knownProductIds(parsed.lines.map((line) => line.partNumber));
-    const problems: FormatProblem[] = [...parsed.problems];
-    for (const line of parsed.lines) {
-      if (line.partNumber !== '' && !productIds.has(line.partNumber)) {
-        problems.push({
-          severity: 'low',
-          line: line.line,
-          message: `line ${line.line}: part_number ${line.partNumber} matches no product of account ${this.account.name} (no product has this channel item id)`,
-        });
-      }
-    }
-    const status: Extract<OrderStatus, 'awaiting_ack' | 'incomplete'> = high.length > 0 ? 'incomplete' : 'awaiting_ack';
-    file.outcome = status === 'incomplete' ? 'incomplete' : 'downloaded';
-    file.problems = problems.map((problem) => problem.message);
-    this.counts[COUNT_OF[file.outcome]]++;
-    if (this.dryRun) this.dryRunOrders.set(orderNumber, { from: name, status: `${status}, in this dry run` });
-    for (const problem of problems) {
-      if (problem.severity === 'high')
-        this.errors.push(itemError(name, orderNumber, 'incomplete, not acknowledged', problem));
-      else this.warnings.push(itemError(name, orderNumber, 'note', problem));
-    }
-
-    const testFlag = parsed.order.test_flag?.trim() ?? '';
-    const orderDate = parsed.order.order_date?.trim() ?? '';
-    return {
-      file,
-      exchangeError: null,
-      order: {
-        accountId: this.account.id,
-        orderNumber,
-        status,
-        // The columns are short; a longer value is still in `fields`, as written.
-        testFlag: testFlag.length === 1 ? testFlag : null,
-        orderDate: orderDate !== '' && orderDate.length <= 32 ? orderDate : null,
-        fields: { ...parsed.order, ...parsed.extraOrderFields },
-        lines: parsed.lines.map((line, index) => ({
-          position: index + 1,
-          lineRef: line.lineRef,
-          partNumber: line.partNumber,
-          productId: productIds.get(line.partNumber) ?? null,
-          // An unreadable quantity makes the order incomplete; the file's text stays in `fields`.
-          quantity: line.quantity ?? 0,
-          unitPrice: line.unitPrice,
-          fields: { ...line.fields, ...line.extra },
-        })),
-        errors: problems.map((problem) => ({ severity: problem.severity, message: problem.message })),
-      },
-    };
-  }
-
   /** Looks up the products of part numbers this run has not looked up yet: orders of a run share products. */
   private async lookUpProducts(partNumbers: string[]): Promise<void> {
     const unknown = [
@@ -490,7 +403,7 @@ class OrderDownload {
     return ids;
   }
 
-  private storedOrder(orderNumber: string, stored: Map<string, StoredOrder>): { from: string; status: string } | null {
+  private storedOrder(orderNumber: string, stored: Map<string, StoredOrder>): EarlierOrder | null {
     const inThisDryRun = this.dryRunOrders.get(orderNumber);
     if (inThisDryRun) return inThisDryRun;
     const order = stored.get(orderNumber);
@@ -532,54 +445,4 @@ class OrderDownload {
     if (dir === this.dir) return this.present.has(name);
     return (await this.transport.size(joinRemote(dir, name))) !== null;
   }
-}
-
-/**
- * Reads the files a run is about to import some way ahead of it, on the one connection: a read is
- * round trips spent waiting for the server, so the run stores some files while the next ones arrive.
- * A read that failed fails when its file's turn comes.
- */
-class ReadAhead {
-  private readonly reads = new Map<number, Promise<Buffer>>();
-  private started = 0;
-
-  constructor(
-    private readonly transport: Transport,
-    private readonly paths: string[],
-  ) {}
-
-  /** The content of `paths[index]`; indexes only ever move forward (the same one may be asked again). */
-  at(index: number): Promise<Buffer> {
-    for (const earlier of this.reads.keys()) if (earlier < index) this.reads.delete(earlier);
-    for (; this.started < Math.min(index + READS_AHEAD, this.paths.length); this.started++) {
-      const read = this.transport.read(this.paths[this.started]!);
-      // A run that stops early never asks for some reads: their failures are nobody's error.
-      read.catch(() => undefined);
-      this.reads.set(this.started, read);
-    }
-    const read = this.reads.get(index);
-    if (!read) throw new Error(`ReadAhead: file ${index} was already passed`);
-    return read;
-  }
-}
-
-/** Reads in flight ahead of the import: a batch's worth and more, so the next batch arrives while one is stored. */
-const READS_AHEAD = 2 * IMPORT_BATCH_FILES;
-
-const COUNT_OF: Record<FileOutcome, 'downloaded' | 'incomplete' | 'duplicates' | 'rejected'> = {
-  downloaded: 'downloaded',
-  incomplete: 'incomplete',
-  duplicate: 'duplicates',
-  rejected: 'rejected',
-};
-
-/** An item error for one problem; its `line N:` prefix moves into `line` so the printed form names it once. */
-function itemError(file: string, order: string | null, what: string, problem: FormatProblem): ItemError {
-  const match = /^line (\d+): /.exec(problem.message);
-  return {
-    file,
-    ...(problem.line !== null ? { line: problem.line } : {}),
-    ...(order !== null ? { order } : {}),
-    message: `${what}: ${match ? problem.message.slice(match[0].length) : problem.message}`,
-  };
 }

@@ -1,17 +1,8 @@
 import { forAccount, type Context } from '../core/context.js';
-import { ExitCode, JlEdgeError, UsageError, errorMessage, worstExitCode } from '../core/errors.js';
+import { UsageError, errorMessage, exitCodeOf, worstExitCode } from '../core/errors.js';
 import type { StepResult } from '../core/step.js';
 import { SYNC_STEPS, type SyncStep } from '../core/steps.js';
-
-/** Each step, loaded only when it runs. */
-const STEP_RUNNERS: Record<SyncStep, (ctx: Context) => Promise<StepResult>> = {
-  'download-orders': async (ctx) => (await import('./download-orders.js')).downloadOrders(ctx, {}),
-  'ack-orders': async (ctx) => (await import('./ack-orders.js')).ackOrders(ctx),
-  'push-stock': async (ctx) => (await import('./push-stock.js')).pushStock(ctx, { full: false }),
-  'send-shipments': async (ctx) => (await import('./send-shipments.js')).sendShipments(ctx),
-  'send-cancels': async (ctx) => (await import('./send-cancels.js')).sendCancels(ctx),
-  'send-refunds': async (ctx) => (await import('./send-refunds.js')).sendRefunds(ctx),
-};
+import { SYNC_STEP_RUNNERS } from './sync-steps.js';
 
 export interface SyncResult {
   command: 'sync';
@@ -35,10 +26,10 @@ export async function sync(ctx: Context): Promise<SyncResult> {
 
 async function runOne(ctx: Context, step: SyncStep, account: string): Promise<StepResult> {
   try {
-    return await STEP_RUNNERS[step](ctx);
+    return await SYNC_STEP_RUNNERS[step](ctx);
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+    const exitCode = exitCodeOf(err);
     return {
       command: step,
       exitCode,

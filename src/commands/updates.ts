@@ -6,10 +6,12 @@ import type { PathLabel } from '../core/account.js';
 import { forAccount, type Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { runStep, type StepResult } from '../core/step.js';
+import type { SyncStep } from '../core/steps.js';
 import { isoNow } from '../core/time.js';
 import type { OutboxRow, OutboxStatus, OutboxSummary } from '../db/repo/outbox.js';
 import { deliverFile } from '../transport/deliver.js';
 import { joinRemote, MARKER_SUFFIX } from '../transport/transport.js';
+import { SYNC_STEP_RUNNERS } from './sync-steps.js';
 
 export interface UpdateView {
   id: number;
@@ -64,11 +66,11 @@ function viewUpdate(row: OutboxSummary, account: string): UpdateView {
 }
 
 /** The step that owns each flow's pending files and knows how to advance the business state. */
-const SENDERS: Partial<Record<PathLabel, (ctx: Context) => Promise<StepResult>>> = {
-  OrderAcknowledge: async (ctx) => (await import('./ack-orders.js')).ackOrders(ctx),
-  OrderShipment: async (ctx) => (await import('./send-shipments.js')).sendShipments(ctx),
-  CancellationAcknowledgement: async (ctx) => (await import('./send-cancels.js')).sendCancels(ctx),
-  OrderRefund: async (ctx) => (await import('./send-refunds.js')).sendRefunds(ctx),
+const OWNING_STEP: Partial<Record<PathLabel, SyncStep>> = {
+  OrderAcknowledge: 'ack-orders',
+  OrderShipment: 'send-shipments',
+  CancellationAcknowledgement: 'send-cancels',
+  OrderRefund: 'send-refunds',
 };
 
 export interface RetryResult {
@@ -84,8 +86,8 @@ export interface RetryResult {
  */
 export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult> {
   const { row, account } = await loadUpdate(ctx, id);
-  const sender = SENDERS[row.flow];
-  if (!sender)
+  const step = OWNING_STEP[row.flow];
+  if (!step)
     throw new UsageError(`update ${id} is an inventory file: push-stock builds a fresh one on its next run instead`);
   if (row.status !== 'failed')
     throw new UsageError(
@@ -93,7 +95,7 @@ export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult
     );
   await refuseWhileOrderHasFileInFlight(ctx, row, 'retry');
   if (!ctx.options.dryRun) await ctx.repo.outbox.requeue(id, isoNow(ctx.clock));
-  const run = await sender(forAccount(ctx, account));
+  const run = await SYNC_STEP_RUNNERS[step](forAccount(ctx, account));
   const after = (await ctx.repo.outbox.findById(id))!;
   return { command: 'updates retry', update: viewUpdate(after, account), run };
 }

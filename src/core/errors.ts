@@ -64,6 +64,11 @@ export function worstExitCode(codes: Iterable<number>): number {
   return worst;
 }
 
+/** The exit code an error ends a run (or one account's step) with: the one mapping of errors to exit codes. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 import type { Account } from './account.js';
 import type { Context } from './context.js';
-import { ConnectionError, ExitCode, JlEdgeError, errorMessage, worstExitCode } from './errors.js';
+import { ConnectionError, ExitCode, errorMessage, exitCodeOf, worstExitCode } from './errors.js';
 import { isoNow } from './time.js';
 import type { LockHolder } from '../db/repo/locks.js';
 import type { RunOutcome } from '../db/repo/runs.js';
@@ -125,7 +125,7 @@ async function runForAccount(
       details: result.details,
     };
   } catch (err) {
-    const exitCode = err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+    const exitCode = exitCodeOf(err);
     const errors: ItemError[] = [{ message: errorMessage(err) }];
     if (err instanceof ConnectionError && err.offeredFingerprint) {
       errors[0]!.message += ` (the server offered ${err.offeredFingerprint})`;
