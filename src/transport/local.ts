@@ -20,7 +20,13 @@ import {
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TransferError, errorMessage } from '../core/errors.js';
-import { MARKER_SUFFIX, assertSafeRemotePath, type RemoteEntry, type Transport } from './transport.js';
+import {
+  MARKER_SUFFIX,
+  assertSafeRemotePath,
+  type RemoteEntry,
+  type SkippedEntry,
+  type Transport,
+} from './transport.js';
 
 export function openLocalTransport(root: string): Transport {
   return new LocalTransport(resolve(root));
@@ -29,9 +35,14 @@ export function openLocalTransport(root: string): Transport {
 class LocalTransport implements Transport {
   constructor(private readonly root: string) {}
 
-  list(dir: string): Promise<RemoteEntry[]> {
+  list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]> {
     return this.guarded('list', [dir], async ([folder]) => {
       const entries = await readdir(folder, { withFileTypes: true });
+      for (const entry of entries) {
+        if (entry.isFile()) continue;
+        const kind = entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'symlink' : 'other';
+        onSkipped?.({ name: entry.name, kind });
+      }
       const files = await Promise.all(
         entries
           .filter((entry) => entry.isFile())

@@ -14,9 +14,18 @@ export interface RemoteEntry {
   modifiedAt: number;
 }
 
+/** A folder entry that `list` leaves out because it is not a regular file. */
+export interface SkippedEntry {
+  name: string;
+  kind: 'folder' | 'symlink' | 'other';
+}
+
 export interface Transport {
-  /** Regular files in a folder (no sub-folders), in name order. */
-  list(dir: string): Promise<RemoteEntry[]>;
+  /**
+   * Regular files in a folder (no sub-folders, no symbolic links), in name order; `onSkipped` hears of
+   * every other entry, for callers that warn about them.
+   */
+  list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]>;
   /** Size of a file, or null when it does not exist. */
   size(path: string): Promise<number | null>;
   /** Whole file contents. */
