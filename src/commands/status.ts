@@ -116,7 +116,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         host: l.host,
         acquired_at: l.acquiredAt,
         heartbeat_at: l.heartbeatAt,
-        stale: isLockStale(l, ctx.host, nowMs),
+        stale: isLockStale(l, ctx.host, nowMs, ctx.lockStaleMs),
       }));
 
     const destinations = await ctx.repo.destinations.activity(account.id);

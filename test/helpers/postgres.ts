@@ -104,8 +104,13 @@ function startCluster(): PostgresCluster {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-  // Synchronous, so it also runs when the test process ends without after-hooks.
+  // Synchronous, so it also runs when the test process ends without after-hooks, or is interrupted.
   process.on('exit', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      stop();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
   return {
     port,
     url: (database) => `postgres://${SUPERUSER}@127.0.0.1:${port}/${database}`,
