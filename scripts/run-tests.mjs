@@ -24,6 +24,7 @@ const POSTGRES_FILES = [
   'test/e2e/operations.test.ts',
   'test/e2e/import-products.test.ts',
   'test/e2e/two-hosts.test.ts',
+  'test/e2e/concurrency.test.ts',
 ];
 
 function collect(dir) {
