@@ -10,7 +10,7 @@
  * - `pg-ack-orders`: 1,000 orders awaiting acknowledgement.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresCluster } from '../test/helpers/postgres.js';
 import { ACCOUNT, BenchServer, OUTGOING, removeDatabase, withDatabase, writeOrderFiles } from './edge-server.js';
@@ -31,6 +31,12 @@ interface Scenario {
 }
 
 const server = new BenchServer();
+
+/** Removes the files of a folder, keeping its subfolders (the inventory folder holds `errors/`). */
+function removeFiles(folder: string): void {
+  for (const entry of readdirSync(folder, { withFileTypes: true }))
+    if (entry.isFile()) rmSync(join(folder, entry.name));
+}
 
 function cli(ctx: BenchContext, db: string, args: string[]): void {
   const result = spawnSync(process.execPath, [ctx.bin, ...args, '--db', db, '--quiet'], {
@@ -94,7 +100,7 @@ const SCENARIOS: Scenario[] = [
       cli(ctx, db, ['import-products', catalogueCsv(ctx, productCount(ctx)), '--account', ACCOUNT]);
     },
     args: () => ['push-stock', '--account', ACCOUNT],
-    beforeRun: () => server.emptyFolder(INVENTORY),
+    beforeRun: () => removeFiles(server.local(INVENTORY)),
   },
   {
     name: 'pg-download-orders',

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
  * level tests. The rest (formats, transports, CLI basics, the demo) does not depend on the engine.
  */
 const POSTGRES_FILES = [
+  'test/db/',
   'test/e2e/database.test.ts',
   'test/e2e/download-orders.test.ts',
   'test/e2e/ack-orders.test.ts',

@@ -150,14 +150,13 @@ if (TEST_ENGINE === 'postgres')
           orderFileName(1),
           orderFile({ order: orderSection(orderNumber(1)), items: [item('1', '11111111', '1')] }),
         );
-        const stale = { JL_EDGE_LOCK_STALE_SECONDS: '2' };
         // Host a takes the lock and stays inside its run until it is killed.
         const child = spawn(BIN, ['download-orders', '--quiet'], {
           cwd: a.dir,
           env: {
             PATH: process.env.PATH ?? '',
             HOME: a.dir,
-            ...a.env({ ...stale, JL_EDGE_FAULT: 'pause-after-lock:60000' }),
+            ...a.env({ JL_EDGE_FAULT: 'pause-after-lock:60000' }),
           },
           stdio: 'ignore',
         });
@@ -165,19 +164,26 @@ if (TEST_ENGINE === 'postgres')
         await waitFor(() => world.rows('select * from locks').length === 1);
         child.kill('SIGKILL');
         await exited;
+        const [lock] = world.rows<{ step: string; host: string; pid: number; heartbeat_at: string }>(
+          'select step, host, pid, heartbeat_at from locks',
+        );
         assert.deepEqual(
-          world.rows('select step, host, pid from locks'),
-          [{ step: 'download-orders', host: 'cron-a', pid: child.pid }],
+          { ...lock, heartbeat_at: undefined },
+          { step: 'download-orders', host: 'cron-a', pid: child.pid, heartbeat_at: undefined },
           'the dead run left its lock behind',
         );
+        // Host b's clock is pinned relative to the dead run's last heartbeat (JL_EDGE_NOW), so "before" and
+        // "after" the stale interval (the default, 120 s) do not depend on how busy the machine is.
+        const at = (secondsAfterHeartbeat: number) => ({
+          JL_EDGE_NOW: new Date(Date.parse(lock!.heartbeat_at) + secondsAfterHeartbeat * 1000).toISOString(),
+        });
 
         // Another host cannot tell a dead holder from a live one until its heartbeat goes stale.
-        const early = await b.cli(['download-orders'], stale);
+        const early = await b.cli(['download-orders'], at(110));
         assert.equal(early.code, 75, early.stderr);
         assert.match(early.stderr, new RegExp(`held by pid ${child.pid} on cron-a since `));
 
-        await new Promise((resolve) => setTimeout(resolve, 2_500));
-        const late = await b.cli(['download-orders'], stale);
+        const late = await b.cli(['download-orders'], at(121));
         assert.equal(late.code, 0, late.stderr);
         assert.match(late.stderr, new RegExp(`took over a stale lock \\(held by pid ${child.pid} on cron-a since `));
         assert.deepEqual(world.rows('select order_number from orders'), [{ order_number: orderNumber(1) }]);
