@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type { Account } from './account.js';
 import { databaseUrl, environmentAccount, loadEnvironment } from './config.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_LOCK_STALE_MS } from './step.js';
 import { clockFromEnv, isoNow, type Clock } from './time.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, redactedUrl } from '../db/connection.js';
@@ -127,6 +126,8 @@ export function forAccount(ctx: Context, name: string): Context {
 }
 
 const DEFAULT_CONCURRENCY = 4;
+/** A lock whose heartbeat is older than this belongs to a dead or hung run (JL_EDGE_LOCK_STALE_SECONDS overrides). */
+const DEFAULT_LOCK_STALE_MS = 120_000;
 
 /** A setting from the environment (read after .env is loaded); undefined when unset. */
 function positiveWholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {

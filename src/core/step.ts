@@ -49,8 +49,6 @@ export interface StepScope {
   deadline: number;
 }
 
-/** A lock whose heartbeat is older than this belongs to a dead or hung run (JL_EDGE_LOCK_STALE_SECONDS overrides). */
-export const DEFAULT_LOCK_STALE_MS = 120_000;
 /** Heartbeats come often enough that a live holder never looks stale. */
 const heartbeatMs = (staleMs: number): number => Math.min(5_000, staleMs / 4);
 
