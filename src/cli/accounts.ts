@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
-import type { AccountSettings } from '../db/repo/accounts.js';
+import { ACCOUNT_DEFAULTS, howToSet, type AccountSettings } from '../core/account-settings.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
 import { handler, parseWholeNumberOption } from './action.js';
 import type { CommandOutput } from './output.js';
@@ -142,9 +142,8 @@ function testOutput(result: AccountTestResult): CommandOutput {
     problems.push(`accounts test ${result.account}: ${result.error}`);
     if (result.offered_host_key) {
       problems.push(`the server offered host key ${result.offered_host_key}`);
-      problems.push(
-        `if that is John Lewis' server, pin it: jl-edge accounts set ${result.account} --host-key ${result.offered_host_key}`,
-      );
+      const account = { name: result.account, fromEnvironment: result.from_environment };
+      problems.push(`if that is John Lewis' server, pin it: ${howToSet(account, 'hostKey', result.offered_host_key)}`);
     }
     return { exitCode: ExitCode.connection, json: result, lines, problems };
   }
@@ -176,25 +175,8 @@ Examples:
     .action(
       handler(async (ctx, [name], flags) => {
         const { addAccount } = await import('../commands/accounts.js');
-        const given = settingsFrom(flags);
-        const settings: AccountSettings = {
-          transport: given.transport ?? 'sftp',
-          host: given.host ?? null,
-          port: given.port ?? 22,
-          username: given.username ?? null,
-          passwordEnv: given.passwordEnv ?? null,
-          privateKeyPath: given.privateKeyPath ?? null,
-          hostKey: given.hostKey ?? null,
-          localRoot: given.localRoot ?? null,
-          root: given.root ?? '/live',
-          leadTimeDays: given.leadTimeDays ?? 3,
-          handlingDays: given.handlingDays ?? 0,
-          tradedCodeSource: given.tradedCodeSource ?? 'none',
-          encoding: given.encoding ?? 'utf-8',
-          stockUpload: given.stockUpload ?? 'direct',
-          carrierMap: given.carrierMap ?? {},
-          enabled: flags.disabled !== true,
-        };
+        const given = Object.fromEntries(Object.entries(settingsFrom(flags)).filter(([, v]) => v !== undefined));
+        const settings: AccountSettings = { ...ACCOUNT_DEFAULTS, ...given, enabled: flags.disabled !== true };
         return viewOutput(await addAccount(ctx, name, settings));
       }),
     );

@@ -1,19 +1,31 @@
-import { distinctFolders, isPathLabel, PATH_LABELS, type Account, type PathLabel } from '../core/account.js';
+import {
+  distinctFolders,
+  effectivePaths,
+  isPathLabel,
+  PATH_LABELS,
+  withRoot,
+  type Account,
+  type PathLabel,
+} from '../core/account.js';
+import {
+  ENVIRONMENT_VARIABLE,
+  isEnvironmentSetting,
+  SETTING_OPTION,
+  settingsProblem,
+  type AccountSettings,
+} from '../core/account-settings.js';
 import type { Context } from '../core/context.js';
 import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
 import { isoNow } from '../core/time.js';
 import { SYNC_STEPS, isSyncStep, staleAfterMinutes, type SyncStep } from '../core/steps.js';
-import type { AccountSettings } from '../db/repo/accounts.js';
 import { fileNameToken } from '../formats/file-name-token.js';
 import { joinRemote } from '../transport/transport.js';
-
-const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** An account as printed and serialised: settings and paths, never a secret. */
 export interface AccountView {
   name: string;
+  /** Defined by JL_EDGE_* variables: the environment's values win for the settings it has variables for. */
+  from_environment: boolean;
   enabled: boolean;
   transport: Account['transport'];
   host: string | null;
@@ -38,6 +50,7 @@ export interface AccountView {
 export function viewAccount(account: Account): AccountView {
   return {
     name: account.name,
+    from_environment: account.fromEnvironment,
     enabled: account.enabled,
     transport: account.transport,
     host: account.host,
@@ -61,26 +74,12 @@ export function viewAccount(account: Account): AccountView {
   };
 }
 
-export function validateSettings(name: string, settings: Partial<AccountSettings>): void {
-  if (settings.hostKey && !FINGERPRINT.test(settings.hostKey)) {
-    throw new UsageError(`--host-key must be an OpenSSH SHA256 fingerprint like SHA256:${'A'.repeat(43)}`);
-  }
-  if (settings.passwordEnv && !ENV_NAME.test(settings.passwordEnv)) {
-    throw new UsageError(
-      '--password-env takes the NAME of an environment variable (the password itself is never stored)',
-    );
-  }
-  if (settings.root !== undefined && settings.root !== '/live' && settings.root !== '/uat') {
-    throw new UsageError(`--root must be /live or /uat, not ${settings.root}`);
-  }
-  if (settings.transport === 'sftp' && (!settings.host || !settings.username)) {
-    throw new UsageError(`account "${name}" needs --host and --username (or --local-root for a local folder)`);
-  }
+function validateSettings(name: string, settings: Partial<AccountSettings>): void {
+  const problem = settingsProblem(name, settings, 'options');
+  if (problem) throw new UsageError(problem);
 }
 
 export async function addAccount(ctx: Context, name: string, settings: AccountSettings): Promise<AccountView> {
-  if (!ACCOUNT_NAME.test(name))
-    throw new UsageError(`account name "${name}" must be letters, digits, '.', '_' or '-' (at most 64)`);
   validateSettings(name, settings);
   if (await ctx.repo.accounts.findByName(name))
     throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
@@ -90,18 +89,14 @@ export async function addAccount(ctx: Context, name: string, settings: AccountSe
       name,
       ...settings,
       staleAfterMinutes: {},
-      paths: emptyPaths(settings.root),
+      paths: effectivePaths(settings.root, {}),
       fromEnvironment: false,
     });
   return viewAccount(await ctx.repo.accounts.insert(name, settings, isoNow(ctx.clock)));
 }
 
-function emptyPaths(root: string): Record<PathLabel, string> {
-  return Object.fromEntries(PATH_LABELS.map((l) => [l, root])) as Record<PathLabel, string>;
-}
-
 export async function listAccounts(ctx: Context): Promise<AccountView[]> {
-  return (await ctx.repo.accounts.list()).map(viewAccount);
+  return (await ctx.listAccounts()).map(viewAccount);
 }
 
 export async function showAccount(ctx: Context, name: string): Promise<AccountView> {
@@ -111,10 +106,21 @@ export async function showAccount(ctx: Context, name: string): Promise<AccountVi
 export async function setAccount(ctx: Context, name: string, settings: Partial<AccountSettings>): Promise<AccountView> {
   const account = await ctx.requireAccount(name);
   const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-  const merged = { ...account, ...given };
+  if (account.fromEnvironment) refuseEnvironmentSettings(account.name, Object.keys(given));
+  const merged = { ...withRoot(account, settings.root ?? account.root), ...given };
   validateSettings(name, merged);
   if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, settings, isoNow(ctx.clock));
   return viewAccount(ctx.options.dryRun ? merged : await ctx.requireAccount(name));
+}
+
+/** The environment owns some settings of its account: changing them in the database would not last. */
+function refuseEnvironmentSettings(name: string, given: string[]): void {
+  const owned = given.filter(isEnvironmentSetting).filter((setting) => setting !== 'transport');
+  if (owned.length === 0) return;
+  throw new UsageError(
+    `account "${name}" comes from the environment, which sets ${owned.map((s) => SETTING_OPTION[s]).join(', ')}: ` +
+      `edit ${owned.map((s) => ENVIRONMENT_VARIABLE[s]).join(', ')} in .env instead`,
+  );
 }
 
 /** `path` null (given as `default`) restores the label's default folder under the account root. */
@@ -160,6 +166,7 @@ export interface FolderCheck {
 
 export interface AccountTestResult {
   account: string;
+  from_environment: boolean;
   ok: boolean;
   connected: boolean;
   host_key: string | null;
@@ -177,6 +184,7 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
   const account = await ctx.requireAccount(name);
   const result: AccountTestResult = {
     account: account.name,
+    from_environment: account.fromEnvironment,
     ok: false,
     connected: false,
     host_key: account.hostKey,

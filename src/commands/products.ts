@@ -59,9 +59,7 @@ export function viewProduct(product: Product, account: string): ProductView {
 
 /** `products list`: the products of `--account`, or of every account, in SKU order; `limit` 0 lists all. */
 export async function listProducts(ctx: Context, limit: number): Promise<ProductList> {
-  const accounts = ctx.options.account
-    ? [await ctx.requireAccount(ctx.options.account)]
-    : await ctx.repo.accounts.list();
+  const accounts = ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : await ctx.listAccounts();
   const names = new Map(accounts.map((a) => [a.id, a.name]));
   const ids = accounts.map((a) => a.id);
   const products = await ctx.repo.products.list(ids, limit);
@@ -91,7 +89,7 @@ export async function showProduct(ctx: Context, sku: string): Promise<ProductDet
 /** Products belong to one account: `--account`, or the only one there is. */
 async function productAccount(ctx: Context): Promise<Account> {
   if (ctx.options.account) return ctx.requireAccount(ctx.options.account);
-  const accounts = await ctx.repo.accounts.list();
+  const accounts = await ctx.listAccounts();
   if (accounts.length === 1) return accounts[0]!;
   if (accounts.length === 0) throw new UsageError('no account: add one with `jl-edge accounts add`');
   throw new UsageError(`several accounts: choose one with --account (${accounts.map((a) => a.name).join(', ')})`);

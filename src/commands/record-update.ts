@@ -40,9 +40,7 @@ export type UpdateDetails = Omit<NewOrderUpdate, 'kind' | 'orderId' | 'lines' | 
  * seen in two accounts needs `--account`). An unknown number is a usage error (exit 2).
  */
 export async function findOrder(ctx: Context, orderNumber: string): Promise<{ account: Account; order: Order }> {
-  const accounts = ctx.options.account
-    ? [await ctx.requireAccount(ctx.options.account)]
-    : await ctx.repo.accounts.list();
+  const accounts = ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : await ctx.listAccounts();
   const found: { account: Account; order: Order }[] = [];
   for (const account of accounts) {
     const [order] = await ctx.repo.orders.list({ accountId: account.id, orderNumber }, ctx.repo.batchSize);

@@ -89,7 +89,7 @@ export interface StatusResult {
  * update, an incomplete order or a stale lock needs a person (the CLI exits 1 for them).
  */
 export async function status(ctx: Context): Promise<StatusResult> {
-  const all = await ctx.repo.accounts.list();
+  const all = await ctx.listAccounts();
   const accounts = ctx.options.account ? all.filter((a) => a.name === ctx.options.account) : all;
   if (ctx.options.account && accounts.length === 0) await ctx.requireAccount(ctx.options.account);
   if (accounts.length === 0)

@@ -30,7 +30,7 @@ export interface ClearResult {
 
 /** `--account`, else every account (enabled or not: a disabled account's errors are still worth seeing). */
 async function accountsInScope(ctx: Context): Promise<Account[]> {
-  return ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : ctx.repo.accounts.list();
+  return ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : ctx.listAccounts();
 }
 
 export async function listStockErrors(ctx: Context): Promise<StockErrorView[]> {

@@ -16,7 +16,7 @@ export async function unlock(ctx: Context, step: string): Promise<UnlockResult> 
   }
   const names = ctx.options.account
     ? [(await ctx.requireAccount(ctx.options.account)).name]
-    : (await ctx.repo.accounts.list()).map((a) => a.name);
+    : (await ctx.listAccounts()).map((a) => a.name);
   const released: UnlockResult['released'] = [];
   for (const account of names) {
     const holder = ctx.options.dryRun

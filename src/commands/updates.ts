@@ -38,7 +38,7 @@ export async function listUpdates(
     throw new UsageError(`--status must be one of ${STATUSES.join(', ')}, not "${filter.status}"`);
   }
   const account = ctx.options.account ? await ctx.requireAccount(ctx.options.account) : null;
-  const names = new Map((await ctx.repo.accounts.list()).map((a) => [a.id, a.name]));
+  const names = new Map((await ctx.listAccounts()).map((a) => [a.id, a.name]));
   const rows = await ctx.repo.outbox.list({
     accountId: account?.id,
     status: filter.status as OutboxStatus | undefined,
@@ -150,7 +150,7 @@ async function refuseWhileOrderHasFileInFlight(ctx: Context, row: OutboxRow, ver
 
 async function loadUpdate(ctx: Context, id: number): Promise<{ row: OutboxRow; account: string }> {
   const row = await ctx.repo.outbox.findById(id);
-  const account = row ? (await ctx.repo.accounts.list()).find((a) => a.id === row.accountId) : undefined;
+  const account = row ? (await ctx.listAccounts()).find((a) => a.id === row.accountId) : undefined;
   if (!row || !account) throw new UsageError(`no update with id ${id} (jl-edge updates list shows them)`);
   if (ctx.options.account && ctx.options.account !== account.name)
     throw new UsageError(`update ${id} belongs to account "${account.name}", not "${ctx.options.account}"`);

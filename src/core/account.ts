@@ -62,6 +62,16 @@ export function effectivePaths(root: string, overrides: Partial<Record<PathLabel
   return paths;
 }
 
+/** The account under another root: default folders move with it, folders set with `accounts set-path` stay. */
+export function withRoot<T extends Pick<Account, 'root' | 'paths'>>(account: T, root: string): T {
+  if (root === account.root) return account;
+  const defaults = effectivePaths(account.root, {});
+  const overrides = Object.fromEntries(
+    PATH_LABELS.filter((l) => account.paths[l] !== defaults[l]).map((l) => [l, account.paths[l]]),
+  );
+  return { ...account, root, paths: effectivePaths(root, overrides) };
+}
+
 export function isPathLabel(value: string): value is PathLabel {
   return (PATH_LABELS as readonly string[]).includes(value);
 }

@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
-import type { AccountSettings } from '../db/repo/accounts.js';
+import {
+  ACCOUNT_DEFAULTS,
+  ENVIRONMENT_VARIABLE,
+  settingsProblem,
+  type AccountSettings,
+  type EnvironmentSetting,
+} from './account-settings.js';
 
 export const DEFAULT_DB_PATH = './data/jl-edge.sqlite';
 
@@ -23,67 +29,57 @@ export function databaseUrl(dbOption: string | undefined, env: NodeJS.ProcessEnv
 
 export interface EnvironmentAccount {
   name: string;
-  settings: AccountSettings;
+  settings: Pick<AccountSettings, EnvironmentSetting>;
 }
 
 /**
  * The single-account bootstrap (SPEC §5.1): an account described by JL_EDGE_* variables, so a
  * one-account install needs no `accounts add`. Null when neither JL_EDGE_SFTP_HOST nor
- * JL_EDGE_LOCAL_ROOT is set.
+ * JL_EDGE_LOCAL_ROOT is set. Its values pass the same checks as `accounts add`, named by variable.
  */
 export function environmentAccount(env: NodeJS.ProcessEnv = process.env): EnvironmentAccount | null {
   const host = env.JL_EDGE_SFTP_HOST;
   const localRoot = env.JL_EDGE_LOCAL_ROOT;
   if (!host && !localRoot) return null;
   const name = env.JL_EDGE_ACCOUNT || 'default';
-  const root = env.JL_EDGE_ROOT || '/live';
-  if (root !== '/live' && root !== '/uat') throw new UsageError(`JL_EDGE_ROOT must be /live or /uat, not ${root}`);
-  const leadTimeDays = parseWholeNumber('JL_EDGE_LEAD_TIME_DAYS', env.JL_EDGE_LEAD_TIME_DAYS, 3);
-  const base = {
-    root,
-    leadTimeDays,
-    handlingDays: parseWholeNumber('JL_EDGE_HANDLING_DAYS', env.JL_EDGE_HANDLING_DAYS, 0),
-    tradedCodeSource: 'none' as const,
-    encoding: 'utf-8',
-    stockUpload: 'direct' as const,
-    carrierMap: {},
-    enabled: true,
+  const common = {
+    root: env.JL_EDGE_ROOT || ACCOUNT_DEFAULTS.root,
+    leadTimeDays: parseWholeNumber('leadTimeDays', env),
+    handlingDays: parseWholeNumber('handlingDays', env),
   };
-  if (host) {
-    return {
-      name,
-      settings: {
-        ...base,
+  const settings: EnvironmentAccount['settings'] = host
+    ? {
+        ...common,
         transport: 'sftp',
         host,
-        port: parseWholeNumber('JL_EDGE_SFTP_PORT', env.JL_EDGE_SFTP_PORT, 22),
-        username: env.JL_EDGE_SFTP_USERNAME ?? null,
+        port: parseWholeNumber('port', env),
+        username: env.JL_EDGE_SFTP_USERNAME || null,
         // The variable's name is stored, never its value.
-        passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? 'JL_EDGE_SFTP_PASSWORD' : null,
+        passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? ENVIRONMENT_VARIABLE.passwordEnv : null,
         privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ? resolve(env.JL_EDGE_SFTP_PRIVATE_KEY) : null,
-        hostKey: env.JL_EDGE_SFTP_HOST_KEY ?? null,
+        hostKey: env.JL_EDGE_SFTP_HOST_KEY || null,
         localRoot: null,
-      },
-    };
-  }
-  return {
-    name,
-    settings: {
-      ...base,
-      transport: 'local',
-      host: null,
-      port: 22,
-      username: null,
-      passwordEnv: null,
-      privateKeyPath: null,
-      hostKey: null,
-      localRoot: resolve(localRoot!),
-    },
-  };
+      }
+    : {
+        ...common,
+        transport: 'local',
+        host: null,
+        port: ACCOUNT_DEFAULTS.port,
+        username: null,
+        passwordEnv: null,
+        privateKeyPath: null,
+        hostKey: null,
+        localRoot: resolve(localRoot!),
+      };
+  const problem = settingsProblem(name, settings, 'environment');
+  if (problem) throw new UsageError(problem);
+  return { name, settings };
 }
 
-function parseWholeNumber(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, not "${value}"`);
+function parseWholeNumber(setting: 'port' | 'leadTimeDays' | 'handlingDays', env: NodeJS.ProcessEnv): number {
+  const variable = ENVIRONMENT_VARIABLE[setting];
+  const value = env[variable];
+  if (value === undefined || value === '') return ACCOUNT_DEFAULTS[setting];
+  if (!/^\d+$/.test(value)) throw new UsageError(`${variable} must be a whole number, not "${value}"`);
   return Number(value);
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import type { Account } from './account.js';
-import { databaseUrl, environmentAccount, loadEnvironment } from './config.js';
+import { effectivePaths, withRoot, type Account } from './account.js';
+import { ACCOUNT_DEFAULTS } from './account-settings.js';
+import { databaseUrl, environmentAccount, loadEnvironment, type EnvironmentAccount } from './config.js';
 import { UsageError } from './errors.js';
 import { clockFromEnv, isoNow, type Clock } from './time.js';
 import { createLogger, type Logger } from './logger.js';
@@ -39,6 +40,8 @@ export interface Context {
   migrationsApplied: string[];
   /** The accounts a sync step runs for: `--account`, else every enabled account. */
   selectAccounts(): Promise<Account[]>;
+  /** Every account, enabled or not, as the commands see it (the JL_EDGE_* account with the environment's values). */
+  listAccounts(): Promise<Account[]>;
   /** The named account (enabled or not), or a UsageError naming the known ones. */
   requireAccount(name: string): Promise<Account>;
   openTransport(account: Account, deadline?: number): Promise<Transport>;
@@ -61,17 +64,20 @@ export async function createContext(
   const url = databaseUrl(options.db, env);
   const { knex, dialect, applied } = await openDatabase(url, { migrate, concurrency });
   const repo = new Repository(knex, dialect);
+  let fromEnv: EnvironmentAccount | null;
   try {
-    if (migrate) await syncEnvironmentAccount(repo, env, isoNow(clock));
+    fromEnv = environmentAccount(env);
+    if (fromEnv && migrate && !options.dryRun) await storeEnvironmentAccount(repo, fromEnv, isoNow(clock));
   } catch (err) {
     await repo.close();
     throw err;
   }
+  const accounts = new AccountSource(repo, fromEnv);
 
   const requireAccount = async (name: string): Promise<Account> => {
-    const account = await repo.accounts.findByName(name);
+    const account = await accounts.find(name);
     if (account) return account;
-    const known = (await repo.accounts.list()).map((a) => a.name);
+    const known = (await accounts.list()).map((a) => a.name);
     throw new UsageError(
       `no account named "${name}"` +
         (known.length ? ` (known: ${known.join(', ')})` : ': add one with `jl-edge accounts add`'),
@@ -98,14 +104,18 @@ export async function createContext(
           throw new UsageError(`account "${account.name}" is disabled (jl-edge accounts enable ${account.name})`);
         return [account];
       }
-      const accounts = (await repo.accounts.list()).filter((a) => a.enabled);
-      if (accounts.length === 0) {
+      const all = await accounts.list();
+      const enabled = all.filter((a) => a.enabled);
+      if (all.length > 0 && enabled.length === 0)
+        throw new UsageError('every account is disabled (jl-edge accounts enable <name>)');
+      if (enabled.length === 0) {
         throw new UsageError(
           'no enabled account: add one with `jl-edge accounts add`, or set JL_EDGE_SFTP_HOST (or JL_EDGE_LOCAL_ROOT) in .env',
         );
       }
-      return accounts;
+      return enabled;
     },
+    listAccounts: () => accounts.list(),
     async openTransport(account, deadline) {
       const { openTransport } = await import('../transport/open.js');
       return openTransport(account, { env, deadline });
@@ -138,11 +148,55 @@ function positiveWholeNumber(env: NodeJS.ProcessEnv, name: string): number | und
   return Number(value);
 }
 
-/** The JL_EDGE_* account is written to the database so orders and products can refer to it. */
-async function syncEnvironmentAccount(repo: Repository, env: NodeJS.ProcessEnv, now: string): Promise<void> {
-  const fromEnv = environmentAccount(env);
-  if (!fromEnv) return;
+/**
+ * The JL_EDGE_* account is stored so orders and products can refer to it. The environment wins for the
+ * settings it owns: they are written when they differ from the stored ones (never under --dry-run); the
+ * rest (enabled, carrier map, folders …) is the database's, so `accounts disable` and `accounts set`
+ * of those stick.
+ */
+async function storeEnvironmentAccount(repo: Repository, fromEnv: EnvironmentAccount, now: string): Promise<void> {
   const existing = await repo.accounts.findByName(fromEnv.name);
-  if (existing) await repo.accounts.update(fromEnv.name, fromEnv.settings, now);
-  else await repo.accounts.insert(fromEnv.name, fromEnv.settings, now);
+  if (!existing) await repo.accounts.insert(fromEnv.name, { ...ACCOUNT_DEFAULTS, ...fromEnv.settings }, now);
+  else if (differs(existing, fromEnv.settings)) await repo.accounts.update(fromEnv.name, fromEnv.settings, now);
+}
+
+function differs(account: Account, settings: EnvironmentAccount['settings']): boolean {
+  return Object.entries(settings).some(([key, value]) => account[key as keyof typeof settings] !== value);
+}
+
+/** The accounts as commands see them: stored ones, with the environment's values over the JL_EDGE_* one. */
+class AccountSource {
+  constructor(
+    private readonly repo: Repository,
+    private readonly fromEnv: EnvironmentAccount | null,
+  ) {}
+
+  async find(name: string): Promise<Account | null> {
+    const stored = await this.repo.accounts.findByName(name);
+    if (this.fromEnv?.name !== name) return stored;
+    return this.withEnvironment(stored);
+  }
+
+  async list(): Promise<Account[]> {
+    const stored = await this.repo.accounts.list();
+    if (!this.fromEnv) return stored;
+    const name = this.fromEnv.name;
+    const mine = stored.find((account) => account.name === name) ?? null;
+    const others = stored.filter((account) => account.name !== name);
+    return [...others, this.withEnvironment(mine)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Under --dry-run nothing was stored: the account may not exist yet (id 0 matches no row), or hold older values. */
+  private withEnvironment(stored: Account | null): Account {
+    const { name, settings } = this.fromEnv!;
+    const base: Account = stored ?? {
+      id: 0,
+      name,
+      ...ACCOUNT_DEFAULTS,
+      staleAfterMinutes: {},
+      paths: effectivePaths(settings.root, {}),
+      fromEnvironment: true,
+    };
+    return { ...withRoot(base, settings.root), ...settings, fromEnvironment: true };
+  }
 }

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { Account } from '../core/account.js';
+import { ENVIRONMENT_VARIABLE } from '../core/account-settings.js';
 import type { Destination } from '../db/repo/destinations.js';
 import type { Transport } from './transport.js';
 
@@ -14,7 +15,13 @@ export async function openTransport(
     const { openLocalTransport } = await import('./local.js');
     return openLocalTransport(account.localRoot);
   }
-  return openSftp(`account "${account.name}"`, `jl-edge accounts set ${account.name}`, account, options);
+  const hints: SftpHints = account.fromEnvironment
+    ? {
+        hostAndUsername: `set ${ENVIRONMENT_VARIABLE.host} and ${ENVIRONMENT_VARIABLE.username} in .env`,
+        secret: `set ${ENVIRONMENT_VARIABLE.passwordEnv} or ${ENVIRONMENT_VARIABLE.privateKeyPath} in .env`,
+      }
+    : commandHints(`jl-edge accounts set ${account.name}`);
+  return openSftp(`account "${account.name}"`, hints, account, options);
 }
 
 /**
@@ -31,10 +38,23 @@ export async function openDestinationTransport(
   }
   return openSftp(
     `destination "${destination.name}"`,
-    `jl-edge destinations set ${destination.name}`,
+    commandHints(`jl-edge destinations set ${destination.name}`),
     destination,
     options,
   );
+}
+
+/** What a person does to fix a missing setting: the command to run, or the .env variables to edit. */
+interface SftpHints {
+  hostAndUsername: string;
+  secret: string;
+}
+
+function commandHints(setCommand: string): SftpHints {
+  return {
+    hostAndUsername: `${setCommand} --host … --username …`,
+    secret: 'give --password-env <VAR> or --private-key <file>',
+  };
 }
 
 interface SftpEndpoint {
@@ -48,12 +68,12 @@ interface SftpEndpoint {
 
 async function openSftp(
   owner: string,
-  setCommand: string,
+  hints: SftpHints,
   endpoint: SftpEndpoint,
   options: { env: NodeJS.ProcessEnv; deadline?: number },
 ): Promise<Transport> {
   if (!endpoint.host || !endpoint.username) {
-    throw new UsageError(`${owner} needs an SFTP host and username (${setCommand} --host … --username …)`);
+    throw new UsageError(`${owner} needs an SFTP host and username (${hints.hostAndUsername})`);
   }
   let password: string | undefined;
   if (endpoint.passwordEnv) {
@@ -63,7 +83,7 @@ async function openSftp(
     }
   }
   if (password === undefined && !endpoint.privateKeyPath) {
-    throw new UsageError(`${owner} has no secret: give --password-env <VAR> or --private-key <file>`);
+    throw new UsageError(`${owner} has no secret: ${hints.secret}`);
   }
   const { openSftpTransport } = await import('./sftp.js');
   return openSftpTransport({

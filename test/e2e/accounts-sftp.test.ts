@@ -44,6 +44,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.json(), {
       account: 'good',
+      from_environment: false,
       ok: true,
       connected: true,
       host_key: server.hostKeyFingerprint,
@@ -86,6 +87,30 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     assert.equal(run.stdout, '');
     assert.ok(run.stderr.includes(`the server offered host key ${server.hostKeyFingerprint}`), run.stderr);
     assert.ok(run.stderr.includes(`jl-edge accounts set wrong --host-key ${server.hostKeyFingerprint}`), run.stderr);
+  });
+
+  it('for the account of .env, the hint to pin the host key names the .env variable', async () => {
+    const env = {
+      JL_EDGE_DB: tmp.path('env.sqlite'),
+      JL_EDGE_ACCOUNT: 'shop',
+      JL_EDGE_SFTP_HOST: server.host,
+      JL_EDGE_SFTP_PORT: String(server.port),
+      JL_EDGE_SFTP_USERNAME: server.username,
+      JL_EDGE_SFTP_PRIVATE_KEY: server.privateKeyPath,
+    };
+    const run = await runCli(['accounts', 'test', 'shop'], { env });
+    assert.equal(run.code, 3);
+    assert.ok(
+      run.stderr.endsWith(
+        `the server offered host key ${server.hostKeyFingerprint}\n` +
+          `if that is John Lewis' server, pin it: set JL_EDGE_SFTP_HOST_KEY=${server.hostKeyFingerprint} in .env\n`,
+      ),
+      run.stderr,
+    );
+    const pinned = await runCli(['accounts', 'test', 'shop'], {
+      env: { ...env, JL_EDGE_SFTP_HOST_KEY: server.hostKeyFingerprint },
+    });
+    assert.equal(pinned.code, 0, pinned.stderr);
   });
 
   it('a missing folder fails the check for that folder only: exit 1', async () => {

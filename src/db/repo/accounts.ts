@@ -1,27 +1,8 @@
 import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
 import type { SyncStep } from '../../core/steps.js';
+import type { AccountSettings } from '../../core/account-settings.js';
 import { toBool, toNullableString, toNumber } from './normalise.js';
-
-/** The settings `accounts add|set` may write; everything else is derived. */
-export interface AccountSettings {
-  transport: 'sftp' | 'local';
-  host: string | null;
-  port: number;
-  username: string | null;
-  passwordEnv: string | null;
-  privateKeyPath: string | null;
-  hostKey: string | null;
-  localRoot: string | null;
-  root: string;
-  leadTimeDays: number;
-  handlingDays: number;
-  tradedCodeSource: TradedCodeSource;
-  encoding: string;
-  stockUpload: 'direct' | 'rename';
-  carrierMap: Record<string, string>;
-  enabled: boolean;
-}
 
 const COLUMN: Record<keyof AccountSettings, string> = {
   transport: 'transport',
