@@ -1,4 +1,4 @@
-import type { TradedCodeSource } from './account.js';
+export type TradedCodeSource = 'none' | 'sku' | 'ean';
 
 /** The settings `accounts add|set` (or the JL_EDGE_* variables) may write; everything else is derived. */
 export interface AccountSettings {

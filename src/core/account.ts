@@ -1,26 +1,10 @@
+import type { AccountSettings } from './account-settings.js';
 import type { SyncStep } from './steps.js';
 
 /** An account as the sync steps see it (SPEC §1). Secrets are referenced, never held here. */
-export interface Account {
+export interface Account extends AccountSettings {
   id: number;
   name: string;
-  transport: 'sftp' | 'local';
-  host: string | null;
-  port: number;
-  username: string | null;
-  /** Name of the environment variable that holds the password. */
-  passwordEnv: string | null;
-  privateKeyPath: string | null;
-  hostKey: string | null;
-  localRoot: string | null;
-  root: string;
-  leadTimeDays: number;
-  handlingDays: number;
-  tradedCodeSource: TradedCodeSource;
-  encoding: string;
-  stockUpload: 'direct' | 'rename';
-  carrierMap: Record<string, string>;
-  enabled: boolean;
   /** Staleness thresholds set for this account, in minutes (0: never stale); other steps use the defaults. */
   staleAfterMinutes: Partial<Record<SyncStep, number>>;
   /** Effective remote folder per path label (overrides applied). */
@@ -28,8 +12,6 @@ export interface Account {
   /** True for the account defined by JL_EDGE_* variables rather than `accounts add`. */
   fromEnvironment: boolean;
 }
-
-export type TradedCodeSource = 'none' | 'sku' | 'ean';
 
 export const PATH_LABELS = [
   'OrderDownload',

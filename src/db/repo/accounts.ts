@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
+import { effectivePaths, type Account, type PathLabel } from '../../core/account.js';
+import type { AccountSettings, TradedCodeSource } from '../../core/account-settings.js';
 import type { SyncStep } from '../../core/steps.js';
-import type { AccountSettings } from '../../core/account-settings.js';
 import { toBool, toNullableString, toNumber } from './normalise.js';
 
 const COLUMN: Record<keyof AccountSettings, string> = {

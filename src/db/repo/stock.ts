@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { TradedCodeSource } from '../../core/account.js';
+import type { TradedCodeSource } from '../../core/account-settings.js';
 import { TRADED_CODE_MAX_LENGTH } from '../../formats/inventory.js';
 import type { Dialect } from '../connection.js';
 import { toNullableNumber, toNullableString, toNumber } from './normalise.js';
