@@ -76,6 +76,9 @@ function orderDetail(order: OrderView): string[] {
   return lines;
 }
 
+const LINE_OPTION_HELP =
+  'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit';
+
 /** `--line` may be given many times. */
 function collectLines(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -161,11 +164,7 @@ Examples:
     .option('--tracking-url <url>', 'tracking address')
     .option('--date <yyyy-mm-dd>', 'dispatch date (default: today, London time)')
     .option('--delivery-date <yyyy-mm-dd>', 'expected delivery (default: dispatch + lead time - handling days)')
-    .option(
-      '--line <line_ref[:qty]>',
-      'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit',
-      collectLines,
-    )
+    .option('--line <line_ref[:qty]>', LINE_OPTION_HELP, collectLines)
     .addHelpText(
       'after',
       `
@@ -189,11 +188,7 @@ Examples:
     .command('cancel <order_number>')
     .description('record a cancellation of unshipped units (send-cancels sends it)')
     .requiredOption('--reason <reason>', 'why, as sent to John Lewis (e.g. "Out of stock")')
-    .option(
-      '--line <line_ref[:qty]>',
-      'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit',
-      collectLines,
-    )
+    .option('--line <line_ref[:qty]>', LINE_OPTION_HELP, collectLines)
     .addHelpText(
       'after',
       `

@@ -13,14 +13,9 @@ import type { NewOrderUpdate } from '../db/repo/order-updates.js';
 import type { Order } from '../db/repo/orders.js';
 import { joinRemote } from '../transport/transport.js';
 
-/** The result of recording one update, for people and --json. */
-export interface RecordedUpdate {
-  account: string;
-  order_number: string;
+/** What was recorded of a shipment, cancellation or refund, as people and --json see it. */
+interface UpdateFactsView {
   kind: UpdateKind;
-  /** null on --dry-run: nothing was stored. */
-  update_id: number | null;
-  lines: { line_ref: string; part_number: string; quantity: number }[];
   carrier: string | null;
   tracking_number: string | null;
   tracking_url: string | null;
@@ -28,6 +23,15 @@ export interface RecordedUpdate {
   delivery_date: string | null;
   reason: string | null;
   amount: string | null;
+}
+
+/** The result of recording one update, for people and --json. */
+export interface RecordedUpdate extends UpdateFactsView {
+  account: string;
+  order_number: string;
+  /** null on --dry-run: nothing was stored. */
+  update_id: number | null;
+  lines: { line_ref: string; part_number: string; quantity: number }[];
   /** What must happen before a send step sends it, or null when the next run of its send step will. */
   waiting_for: string | null;
 }
@@ -184,21 +188,13 @@ export function checkedBy(
 }
 
 /** An update as `orders show` lists it: what was recorded, and where its file is. */
-export interface RecordedUpdateView {
+export interface RecordedUpdateView extends UpdateFactsView {
   id: number;
-  kind: UpdateKind;
   /** `waiting`: no file yet (the next run of its send step builds one, or it waits for the order); else its file's state. */
   state: 'waiting' | 'pending' | 'sent' | 'failed';
   /** The remote path of its file, once a send step has built one. */
   file: string | null;
   lines: { line_ref: string; quantity: number }[];
-  carrier: string | null;
-  tracking_number: string | null;
-  tracking_url: string | null;
-  dispatch_date: string | null;
-  delivery_date: string | null;
-  reason: string | null;
-  amount: string | null;
   created_at: string;
 }
 

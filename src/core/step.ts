@@ -18,27 +18,24 @@ export interface ItemError {
   stepFailed?: boolean;
 }
 
-export interface AccountOutcome {
-  account: string;
-  ok: boolean;
-  exitCode: number;
+/** What a step's per-account work reports back. */
+export interface AccountWork {
   counts: Record<string, number>;
   errors: ItemError[];
   /** Step-specific facts for --json and --dry-run (e.g. the rows that would be sent). */
   details?: Record<string, unknown>;
 }
 
+export interface AccountOutcome extends AccountWork {
+  account: string;
+  ok: boolean;
+  exitCode: number;
+}
+
 export interface StepResult {
   command: string;
   exitCode: number;
   accounts: AccountOutcome[];
-}
-
-/** What a step's per-account work reports back. */
-export interface AccountWork {
-  counts: Record<string, number>;
-  errors: ItemError[];
-  details?: Record<string, unknown>;
 }
 
 export interface StepScope {

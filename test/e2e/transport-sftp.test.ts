@@ -8,6 +8,7 @@ import { ConnectionError, TransferError } from '../../src/core/errors.js';
 import { deliverFile } from '../../src/transport/deliver.js';
 import { openSftpTransport } from '../../src/transport/sftp.js';
 import { joinRemote, type Transport } from '../../src/transport/transport.js';
+import { assertListsReadsAndSizes } from '../helpers/transport-contract.js';
 import { sftpTestOptions, sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,22 +46,7 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
       assert.equal(await readFile(remoteFile('/live/outgoing/a-ack.txt'), 'utf8'), 'first file');
       assert.equal((await stat(remoteFile('/live/outgoing/a-ack.txt.DONE'))).size, 0);
 
-      const listed = await transport.list('/live');
-      assert.deepEqual(listed, [], 'sub-folders are not files');
-      const outgoing = await transport.list('/live/outgoing');
-      assert.deepEqual(
-        outgoing.map((e) => [e.name, e.size]),
-        [
-          ['a-ack.txt', 10],
-          ['a-ack.txt.DONE', 0],
-          ['b-ack.txt', 6],
-        ],
-      );
-      assert.ok(outgoing.every((e) => e.modifiedAt > 0));
-
-      assert.equal((await transport.read('/live/outgoing/a-ack.txt')).toString(), 'first file');
-      assert.equal(await transport.size('/live/outgoing/b-ack.txt'), 6);
-      assert.equal(await transport.size('/live/outgoing/missing.txt'), null);
+      await assertListsReadsAndSizes(transport);
 
       await assert.rejects(transport.rename('/live/outgoing/b-ack.txt', '/live/outgoing/a-ack.txt'), TransferError);
       await transport.rename('/live/outgoing/b-ack.txt', '/live/outgoing/a-ack.txt', { overwrite: true });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { TransferError } from '../../src/core/errors.js';
 import { openLocalTransport } from '../../src/transport/local.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { assertListsReadsAndSizes } from '../helpers/transport-contract.js';
 
 describe('local folder transport', () => {
   let root: string;
@@ -30,21 +31,7 @@ describe('local folder transport', () => {
     await transport.writeMarker('/live/outgoing/a-ack.txt');
     assert.equal(await readFile(join(root, 'live/outgoing/a-ack.txt'), 'utf8'), 'first file');
 
-    assert.deepEqual(await transport.list('/live'), [], 'sub-folders are not files');
-    const outgoing = await transport.list('/live/outgoing');
-    assert.deepEqual(
-      outgoing.map((e) => [e.name, e.size]),
-      [
-        ['a-ack.txt', 10],
-        ['a-ack.txt.DONE', 0],
-        ['b-ack.txt', 6],
-      ],
-    );
-    assert.ok(outgoing.every((e) => e.modifiedAt > 0));
-
-    assert.equal((await transport.read('/live/outgoing/a-ack.txt')).toString(), 'first file');
-    assert.equal(await transport.size('/live/outgoing/b-ack.txt'), 6);
-    assert.equal(await transport.size('/live/outgoing/missing.txt'), null);
+    await assertListsReadsAndSizes(transport);
 
     await assert.rejects(
       transport.rename('/live/outgoing/b-ack.txt', '/live/outgoing/a-ack.txt'),

@@ -135,16 +135,12 @@ export class OutboxRepo {
    * or re-queued meanwhile is never overwritten. Call it in the transaction that advances the business state.
    */
   async markSent(id: number, now: string): Promise<boolean> {
-    const changed = await this.db('outbox')
-      .where({ id, status: 'pending' })
-      .update({
-        status: 'sent',
-        attempts: this.db.raw('attempts + 1'),
-        sent_at: now,
-        updated_at: now,
-        last_error: null,
-      });
+    const changed = await this.db('outbox').where({ id, status: 'pending' }).update(this.sentColumns(now));
     return toNumber(changed) === 1;
+  }
+
+  private sentColumns(now: string) {
+    return { status: 'sent', attempts: this.db.raw('attempts + 1'), sent_at: now, updated_at: now, last_error: null };
   }
 
   /**
@@ -157,13 +153,7 @@ export class OutboxRepo {
       const rows = await this.db('outbox')
         .whereIn('id', ids.slice(start, start + batchSize))
         .where('status', 'pending')
-        .update({
-          status: 'sent',
-          attempts: this.db.raw('attempts + 1'),
-          sent_at: now,
-          updated_at: now,
-          last_error: null,
-        })
+        .update(this.sentColumns(now))
         .returning('id');
       for (const row of rows as ({ id: unknown } | number)[])
         changed.push(toNumber(typeof row === 'object' ? row.id : row));
