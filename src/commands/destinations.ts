@@ -6,9 +6,9 @@
 import { isAbsolute } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { settingsProblem } from '../core/account-settings.js';
 import { isoNow } from '../core/time.js';
 import type { Destination, DestinationSettings } from '../db/repo/destinations.js';
-import { validateSettings } from './accounts.js';
 
 const DESTINATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -131,7 +131,8 @@ export async function requireDestination(ctx: Context, name: string): Promise<De
 }
 
 async function settingsFrom(ctx: Context, flags: DestinationFlags): Promise<Partial<DestinationSettings>> {
-  validateSettings('destination', { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv });
+  const problem = settingsProblem('destination', { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv }, 'options');
+  if (problem) throw new UsageError(problem);
   const settings: Partial<DestinationSettings> = {
     dir: flags.dir === undefined ? undefined : absoluteFolder('--dir', flags.dir),
     host: flags.host,

@@ -12,7 +12,7 @@ import { runStep, type AccountWork, type ItemError, type StepResult } from '../c
 import { isoNow } from '../core/time.js';
 import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
 import type { OrderStatus } from '../db/repo/orders.js';
-import { sha256Hex } from '../db/repo/outbox.js';
+import { sha256Hex } from '../core/hash.js';
 import {
   isOrderFileName,
   isOrderFileOrMarkerName,

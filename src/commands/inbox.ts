@@ -20,11 +20,12 @@ import { faultCrash } from '../core/fault-injection.js';
 import { formatItemError, runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
 import type { InboundFile, InboundFlow } from '../db/repo/inbound.js';
-import { sha256Hex } from '../db/repo/outbox.js';
+import { sha256Hex } from '../core/hash.js';
 import type { Repository } from '../db/repository.js';
 import { decodeText } from '../formats/delimited.js';
 import { openDestinationTransport } from '../transport/open.js';
-import { MARKER_SUFFIX, joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
+import { MARKER_SUFFIX } from '../formats/marker.js';
+import { joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
 
 export const DONE_FOLDER = 'done';
 export const FAILED_FOLDER = 'failed';

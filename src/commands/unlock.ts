@@ -1,7 +1,7 @@
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { LOCKED_STEPS } from '../core/steps.js';
-import type { LockHolder } from '../db/repo/locks.js';
+import type { LockHolder } from '../core/run-log.js';
 
 export interface UnlockResult {
   command: 'unlock';

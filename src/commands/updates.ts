@@ -10,7 +10,8 @@ import type { SyncStep } from '../core/steps.js';
 import { isoNow } from '../core/time.js';
 import type { OutboxRow, OutboxStatus, OutboxSummary } from '../db/repo/outbox.js';
 import { deliverFile } from '../transport/deliver.js';
-import { joinRemote, MARKER_SUFFIX } from '../transport/transport.js';
+import { MARKER_SUFFIX } from '../formats/marker.js';
+import { joinRemote } from '../transport/transport.js';
 import { SYNC_STEP_RUNNERS } from './sync-steps.js';
 
 export interface UpdateView {

@@ -2,9 +2,9 @@ import type { Account } from './account.js';
 import type { Context } from './context.js';
 import { ConnectionError, ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
 import { mapConcurrently } from './parallel.js';
+import { processAlive } from './process.js';
 import { isoNow } from './time.js';
-import type { LockHolder } from '../db/repo/locks.js';
-import type { RunOutcome } from '../db/repo/runs.js';
+import type { LockHolder, RunOutcome } from './run-log.js';
 import type { Transport } from '../transport/transport.js';
 
 /** A problem with one item (a file, a row, an order, an upload): the run goes on. */
@@ -168,16 +168,6 @@ async function runForAccount(
 export function isLockStale(holder: LockHolder, thisHost: string, nowMs: number, staleMs: number): boolean {
   if (nowMs - Date.parse(holder.heartbeatAt) > staleMs) return true;
   return holder.host === thisHost && !processAlive(holder.pid);
-}
-
-/** True while `pid` runs on this host (EPERM: it runs, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function describeHolder(holder: LockHolder): string {

@@ -3,7 +3,7 @@
  * `parseOrderFile` never throws on bad input; it returns what it could read plus precise problems.
  * Any `high` problem means the order is stored as incomplete and never acknowledged.
  */
-import { MARKER_SUFFIX } from '../transport/transport.js';
+import { MARKER_SUFFIX } from './marker.js';
 import { normaliseColumnName, parseTwoSection, setField, type FormatProblem } from './two-section.js';
 
 /** ✔ SPEC §4.2: `order-<20-digit token>.txt`. */

@@ -4,7 +4,8 @@
  * bytes: a complete file is not uploaded again, a partial one is replaced, and the marker that tells
  * The Edge to read the file only ever follows a data file whose size has been verified.
  */
-import { MARKER_SUFFIX, type Transport } from './transport.js';
+import { MARKER_SUFFIX } from '../formats/marker.js';
+import type { Transport } from './transport.js';
 
 export async function deliverFile(
   transport: Transport,

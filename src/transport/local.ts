@@ -20,13 +20,8 @@ import {
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TransferError, errorMessage } from '../core/errors.js';
-import {
-  MARKER_SUFFIX,
-  assertSafeRemotePath,
-  type RemoteEntry,
-  type SkippedEntry,
-  type Transport,
-} from './transport.js';
+import { MARKER_SUFFIX } from '../formats/marker.js';
+import { assertSafeRemotePath, type RemoteEntry, type SkippedEntry, type Transport } from './transport.js';
 
 export function openLocalTransport(root: string): Transport {
   return new LocalTransport(resolve(root));

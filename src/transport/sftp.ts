@@ -10,13 +10,8 @@ import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import SftpClient from 'ssh2-sftp-client';
 import { ConnectionError, TransferError, errorMessage } from '../core/errors.js';
-import {
-  MARKER_SUFFIX,
-  assertSafeRemotePath,
-  type RemoteEntry,
-  type SkippedEntry,
-  type Transport,
-} from './transport.js';
+import { MARKER_SUFFIX } from '../formats/marker.js';
+import { assertSafeRemotePath, type RemoteEntry, type SkippedEntry, type Transport } from './transport.js';
 
 export interface SftpOptions {
   host: string;

@@ -54,8 +54,6 @@ export interface Transport {
   end(): Promise<void>;
 }
 
-export const MARKER_SUFFIX = '.DONE';
-
 /** Remote names are never trusted as local paths. */
 export function assertSafeRemoteName(name: string): void {
   if (

@@ -1,6 +1,6 @@
 /** Reading The Edge's stock error files (SPEC §4.7) at the start of a push. */
 import { isoNow } from '../../core/time.js';
-import { sha256Hex } from '../../db/repo/outbox.js';
+import { sha256Hex } from '../../core/hash.js';
 import { isStockErrorFileName, parseStockErrorFile } from '../../formats/stock-errors.js';
 import { joinRemote, type RemoteEntry } from '../../transport/transport.js';
 import { errorMessage } from '../../core/errors.js';

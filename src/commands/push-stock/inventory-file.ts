@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processAlive } from '../../core/step.js';
+import { processAlive } from '../../core/process.js';
 import { encodePushedRows, type PushRow } from '../../db/repo/stock.js';
 import { DEFAULT_OUTBOUND, encodeText } from '../../formats/delimited.js';
 import { INVENTORY_COLUMNS, renderInventoryHeader, renderInventoryRow } from '../../formats/inventory.js';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { toNullableNumber, toNullableString, toNumber } from './normalise.js';
 import type { Order, OrdersRepo } from './orders.js';
-import { sha256Hex } from './outbox.js';
+import { sha256Hex } from '../../core/hash.js';
 
 /**
  * The warehouse side (SPEC §5.8): destinations, and the files written to them. A file is stored with its

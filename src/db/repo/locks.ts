@@ -1,15 +1,6 @@
 import type { Knex } from 'knex';
+import type { LockHolder } from '../../core/run-log.js';
 import { toNumber } from './normalise.js';
-
-export interface LockHolder {
-  step: string;
-  account: string;
-  owner: string;
-  pid: number;
-  host: string;
-  acquiredAt: string;
-  heartbeatAt: string;
-}
 
 export type LockAttempt = { acquired: true; tookOverFrom: LockHolder | null } | { acquired: false; holder: LockHolder };
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { PathLabel } from '../../core/account.js';
+import { sha256Hex } from '../../core/hash.js';
 import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /**
@@ -52,10 +52,6 @@ export interface NewOutboxFile {
   now: string;
   /** The rendered file; or, for a file streamed from disk, null with the size and hash of what will be sent. */
   file: { content: Buffer } | { content: null; size: number; sha256: string };
-}
-
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 const SUMMARY_COLUMNS = [

@@ -1,11 +1,7 @@
 import type { Knex } from 'knex';
 import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
-/**
- * `partial`: the step did its job but some items failed; `failed`: it could not do its job (no connection,
- * a folder it cannot list); `error`: a bug or a database failure stopped it (exit 70).
- */
-export type RunOutcome = 'ok' | 'partial' | 'failed' | 'error' | 'locked' | 'dry-run';
+import type { RunOutcome } from '../../core/run-log.js';
 
 export interface RunRow {
   id: number;
