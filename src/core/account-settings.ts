@@ -20,6 +20,12 @@ export interface AccountSettings {
   enabled: boolean;
 }
 
+/** Where and as whom to log in over SFTP: an account's, or a warehouse destination's. */
+export type SftpEndpoint = Pick<
+  AccountSettings,
+  'host' | 'port' | 'username' | 'passwordEnv' | 'privateKeyPath' | 'hostKey'
+>;
+
 /** What an account gets for every setting it was not given (`accounts add` and the JL_EDGE_* account alike). */
 export const ACCOUNT_DEFAULTS: AccountSettings = {
   transport: 'sftp',

@@ -1,6 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { Account } from '../core/account.js';
-import { ENVIRONMENT_VARIABLE } from '../core/account-settings.js';
+import { ENVIRONMENT_VARIABLE, type SftpEndpoint } from '../core/account-settings.js';
 import type { Destination } from '../db/repo/destinations.js';
 import type { Transport } from './transport.js';
 
@@ -55,15 +55,6 @@ function commandHints(setCommand: string): SftpHints {
     hostAndUsername: `${setCommand} --host … --username …`,
     secret: 'give --password-env <VAR> or --private-key <file>',
   };
-}
-
-interface SftpEndpoint {
-  host: string | null;
-  port: number;
-  username: string | null;
-  passwordEnv: string | null;
-  privateKeyPath: string | null;
-  hostKey: string | null;
 }
 
 async function openSftp(

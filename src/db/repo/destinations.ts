@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { toNullableNumber, toNullableString, toNumber } from './normalise.js';
 import type { Order, OrdersRepo } from './orders.js';
+import type { SftpEndpoint } from '../../core/account-settings.js';
 import { sha256Hex } from '../../core/hash.js';
 
 /**
@@ -9,16 +10,10 @@ import { sha256Hex } from '../../core/hash.js';
  * order or cancellation, unique per destination), then written, then marked written; a run that stops in
  * between writes the same name and bytes again.
  */
-export interface DestinationSettings {
+export interface DestinationSettings extends SftpEndpoint {
   accountId: number | null;
   transport: 'local' | 'sftp';
   dir: string | null;
-  host: string | null;
-  port: number;
-  username: string | null;
-  passwordEnv: string | null;
-  privateKeyPath: string | null;
-  hostKey: string | null;
   path: string | null;
   inbox: string | null;
 }
