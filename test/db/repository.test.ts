@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/cli.js';
 import { ENGINE_LABEL, TEST_ENGINE, createTestDb } from '../helpers/test-db.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { Repository } from '../../src/db/repository.js';
-import type { LockHolder } from '../../src/db/repo/locks.js';
+import type { LockHolder } from '../../src/core/run-log.js';
 
 const NOW = '2026-03-01T10:00:00.000Z';
 const LATER = '2026-03-01T10:05:00.000Z';
