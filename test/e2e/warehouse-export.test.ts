@@ -246,9 +246,33 @@ describe('export-orders', { skip: sshdSkip }, () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /destination tpl: host key mismatch/);
     assert.equal(w.files('/warehouse/orders').size, 0);
+    const status = await w.cli(['status', '--json']);
+    assert.equal(status.code, 1, 'a file that cannot be written needs a person');
+    const account = status.json<{
+      accounts: { warehouse: { destinations: Record<string, unknown>[] }; attention: string[] }[];
+    }>().accounts[0];
+    assert.deepEqual(account.warehouse.destinations, [
+      {
+        destination: 'tpl',
+        files_waiting: 1,
+        files_failing: 1,
+        last_error: account.warehouse.destinations[0].last_error,
+        last_file: null,
+        last_written_at: null,
+      },
+    ]);
+    assert.match(String(account.warehouse.destinations[0].last_error), /^destination tpl: host key mismatch/);
+    assert.ok(
+      account.attention.some((reason) => reason.startsWith('1 file(s) for destination tpl could not be written')),
+    );
     await ok(w, ['destinations', 'set', 'tpl', '--host-key', w.server.hostKeyFingerprint]);
     const fixed = await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
     assert.equal(fixed.stdout, 'export-orders acme: 0 orders, 0 cancellations, 1 files written, 0 files waiting\n');
     assert.deepEqual([...w.files('/warehouse/orders').keys()], ['orders-20260302143000000000.csv']);
+    const human = await w.cli(['status']);
+    assert.match(
+      human.stdout,
+      /\n {2}destination tpl: last orders-20260302143000000000\.csv at 2026-03-02T15:00:00\.000Z; 0 file\(s\) waiting\n/,
+    );
   });
 });
