@@ -4,12 +4,13 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 import { LATER, acknowledged, ok, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
 import { tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { sftpDestination } from '../fixtures/warehouse.js';
 
 const HEADER =
   'account,order_number,supplier_ref,order_date,line_ref,part_number,sku,description,quantity,unit_price,line_total,' +
@@ -196,25 +197,7 @@ describe('export-orders', { skip: sshdSkip }, () => {
   it('writes to an SFTP destination on the real sshd, pinned host key, no temporary file left', async () => {
     const w = world();
     await acknowledged(w, deliveryOrder('Y100000007'));
-    rmSync(w.local('/warehouse'), { recursive: true, force: true });
-    w.mkdirRemote('/warehouse/orders');
-    await ok(w, [
-      'destinations',
-      'add',
-      'tpl',
-      '--host',
-      w.server.host,
-      '--port',
-      String(w.server.port),
-      '--username',
-      w.server.username,
-      '--private-key',
-      w.server.privateKeyPath,
-      '--host-key',
-      w.server.hostKeyFingerprint,
-      '--path',
-      '/warehouse/orders',
-    ]);
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w)]);
     await ok(w, ['export-orders']);
     assert.deepEqual(
       [...w.files('/warehouse/orders')].map(([name, bytes]) => [name, bytes.toString('utf8')]),
@@ -227,21 +210,7 @@ describe('export-orders', { skip: sshdSkip }, () => {
   it('an SFTP destination whose host key does not match is refused; the file waits and goes out once fixed', async () => {
     const w = world();
     await acknowledged(w, deliveryOrder('Y100000008'));
-    rmSync(w.local('/warehouse'), { recursive: true, force: true });
-    w.mkdirRemote('/warehouse/orders');
-    const destination = [
-      '--host',
-      w.server.host,
-      '--port',
-      String(w.server.port),
-      '--username',
-      w.server.username,
-      '--private-key',
-      w.server.privateKeyPath,
-      '--path',
-      '/warehouse/orders',
-    ];
-    await ok(w, ['destinations', 'add', 'tpl', ...destination, '--host-key', `SHA256:${'A'.repeat(43)}`]);
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w, `SHA256:${'A'.repeat(43)}`)]);
     const refused = await w.cli(['export-orders'], { env: LATER });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /destination tpl: host key mismatch/);

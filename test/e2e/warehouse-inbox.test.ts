@@ -5,20 +5,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LATER, acknowledged, ok, threeLineOrder, updates, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
 import { tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { WAREHOUSE_INBOX, sftpDestination } from '../fixtures/warehouse.js';
 
 const ORDER = 'Y100000001';
 const SHIP_HEADER = 'order_number,line_ref,quantity,carrier,tracking_number\n';
@@ -222,29 +214,8 @@ describe('warehouse inboxes', { skip: sshdSkip }, () => {
   it("import-shipments --from an SFTP destination's inbox on the real sshd: done/ and failed/ made there", async () => {
     const w = world();
     await acknowledged(w, threeLineOrder(ORDER));
-    rmSync(w.local('/warehouse'), { recursive: true, force: true });
-    w.mkdirRemote('/warehouse/orders');
-    w.mkdirRemote('/warehouse/back');
-    await ok(w, [
-      'destinations',
-      'add',
-      'tpl',
-      '--host',
-      w.server.host,
-      '--port',
-      String(w.server.port),
-      '--username',
-      w.server.username,
-      '--private-key',
-      w.server.privateKeyPath,
-      '--host-key',
-      w.server.hostKeyFingerprint,
-      '--path',
-      '/warehouse/orders',
-      '--inbox',
-      '/warehouse/back',
-    ]);
-    const back = w.local('/warehouse/back');
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w)]);
+    const back = w.local(WAREHOUSE_INBOX);
     drop(back, 'good.csv', `${SHIP_HEADER}${ORDER},1,2,dpd,TRK1\n`, 1);
     drop(back, 'bad.csv', `${SHIP_HEADER}${ORDER},2,0,dpd,TRK2\n`, 2);
     const run = await w.cli(['import-shipments', '--from', 'tpl', '--settle', '1'], { env: LATER });
