@@ -11,8 +11,12 @@ export function registerOperations(program: Command): void {
     .addHelpText(
       'after',
       `
-Shows per account: the last run of every step, orders per status, incomplete orders with their
-errors, updates pending or failed, open stock errors, and held locks.
+Shows per account: the last run of every step that did its work (runs skipped on a held lock are
+counted beside it), orders per status, incomplete orders with their errors, updates pending or
+failed, open stock errors, and held locks. Exit 1 when something needs a person: a failed run, an
+internal error, a failed update, an incomplete order, a stale lock, or a sync step that has not
+completed a run for longer than its limit (STALE; see jl-edge accounts set-stale-after). Run it
+from cron so a dead cron or a host that is down reaches a person.
 
 Examples:
   $ jl-edge status
@@ -83,8 +87,10 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
       const counts = Object.entries(s.counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
+      const skipped = s.skipped_locked > 0 ? chalk.yellow(`  (${s.skipped_locked} later runs skipped: lock held)`) : '';
+      const stale = s.stale ? chalk.red('  STALE') : '';
       lines.push(
-        `  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${counts ? `  ${counts}` : ''}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`,
+        `  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${stale}${counts ? `  ${counts}` : ''}${skipped}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`,
       );
     }
     const orders = Object.entries(a.orders)

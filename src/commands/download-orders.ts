@@ -5,7 +5,7 @@
  */
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
-import { UsageError, errorMessage } from '../core/errors.js';
+import { TransferError, UsageError, errorMessage } from '../core/errors.js';
 import { faultCrash, faultPause } from '../core/fault-injection.js';
 import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
@@ -122,7 +122,13 @@ class OrderDownload {
   }
 
   async run(): Promise<AccountWork> {
-    const listing = await this.transport.list(this.dir, (entry) => this.warnIfSkippedOrderFile(entry));
+    const listing = await this.transport
+      .list(this.dir, (entry) => this.warnIfSkippedOrderFile(entry))
+      .catch((err: unknown) => {
+        throw new TransferError(
+          `cannot list the order folder (OrderDownload), so no order can be read: ${errorMessage(err)} (check it with: jl-edge accounts test ${this.account.name})`,
+        );
+      });
     this.present = new Set(listing.map((entry) => entry.name));
     try {
       if (!this.dryRun) await this.finishPendingDisposals();

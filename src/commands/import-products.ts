@@ -13,6 +13,8 @@ import type { ProductsRepo } from '../db/repo/products.js';
 import type { ProductRecord } from '../formats/product-csv.js';
 import { emptyCounts, ProductImport } from './import-products/plan.js';
 import { ProductFileReader, type FileProblem } from './import-products/reader.js';
+import { ignoredColumnsWarning } from '../formats/delimited.js';
+import { knownProductHeaders } from '../formats/product-csv.js';
 
 export interface ImportProductsOptions {
   /** A file path, or `-` for standard input. */
@@ -106,11 +108,8 @@ async function importInto(
     return { counts: emptyCounts(), errors: [error], details: { file } };
   }
   const { columns } = header;
-  if (columns.ignored.length > 0) {
-    ctx.logger.verbose(
-      `${STEP} ${account.name}: ignoring columns jl-edge does not use: ${columns.ignored.map((c) => JSON.stringify(c)).join(', ')}`,
-    );
-  }
+  if (columns.ignored.length > 0)
+    ctx.logger.warn(`${STEP} ${account.name}: ${ignoredColumnsWarning(file, columns.ignored, knownProductHeaders())}`);
   const run = new ProductImport(account.id, columns, file, isoNow(ctx.clock));
   const restorePageCache = await ctx.repo.products.widenPageCache();
   let rowsRead = 0;

@@ -26,7 +26,13 @@ import { runStep, type AccountWork, type ItemError, type StepResult } from '../c
 import { isoNow } from '../core/time.js';
 import type { Repository } from '../db/repository.js';
 import type { Order, OrderLine } from '../db/repo/orders.js';
-import { decodeText, isBlankRecord, parseDelimitedText, type ParsedRecord } from '../formats/delimited.js';
+import {
+  decodeText,
+  ignoredColumnsWarning,
+  isBlankRecord,
+  parseDelimitedText,
+  type ParsedRecord,
+} from '../formats/delimited.js';
 import { londonDate } from '../formats/file-name-token.js';
 import { normaliseColumnName } from '../formats/two-section.js';
 import { TRACKING_URL_EXPECTED, isTrackingUrl, shipmentDetails } from './orders-ship.js';
@@ -212,13 +218,21 @@ class ShipmentImport {
   }
 
   private mapHeader(header: ParsedRecord): boolean {
+    const ignored: string[] = [];
     header.fields.forEach((name, position) => {
       const key = headerKey(name);
       const field = (Object.keys(FIELD_NAMES) as Field[]).find((f) =>
         FIELD_NAMES[f].some((alias) => headerKey(alias) === key),
       );
-      if (field && !this.columns.has(field)) this.columns.set(field, { position, name: name.trim() });
+      if (field === undefined) ignored.push(name.trim());
+      else if (!this.columns.has(field)) this.columns.set(field, { position, name: name.trim() });
     });
+    if (ignored.length > 0) {
+      const known = Object.values(FIELD_NAMES).flat().join(', ');
+      this.ctx.logger.warn(
+        `import-shipments ${this.account.name}: ${ignoredColumnsWarning(this.file, ignored, known)}`,
+      );
+    }
     const missing = REQUIRED.filter((field) => !this.columns.has(field));
     for (const field of missing) {
       this.errors.push({

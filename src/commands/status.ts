@@ -1,7 +1,8 @@
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { isLockStale } from '../core/step.js';
-import { SYNC_STEPS } from '../core/steps.js';
+import type { Account } from '../core/account.js';
+import { SYNC_STEPS, isSyncStep, staleAfterMinutes } from '../core/steps.js';
 import type { IncompleteOrder, OpenStockError, UpdateAttention } from '../db/repo/status.js';
 
 export interface StepState {
@@ -13,6 +14,14 @@ export interface StepState {
   exit_code: number | null;
   counts: Record<string, number>;
   error: string | null;
+  /** Runs since this one that did nothing because another run held the lock (exit 75). */
+  skipped_locked: number;
+  /** When a run of the step last completed its work (`ok` or `partial`). */
+  last_completed_at: string | null;
+  /** The threshold in force for a sync step (null: not a sync step, or never stale). */
+  stale_after_minutes: number | null;
+  /** True when the step has not completed for longer than its threshold. */
+  stale: boolean;
 }
 
 export interface LockState {
@@ -95,35 +104,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
   };
 
   for (const account of accounts) {
-    const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
-    const knownSteps = [
-      ...SYNC_STEPS,
-      ...lastRuns.map((r) => r.step).filter((s) => !(SYNC_STEPS as readonly string[]).includes(s)),
-    ];
-    const steps: StepState[] = knownSteps.map((step) => {
-      const run = lastRuns.find((r) => r.step === step);
-      if (!run)
-        return {
-          step,
-          started_at: null,
-          ended_at: null,
-          duration_ms: null,
-          outcome: 'never run',
-          exit_code: null,
-          counts: {},
-          error: null,
-        };
-      return {
-        step,
-        started_at: run.startedAt,
-        ended_at: run.endedAt,
-        duration_ms: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
-        outcome: run.outcome ?? 'running',
-        exit_code: run.exitCode,
-        counts: run.counts,
-        error: run.error,
-      };
-    });
+    const steps = await stepStates(ctx, account, nowMs);
     const incomplete = await ctx.repo.status.incompleteOrders(account.id);
     const updates = await ctx.repo.status.unsentUpdates(account.id);
     const stockErrors = await ctx.repo.status.openStockErrors(account.id);
@@ -169,10 +150,18 @@ export async function status(ctx: Context): Promise<StatusResult> {
       ...destinations
         .filter((d) => d.failing > 0)
         .map((d) => `${d.failing} file(s) for destination ${d.destination} could not be written: ${d.lastError ?? ''}`),
-      // A step that could not run at all (no connection, bad configuration) stops the flow until fixed.
+      // A step that could not do its job (no connection, a folder it cannot list) stops the flow until fixed.
       ...steps
         .filter((s) => s.outcome === 'failed')
         .map((s) => `the last ${s.step} run failed (exit ${s.exit_code}): ${s.error ?? 'no error recorded'}`),
+      ...steps
+        .filter((s) => s.outcome === 'error')
+        .map(
+          (s) =>
+            `the last ${s.step} run stopped on an internal error (exit ${s.exit_code}): ${s.error ?? 'no error recorded'} — run it again with --verbose and report the stack`,
+        ),
+      // Only while the account is enabled: a disabled account is not expected to run.
+      ...(account.enabled ? steps.filter((s) => s.stale).map((s) => describeStaleStep(s, account.name)) : []),
       ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
       ...incomplete.map(
         (o) =>
@@ -216,6 +205,47 @@ export async function status(ctx: Context): Promise<StatusResult> {
     if (attention.length > 0) result.needs_attention = true;
   }
   return result;
+}
+
+/** The last run of every sync step (and of any other step that ran), with its staleness. */
+async function stepStates(ctx: Context, account: Account, nowMs: number): Promise<StepState[]> {
+  const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
+  const skipped = await ctx.repo.runs.lockedSkipsPerStep(account.id);
+  const completed = await ctx.repo.runs.lastCompletedPerStep(account.id);
+  // A step that never completed is stale once sync steps have run for longer than its threshold:
+  // before the first one, jl-edge is simply not installed in cron yet.
+  const since = await ctx.repo.runs.firstStartedAt(account.id, SYNC_STEPS);
+  const knownSteps = [
+    ...SYNC_STEPS,
+    ...[...lastRuns.map((r) => r.step), ...Object.keys(skipped)].filter((s) => !isSyncStep(s)),
+  ];
+  return [...new Set(knownSteps)].map((step) => {
+    const run = lastRuns.find((r) => r.step === step);
+    const threshold = isSyncStep(step) ? staleAfterMinutes(account.staleAfterMinutes, step) : null;
+    const lastCompleted = completed[step] ?? null;
+    const reference = lastCompleted ?? since;
+    return {
+      step,
+      started_at: run?.startedAt ?? null,
+      ended_at: run?.endedAt ?? null,
+      duration_ms: run?.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
+      outcome: run ? (run.outcome ?? 'running') : 'never run',
+      exit_code: run?.exitCode ?? null,
+      counts: run?.counts ?? {},
+      error: run?.error ?? null,
+      skipped_locked: skipped[step] ?? 0,
+      last_completed_at: lastCompleted,
+      stale_after_minutes: threshold,
+      stale: threshold !== null && reference !== null && nowMs - Date.parse(reference) > threshold * 60_000,
+    };
+  });
+}
+
+function describeStaleStep(s: StepState, account: string): string {
+  const since = s.last_completed_at
+    ? `since ${s.last_completed_at}`
+    : 'since sync steps started running for this account';
+  return `${s.step} has not completed a run ${since}, longer than its ${s.stale_after_minutes} minutes: is cron running it on a live host? (crontab -l, jl-edge.log; jl-edge accounts set-stale-after ${account} ${s.step} <minutes> changes the limit)`;
 }
 
 function describeFailedUpdate(u: UpdateAttention): string {

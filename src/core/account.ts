@@ -1,3 +1,5 @@
+import type { SyncStep } from './steps.js';
+
 /** An account as the sync steps see it (SPEC §1). Secrets are referenced, never held here. */
 export interface Account {
   id: number;
@@ -19,6 +21,8 @@ export interface Account {
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
   enabled: boolean;
+  /** Staleness thresholds set for this account, in minutes (0: never stale); other steps use the defaults. */
+  staleAfterMinutes: Partial<Record<SyncStep, number>>;
   /** Effective remote folder per path label (overrides applied). */
   paths: Record<PathLabel, string>;
   /** True for the account defined by JL_EDGE_* variables rather than `accounts add`. */

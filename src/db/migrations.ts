@@ -294,7 +294,23 @@ const warehouseRoundTrip: Migration = {
   },
 };
 
-const migrations: Migration[] = [initialSchema, warehouseRoundTrip];
+/** Per-account staleness thresholds of sync steps; a step without a row uses its default. */
+const accountStaleAfter: Migration = {
+  name: '0003_account_stale_after',
+  async up(knex) {
+    await knex.schema.createTable('account_stale_after', (t) => {
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('step', 40).notNullable();
+      t.integer('minutes').notNullable(); // 0: never stale
+      t.primary(['account_id', 'step']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('account_stale_after');
+  },
+};
+
+const migrations: Migration[] = [initialSchema, warehouseRoundTrip, accountStaleAfter];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
 

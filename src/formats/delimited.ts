@@ -248,6 +248,15 @@ export function isBlankRecord(record: ParsedRecord): boolean {
   return record.fields.length === 1 && record.fields[0].trim() === '';
 }
 
+/**
+ * The warning for header columns an import maps to nothing: always shown, because a misnamed column
+ * otherwise looks like a file that imported fine and changed nothing.
+ */
+export function ignoredColumnsWarning(file: string, ignored: string[], known: string): string {
+  const names = ignored.map((name) => JSON.stringify(name)).join(', ');
+  return `${file}: warning: ${ignored.length === 1 ? 'column' : 'columns'} ${names} ${ignored.length === 1 ? 'is' : 'are'} not read by jl-edge and ignored (known columns: ${known})`;
+}
+
 export interface OutboundOptions {
   delimiter: string;
   lineEnding: string;

@@ -78,8 +78,9 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
       assert.equal(run.code, 1, `attempt ${attempt}: ${run.stderr}`);
     }
   };
+  // At the runs' own time: later, every step would also be reported stale.
   const status = async () => {
-    const run = await world.cli(['status', '--json']);
+    const run = await world.cli(['status', '--json'], { env: NOW });
     return {
       code: run.code,
       account: run.json<{ needs_attention: boolean; accounts: AccountStatus[] }>().accounts[0]!,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
-import { toBool, toNullableString } from './normalise.js';
+import type { SyncStep } from '../../core/steps.js';
+import { toBool, toNullableString, toNumber } from './normalise.js';
 
 /** The settings `accounts add|set` may write; everything else is derived. */
 export interface AccountSettings {
@@ -56,10 +57,12 @@ export class AccountsRepo {
   async list(): Promise<Account[]> {
     const rows = await this.db('accounts').orderBy('name');
     const overrides = await this.db('account_paths');
+    const staleAfter = await this.db('account_stale_after');
     return rows.map((row) =>
       this.fromRow(
         row,
         overrides.filter((o) => o.account_id === row.id),
+        staleAfter.filter((o) => o.account_id === row.id),
       ),
     );
   }
@@ -68,7 +71,14 @@ export class AccountsRepo {
     const row = await this.db('accounts').where({ name }).first();
     if (!row) return null;
     const overrides = await this.db('account_paths').where({ account_id: row.id });
-    return this.fromRow(row, overrides);
+    const staleAfter = await this.db('account_stale_after').where({ account_id: row.id });
+    return this.fromRow(row, overrides, staleAfter);
+  }
+
+  /** `minutes` null restores the step's default threshold; 0 means the step is never called stale. */
+  async setStaleAfter(accountId: number, step: SyncStep, minutes: number | null): Promise<void> {
+    await this.db('account_stale_after').where({ account_id: accountId, step }).delete();
+    if (minutes !== null) await this.db('account_stale_after').insert({ account_id: accountId, step, minutes });
   }
 
   async insert(name: string, settings: AccountSettings, now: string): Promise<Account> {
@@ -90,7 +100,11 @@ export class AccountsRepo {
     if (path !== null) await this.db('account_paths').insert({ account_id: accountId, label, path });
   }
 
-  private fromRow(row: Record<string, unknown>, overrides: { label: string; path: string }[]): Account {
+  private fromRow(
+    row: Record<string, unknown>,
+    overrides: { label: string; path: string }[],
+    staleAfter: { step: string; minutes: unknown }[],
+  ): Account {
     const root = String(row.root);
     return {
       id: Number(row.id),
@@ -111,6 +125,7 @@ export class AccountsRepo {
       stockUpload: row.stock_upload as Account['stockUpload'],
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
       enabled: toBool(row.enabled),
+      staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
       fromEnvironment: false,
     };
