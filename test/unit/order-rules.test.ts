@@ -28,6 +28,7 @@ function line(lineRef: string, quantity: number, figures: Partial<LineState> = {
     pendingShipped: 0,
     pendingCancelled: 0,
     pendingRefunded: 0,
+    requestedCancellation: 0,
     unitPrice: null,
     ...figures,
   };
