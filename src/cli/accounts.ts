@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { DEFAULT_CANCEL_REQUEST_ALERT_MINUTES } from '../core/account.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
@@ -22,6 +23,8 @@ interface AccountFlags {
   encoding?: string;
   stockUpload?: AccountSettings['stockUpload'];
   carrierMap?: string;
+  autoAcceptCancellations?: 'yes' | 'no';
+  cancelRequestAlertMinutes?: number;
 }
 
 function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -52,7 +55,18 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
         'rename',
       ] as const),
     )
-    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
+    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"')
+    .addOption(
+      new Option(
+        '--auto-accept-cancellations <yes|no>',
+        'yes: download-orders accepts every customer cancellation request for units not yet shipped (drop shipping)',
+      ).choices(['yes', 'no'] as const),
+    )
+    .option(
+      '--cancel-request-alert-minutes <minutes>',
+      `status needs a person once a cancellation request is unanswered this long (default ${DEFAULT_CANCEL_REQUEST_ALERT_MINUTES})`,
+      parseWholeNumberOption,
+    );
 }
 
 export function parseCarrierMap(text: string): Record<string, string> {
@@ -85,6 +99,9 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     encoding: flags.encoding,
     stockUpload: flags.stockUpload,
     carrierMap: flags.carrierMap === undefined ? undefined : parseCarrierMap(flags.carrierMap),
+    autoAcceptCancellations:
+      flags.autoAcceptCancellations === undefined ? undefined : flags.autoAcceptCancellations === 'yes',
+    cancelRequestAlertMinutes: flags.cancelRequestAlertMinutes,
   };
   if (flags.localRoot !== undefined) settings.transport = 'local';
   else if (flags.host !== undefined) settings.transport = 'sftp';
@@ -104,6 +121,7 @@ function accountLines(view: AccountView): string[] {
     `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
+    `  cancellation requests: ${view.auto_accept_cancellations ? 'accepted automatically for units not yet shipped' : 'answered by a person'}, status alerts after ${view.cancel_request_alert_minutes} minutes`,
     `  carriers: ${
       Object.entries(view.carrier_map)
         .map(([k, v]) => `${k}=${v}`)
@@ -193,6 +211,8 @@ Examples:
           encoding: given.encoding ?? 'utf-8',
           stockUpload: given.stockUpload ?? 'direct',
           carrierMap: given.carrierMap ?? {},
+          autoAcceptCancellations: given.autoAcceptCancellations ?? false,
+          cancelRequestAlertMinutes: given.cancelRequestAlertMinutes ?? DEFAULT_CANCEL_REQUEST_ALERT_MINUTES,
           enabled: flags.disabled !== true,
         };
         return viewOutput(await addAccount(ctx, name, settings));

@@ -30,6 +30,8 @@ export interface AccountView {
   encoding: string;
   stock_upload: Account['stockUpload'];
   carrier_map: Record<string, string>;
+  auto_accept_cancellations: boolean;
+  cancel_request_alert_minutes: number;
   paths: Record<PathLabel, string>;
   /** Per sync step, the minutes without a completed run after which `status` calls it stale (null: never). */
   stale_after_minutes: Record<SyncStep, number | null>;
@@ -54,6 +56,8 @@ export function viewAccount(account: Account): AccountView {
     encoding: account.encoding,
     stock_upload: account.stockUpload,
     carrier_map: account.carrierMap,
+    auto_accept_cancellations: account.autoAcceptCancellations,
+    cancel_request_alert_minutes: account.cancelRequestAlertMinutes,
     paths: account.paths,
     stale_after_minutes: Object.fromEntries(
       SYNC_STEPS.map((step) => [step, staleAfterMinutes(account.staleAfterMinutes, step)]),

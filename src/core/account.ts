@@ -20,6 +20,10 @@ export interface Account {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  /** SPEC §4.8: accept every customer cancellation request for units not yet shipped while downloading. */
+  autoAcceptCancellations: boolean;
+  /** `status` needs a person once a cancellation request has been open this long. */
+  cancelRequestAlertMinutes: number;
   enabled: boolean;
   /** Staleness thresholds set for this account, in minutes (0: never stale); other steps use the defaults. */
   staleAfterMinutes: Partial<Record<SyncStep, number>>;
@@ -28,6 +32,9 @@ export interface Account {
   /** True for the account defined by JL_EDGE_* variables rather than `accounts add`. */
   fromEnvironment: boolean;
 }
+
+/** How long a customer cancellation request may stay unanswered before `status` needs a person (SPEC §5.9). */
+export const DEFAULT_CANCEL_REQUEST_ALERT_MINUTES = 60;
 
 export type TradedCodeSource = 'none' | 'sku' | 'ean';
 
@@ -40,6 +47,7 @@ export const PATH_LABELS = [
   'OrderRefund',
   'StockUpdate',
   'StockUpdateError',
+  'CancellationRequest',
 ] as const;
 export type PathLabel = (typeof PATH_LABELS)[number];
 
@@ -53,6 +61,8 @@ const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   OrderRefund: '/outgoing',
   StockUpdate: '/inventory',
   StockUpdateError: '/inventory/errors',
+  // ◇ SPEC §1: as documented for another retailer on The Edge.
+  CancellationRequest: '/incoming',
 };
 
 export function effectivePaths(root: string, overrides: Partial<Record<PathLabel, string>>): Record<PathLabel, string> {

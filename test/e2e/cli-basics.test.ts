@@ -34,7 +34,7 @@ describe('the command line contract', () => {
     assert.equal(first.code, 0);
     assert.deepEqual(first.json(), {
       command: 'db migrate',
-      applied: ['0001_initial_schema', '0002_warehouse_round_trip', '0003_account_stale_after'],
+      applied: ['0001_initial_schema', '0002_warehouse_round_trip', '0003_account_stale_after', '0004_cancel_requests'],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
     const again = await runCli(['db', 'migrate', '--db', db]);
@@ -81,7 +81,13 @@ describe('accounts', () => {
       OrderRefund: '/uat/outgoing',
       StockUpdate: '/uat/inventory',
       StockUpdateError: '/uat/inventory/errors',
+      CancellationRequest: '/uat/incoming',
     });
+    assert.deepEqual(
+      [view.auto_accept_cancellations, view.cancel_request_alert_minutes],
+      [false, 60],
+      'customer cancellation requests are answered by a person unless the account says otherwise',
+    );
 
     const setPath = await runCli([
       'accounts',

@@ -20,8 +20,14 @@ export interface AccountSettings {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  autoAcceptCancellations: boolean;
+  cancelRequestAlertMinutes: number;
   enabled: boolean;
 }
+
+/** What a new account needs: the cancellation-request settings have defaults in the schema. */
+export type NewAccountSettings = Omit<AccountSettings, 'autoAcceptCancellations' | 'cancelRequestAlertMinutes'> &
+  Partial<Pick<AccountSettings, 'autoAcceptCancellations' | 'cancelRequestAlertMinutes'>>;
 
 const COLUMN: Record<keyof AccountSettings, string> = {
   transport: 'transport',
@@ -39,6 +45,8 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   encoding: 'encoding',
   stockUpload: 'stock_upload',
   carrierMap: 'carrier_map',
+  autoAcceptCancellations: 'auto_accept_cancellations',
+  cancelRequestAlertMinutes: 'cancel_request_alert_minutes',
   enabled: 'enabled',
 };
 
@@ -81,7 +89,7 @@ export class AccountsRepo {
     if (minutes !== null) await this.db('account_stale_after').insert({ account_id: accountId, step, minutes });
   }
 
-  async insert(name: string, settings: AccountSettings, now: string): Promise<Account> {
+  async insert(name: string, settings: NewAccountSettings, now: string): Promise<Account> {
     await this.db('accounts').insert({ name, ...toRow(settings), created_at: now, updated_at: now });
     return (await this.findByName(name))!;
   }
@@ -124,6 +132,8 @@ export class AccountsRepo {
       encoding: String(row.encoding),
       stockUpload: row.stock_upload as Account['stockUpload'],
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
+      autoAcceptCancellations: toBool(row.auto_accept_cancellations),
+      cancelRequestAlertMinutes: Number(row.cancel_request_alert_minutes),
       enabled: toBool(row.enabled),
       staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),

@@ -116,7 +116,8 @@ export class StockRepo {
     // In PushRow's order and typed by the database (integers and text on both engines), so the rows are
     // handed on as they come. Unary plus keeps SQLite off the (account_id, channel_item_id) index: through
     // it every page would scan the account's whole index and sort it; in id order a page reads just its own rows.
-    const sql = `select id, channel_item_id, ${tradedCode}, ${leadTime}, ${SENT_STOCK_SQL}, ${delta ? '1' : `case when ${changed} then 1 else 0 end`}
+    const sql = `select id, channel_item_id, ${tradedCode} as traded_code, ${leadTime} as lead_time_days,
+        ${SENT_STOCK_SQL} as free_stock, ${delta ? '1' : `case when ${changed} then 1 else 0 end`} as changed
       from products
       where +account_id = ? and channel_item_id is not null and channel_item_id <> '' and id > ?${delta ? ` and ${changed}` : ''}
       order by id limit ?`;
