@@ -358,7 +358,37 @@ const cancelRequests: Migration = {
   },
 };
 
-const migrations: Migration[] = [initialSchema, warehouseRoundTrip, accountStaleAfter, cancelRequests];
+/**
+ * Issue 18, SFTP servers as they are in the wild: a passphrase for an encrypted key (by variable name),
+ * legacy algorithms allowed by name, several host-key pins and roots deeper than /live. SQLite does not
+ * enforce string lengths; PostgreSQL does, so there the two columns become text.
+ */
+const sftpServerVariants: Migration = {
+  name: '0005_sftp_server_variants',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.string('passphrase_env', 255); // the NAME of the variable holding the key's passphrase
+      t.text('legacy_algorithms').notNullable().defaultTo(''); // comma-separated algorithm names
+    });
+    if (knex.client.config.client === 'pg') {
+      await knex.raw('alter table accounts alter column host_key type text, alter column root type text');
+    }
+  },
+  async down(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumn('passphrase_env');
+      t.dropColumn('legacy_algorithms');
+    });
+  },
+};
+
+const migrations: Migration[] = [
+  initialSchema,
+  warehouseRoundTrip,
+  accountStaleAfter,
+  cancelRequests,
+  sftpServerVariants,
+];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
 
