@@ -175,21 +175,27 @@ describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }
   });
 
   it('an unknown algorithm name is a usage error listing the known ones: exit 2', async () => {
-    const run = await runCli([
-      'accounts',
-      'add',
-      'x',
-      ...sftpArgs(server(), 'key'),
-      '--legacy-algorithms',
-      'rot13',
-      '--db',
-      ':memory:',
-    ]);
-    assert.equal(run.code, 2);
-    assert.match(
-      run.stderr,
-      /--legacy-algorithms: unknown legacy algorithm "rot13" \(one of: diffie-hellman-group14-sha1, /,
-    );
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      const run = await runCli([
+        'accounts',
+        'add',
+        'x',
+        ...sftpArgs(server(), 'key'),
+        '--legacy-algorithms',
+        'rot13',
+        '--db',
+        db,
+      ]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /--legacy-algorithms: unknown legacy algorithm "rot13" \(one of: diffie-hellman-group14-sha1, /,
+      );
+    } finally {
+      temp.remove();
+    }
   });
 });
 
