@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { ExitCode, UsageError, errorMessage } from '../core/errors.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
 import { ACCOUNT_DEFAULTS, howToSet, type AccountSettings } from '../core/account-settings.js';
+import { parseLegacyAlgorithms } from '../transport/algorithms.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
 import { handler, parseWholeNumberOption } from './action.js';
 import type { CommandOutput } from './output.js';
@@ -13,7 +14,9 @@ interface AccountFlags {
   username?: string;
   passwordEnv?: string;
   privateKey?: string;
+  passphraseEnv?: string;
   hostKey?: string;
+  legacyAlgorithms?: string;
   localRoot?: string;
   root?: string;
   leadTime?: number;
@@ -22,6 +25,8 @@ interface AccountFlags {
   encoding?: string;
   stockUpload?: AccountSettings['stockUpload'];
   carrierMap?: string;
+  autoAcceptCancellations?: 'yes' | 'no';
+  cancelRequestAlertMinutes?: number;
 }
 
 function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -33,9 +38,17 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
     .option('--username <user>', 'SFTP user name')
     .option('--password-env <VAR>', 'NAME of the environment variable holding the password (never the password)')
     .option('--private-key <file>', 'private key file for SFTP')
-    .option('--host-key <SHA256:…>', "the server's SHA256 host-key fingerprint (accounts test prints it)")
+    .option('--passphrase-env <VAR>', "NAME of the environment variable holding the private key's passphrase")
+    .option(
+      '--host-key <SHA256:…>',
+      "the server's host-key fingerprint(s), comma-separated, one per key type (accounts test prints them)",
+    )
+    .option(
+      '--legacy-algorithms <names>',
+      'weak SSH algorithms to allow for an old server, comma-separated (accounts test names the one needed)',
+    )
     .option('--local-root <dir>', 'use a local folder instead of SFTP (sandbox, mounted exchange folders)')
-    .option('--root <root>', '/live, or /uat for the John Lewis test environment')
+    .option('--root <root>', '/live, /uat (John Lewis test environment), or the absolute folder holding them')
     .option(
       '--lead-time <days>',
       'standard delivery time in days, for products without their own',
@@ -52,7 +65,18 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
         'rename',
       ] as const),
     )
-    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
+    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"')
+    .addOption(
+      new Option(
+        '--auto-accept-cancellations <yes|no>',
+        'yes: download-orders accepts every customer cancellation request for units not yet shipped (drop shipping)',
+      ).choices(['yes', 'no'] as const),
+    )
+    .option(
+      '--cancel-request-alert-minutes <minutes>',
+      `status needs a person once a cancellation request is unanswered this long (default ${ACCOUNT_DEFAULTS.cancelRequestAlertMinutes})`,
+      parseWholeNumberOption,
+    );
 }
 
 export function parseCarrierMap(text: string): Record<string, string> {
@@ -68,15 +92,25 @@ export function parseCarrierMap(text: string): Record<string, string> {
   return map;
 }
 
+function parseLegacyOption(text: string): string[] {
+  try {
+    return parseLegacyAlgorithms(text);
+  } catch (err) {
+    throw new UsageError(`--legacy-algorithms: ${errorMessage(err)}`);
+  }
+}
+
 function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
   const settings: Partial<AccountSettings> = {
     host: flags.host,
     port: flags.port,
     username: flags.username,
     passwordEnv: flags.passwordEnv,
+    passphraseEnv: flags.passphraseEnv,
     // Stored absolute: cron runs from another working directory.
     privateKeyPath: flags.privateKey === undefined ? undefined : resolve(flags.privateKey),
     hostKey: flags.hostKey,
+    legacyAlgorithms: flags.legacyAlgorithms === undefined ? undefined : parseLegacyOption(flags.legacyAlgorithms),
     localRoot: flags.localRoot === undefined ? undefined : resolve(flags.localRoot),
     root: flags.root,
     leadTimeDays: flags.leadTime,
@@ -85,6 +119,9 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     encoding: flags.encoding,
     stockUpload: flags.stockUpload,
     carrierMap: flags.carrierMap === undefined ? undefined : parseCarrierMap(flags.carrierMap),
+    autoAcceptCancellations:
+      flags.autoAcceptCancellations === undefined ? undefined : flags.autoAcceptCancellations === 'yes',
+    cancelRequestAlertMinutes: flags.cancelRequestAlertMinutes,
   };
   if (flags.localRoot !== undefined) settings.transport = 'local';
   else if (flags.host !== undefined) settings.transport = 'sftp';
@@ -104,6 +141,7 @@ function accountLines(view: AccountView): string[] {
     `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
+    `  cancellation requests: ${view.auto_accept_cancellations ? 'accepted automatically for units not yet shipped' : 'answered by a person'}, status alerts after ${view.cancel_request_alert_minutes} minutes`,
     `  carriers: ${
       Object.entries(view.carrier_map)
         .map(([k, v]) => `${k}=${v}`)
@@ -135,11 +173,21 @@ function viewOutput(view: AccountView): CommandOutput {
   return { exitCode: ExitCode.ok, json: view, lines: accountLines(view), problems: [] };
 }
 
+/** Every key the server holds, as a seller compares them with what John Lewis gave and pins them. */
+function hostKeyLines(result: AccountTestResult): string[] {
+  if (result.server_host_keys.length === 0) return [];
+  return [
+    '  the server holds these host keys:',
+    ...result.server_host_keys.map((k) => `    ${k.type.padEnd(20)} ${k.fingerprint}${k.pinned ? '  (pinned)' : ''}`),
+  ];
+}
+
 function testOutput(result: AccountTestResult): CommandOutput {
   const lines: string[] = [];
   const problems: string[] = [];
   if (!result.connected) {
     problems.push(`accounts test ${result.account}: ${result.error}`);
+    problems.push(...hostKeyLines(result));
     if (result.offered_host_key) {
       problems.push(`the server offered host key ${result.offered_host_key}`);
       const account = { name: result.account, fromEnvironment: result.from_environment };
@@ -148,10 +196,17 @@ function testOutput(result: AccountTestResult): CommandOutput {
     return { exitCode: ExitCode.connection, json: result, lines, problems };
   }
   lines.push(`${result.account}: connected, host key ${result.host_key ?? 'n/a (local folder)'}`);
+  lines.push(...hostKeyLines(result));
+  if (result.root && !result.root.exists) {
+    problems.push(
+      `  root ${result.root.path} does not exist on this server; on a server that is not chrooted it sits deeper ` +
+        `(e.g. --root /home/<user>${result.root.path})`,
+    );
+  }
   for (const folder of result.folders) {
     const state = folder.error
       ? `FAILED: ${folder.error}`
-      : `ok (${[folder.listable && 'list', folder.writable && 'write'].filter(Boolean).join(', ')})`;
+      : `ok (${['list', folder.write === 'ok' && 'write'].filter(Boolean).join(', ')})${folder.note ? `; ${folder.note}` : ''}`;
     (folder.error ? problems : lines).push(`  ${folder.path} [${folder.labels.join(', ')}]: ${state}`);
   }
   return { exitCode: result.ok ? ExitCode.ok : ExitCode.itemsFailed, json: result, lines, problems };

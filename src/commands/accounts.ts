@@ -11,7 +11,7 @@ import {
   ENVIRONMENT_VARIABLE,
   isEnvironmentSetting,
   SETTING_OPTION,
-  settingsProblem,
+  normaliseSettings,
   type AccountSettings,
 } from '../core/account-settings.js';
 import type { Context } from '../core/context.js';
@@ -19,7 +19,8 @@ import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
 import { isoNow } from '../core/time.js';
 import { SYNC_STEPS, isSyncStep, staleAfterMinutes, type SyncStep } from '../core/steps.js';
 import { fileNameToken } from '../formats/file-name-token.js';
-import { joinRemote } from '../transport/transport.js';
+import { matchesPin, parseHostKeyPins } from '../transport/host-keys.js';
+import { joinRemote, type Transport } from '../transport/transport.js';
 
 /** An account as printed and serialised: settings and paths, never a secret. */
 export interface AccountView {
@@ -33,7 +34,9 @@ export interface AccountView {
   username: string | null;
   password_env: string | null;
   private_key: string | null;
+  passphrase_env: string | null;
   host_key: string | null;
+  legacy_algorithms: string[];
   local_root: string | null;
   root: string;
   lead_time_days: number;
@@ -42,6 +45,8 @@ export interface AccountView {
   encoding: string;
   stock_upload: Account['stockUpload'];
   carrier_map: Record<string, string>;
+  auto_accept_cancellations: boolean;
+  cancel_request_alert_minutes: number;
   paths: Record<PathLabel, string>;
   /** Per sync step, the minutes without a completed run after which `status` calls it stale (null: never). */
   stale_after_minutes: Record<SyncStep, number | null>;
@@ -58,7 +63,9 @@ export function viewAccount(account: Account): AccountView {
     username: account.username,
     password_env: account.passwordEnv,
     private_key: account.privateKeyPath,
+    passphrase_env: account.passphraseEnv,
     host_key: account.hostKey,
+    legacy_algorithms: account.legacyAlgorithms,
     local_root: account.localRoot,
     root: account.root,
     lead_time_days: account.leadTimeDays,
@@ -67,6 +74,8 @@ export function viewAccount(account: Account): AccountView {
     encoding: account.encoding,
     stock_upload: account.stockUpload,
     carrier_map: account.carrierMap,
+    auto_accept_cancellations: account.autoAcceptCancellations,
+    cancel_request_alert_minutes: account.cancelRequestAlertMinutes,
     paths: account.paths,
     stale_after_minutes: Object.fromEntries(
       SYNC_STEPS.map((step) => [step, staleAfterMinutes(account.staleAfterMinutes, step)]),
@@ -74,25 +83,20 @@ export function viewAccount(account: Account): AccountView {
   };
 }
 
-function validateSettings(name: string, settings: Partial<AccountSettings>): void {
-  const problem = settingsProblem(name, settings, 'options');
-  if (problem) throw new UsageError(problem);
-}
-
 export async function addAccount(ctx: Context, name: string, settings: AccountSettings): Promise<AccountView> {
-  validateSettings(name, settings);
+  const stored = normaliseSettings(name, settings, 'options');
   if (await ctx.repo.accounts.findByName(name))
     throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
   if (ctx.options.dryRun)
     return viewAccount({
       id: 0,
       name,
-      ...settings,
+      ...stored,
       staleAfterMinutes: {},
-      paths: effectivePaths(settings.root, {}),
+      paths: effectivePaths(stored.root, {}),
       fromEnvironment: false,
     });
-  return viewAccount(await ctx.repo.accounts.insert(name, settings, isoNow(ctx.clock)));
+  return viewAccount(await ctx.repo.accounts.insert(name, stored, isoNow(ctx.clock)));
 }
 
 export async function listAccounts(ctx: Context): Promise<AccountView[]> {
@@ -107,9 +111,9 @@ export async function setAccount(ctx: Context, name: string, settings: Partial<A
   const account = await ctx.requireAccount(name);
   const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
   if (account.fromEnvironment) refuseEnvironmentSettings(account.name, Object.keys(given));
-  const merged = { ...withRoot(account, settings.root ?? account.root), ...given };
-  validateSettings(name, merged);
-  if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, settings, isoNow(ctx.clock));
+  const merged = normaliseSettings(name, { ...withRoot(account, settings.root ?? account.root), ...given }, 'options');
+  const changed = Object.fromEntries(Object.keys(given).map((k) => [k, merged[k as keyof typeof merged]]));
+  if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, changed, isoNow(ctx.clock));
   return viewAccount(ctx.options.dryRun ? merged : await ctx.requireAccount(name));
 }
 
@@ -155,13 +159,26 @@ export async function setAccountStaleAfter(
   return viewAccount(await ctx.requireAccount(name));
 }
 
+/**
+ * What `accounts test` did about writing in a folder: `ok` a probe was written and removed; `not needed`
+ * jl-edge only reads there; `not checked` a probe could have been left where The Edge reads (see `note`).
+ */
+export type WriteCheck = 'ok' | 'failed' | 'not checked' | 'not needed';
+
 export interface FolderCheck {
   path: string;
   labels: PathLabel[];
   exists: boolean;
   listable: boolean;
-  writable: boolean;
+  write: WriteCheck;
+  note: string | null;
   error: string | null;
+}
+
+export interface OfferedKeyView {
+  type: string;
+  fingerprint: string;
+  pinned: boolean;
 }
 
 export interface AccountTestResult {
@@ -171,14 +188,25 @@ export interface AccountTestResult {
   connected: boolean;
   host_key: string | null;
   offered_host_key: string | null;
+  /** Every host key the server holds, one per key type (SFTP accounts). */
+  server_host_keys: OfferedKeyView[];
+  root: { path: string; exists: boolean } | null;
   error: string | null;
   folders: FolderCheck[];
 }
 
+/** Folders jl-edge only reads: nothing is written there, so no write check is needed. */
+const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'StockUpdateError'];
+/** The Edge reads every file that appears here (no .DONE marker), so even a probe could be read. */
+const READ_ON_ARRIVAL_LABELS: readonly PathLabel[] = ['StockUpdate'];
+const PROBE_PREFIX = '.jl-edge-write-test-';
+
 /**
- * Connects, verifies the host key, and checks that every labelled folder exists, can be listed and can
- * be written. The write probe is a dot-named file that is deleted at once: The Edge reads neither
- * dot files nor files without a marker.
+ * Connects, verifies the host key, lists every key the server holds, and checks that every labelled
+ * folder exists, can be listed and — where jl-edge writes — can be written. A probe never stays where
+ * The Edge reads: it is a dot-named file without a .DONE marker (The Edge reads only marked files in
+ * those folders), written only once the server has shown, in a folder The Edge does not read, that it
+ * lets the probe be removed.
  */
 export async function testAccount(ctx: Context, name: string): Promise<AccountTestResult> {
   const account = await ctx.requireAccount(name);
@@ -189,6 +217,8 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
     connected: false,
     host_key: account.hostKey,
     offered_host_key: null,
+    server_host_keys: [],
+    root: null,
     error: null,
     folders: [],
   };
@@ -199,13 +229,26 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
     if (!(err instanceof ConnectionError)) throw err;
     result.error = err.message;
     result.offered_host_key = err.offeredFingerprint ?? null;
+    if (err.offeredFingerprint) result.server_host_keys = await serverHostKeys(ctx, account);
     return result;
   }
   result.connected = true;
   try {
+    result.server_host_keys = await serverHostKeys(ctx, account);
+    result.root = { path: account.root, exists: await transport.isDir(account.root) };
+    const probeName = `${PROBE_PREFIX}${fileNameToken(ctx.clock.now())}`;
+    const deletes = ctx.options.dryRun ? 'unknown' : await probeDeletes(transport, account, probeName);
     for (const path of distinctFolders(account)) {
       const labels = PATH_LABELS.filter((l) => account.paths[l] === path);
-      const check: FolderCheck = { path, labels, exists: false, listable: false, writable: false, error: null };
+      const check: FolderCheck = {
+        path,
+        labels,
+        exists: false,
+        listable: false,
+        write: 'not checked',
+        note: null,
+        error: null,
+      };
       result.folders.push(check);
       try {
         check.exists = await transport.isDir(path);
@@ -215,11 +258,7 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
         }
         await transport.list(path);
         check.listable = true;
-        if (ctx.options.dryRun) continue;
-        const probe = joinRemote(path, `.jl-edge-write-test-${fileNameToken(ctx.clock.now())}`);
-        await transport.write(probe, Buffer.from('jl-edge write test\n'));
-        await transport.delete(probe);
-        check.writable = true;
+        await checkWrite(transport, check, { dryRun: ctx.options.dryRun, deletes, probeName });
       } catch (err) {
         check.error = errorMessage(err);
       }
@@ -227,6 +266,79 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
   } finally {
     await transport.end();
   }
-  result.ok = result.folders.every((f) => f.exists && f.listable && (f.writable || ctx.options.dryRun));
+  result.ok = result.folders.every((f) => f.exists && f.listable && f.write !== 'failed');
   return result;
+}
+
+async function serverHostKeys(ctx: Context, account: Account): Promise<OfferedKeyView[]> {
+  const { scanHostKeys } = await import('../transport/open.js');
+  const pins = account.hostKey ? parseHostKeyPins(account.hostKey) : [];
+  try {
+    const keys = await scanHostKeys(account, ctx.env);
+    return keys.map((k) => ({ type: k.keyType, fingerprint: k.fingerprint, pinned: matchesPin(k, pins) }));
+  } catch {
+    // The listing is a help for pinning; the connection's own outcome is what the test reports.
+    return [];
+  }
+}
+
+/**
+ * Whether the server lets a written file be removed, tried in the OrderDownload folder: The Edge only
+ * writes there, so a probe the server will not remove harms nothing.
+ */
+async function probeDeletes(
+  transport: Transport,
+  account: Account,
+  probeName: string,
+): Promise<'allowed' | 'refused' | 'unknown'> {
+  const probe = joinRemote(account.paths.OrderDownload, probeName);
+  try {
+    await transport.write(probe, PROBE_CONTENT);
+  } catch {
+    return 'unknown';
+  }
+  try {
+    await transport.delete(probe);
+    return 'allowed';
+  } catch {
+    return 'refused';
+  }
+}
+
+const PROBE_CONTENT = Buffer.from('jl-edge write test\n');
+
+async function checkWrite(
+  transport: Transport,
+  check: FolderCheck,
+  options: { dryRun: boolean; deletes: 'allowed' | 'refused' | 'unknown'; probeName: string },
+): Promise<void> {
+  if (check.labels.every((l) => READ_ONLY_LABELS.includes(l))) {
+    check.write = 'not needed';
+    return;
+  }
+  if (options.dryRun) {
+    check.note = 'write not checked (--dry-run)';
+    return;
+  }
+  if (check.labels.some((l) => READ_ON_ARRIVAL_LABELS.includes(l))) {
+    check.note = 'write not checked: The Edge reads every file that appears in this folder';
+    return;
+  }
+  if (options.deletes !== 'allowed') {
+    check.note =
+      options.deletes === 'refused'
+        ? 'write not checked: the server refuses deletes, so a probe could not be removed'
+        : 'write not checked: no probe could be written and removed where The Edge does not read';
+    return;
+  }
+  const probe = joinRemote(check.path, options.probeName);
+  try {
+    await transport.write(probe, PROBE_CONTENT);
+  } catch (err) {
+    check.write = 'failed';
+    check.error = `cannot write: ${errorMessage(err)}`;
+    return;
+  }
+  await transport.delete(probe);
+  check.write = 'ok';
 }

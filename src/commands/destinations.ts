@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { settingsProblem } from '../core/account-settings.js';
+import { normaliseSettings } from '../core/account-settings.js';
 import { isoNow } from '../core/time.js';
 import type { Destination, DestinationSettings } from '../db/repo/destinations.js';
 
@@ -131,8 +131,11 @@ export async function requireDestination(ctx: Context, name: string): Promise<De
 }
 
 async function settingsFrom(ctx: Context, flags: DestinationFlags): Promise<Partial<DestinationSettings>> {
-  const problem = settingsProblem('destination', { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv }, 'options');
-  if (problem) throw new UsageError(problem);
+  const checked = normaliseSettings(
+    'destination',
+    { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv },
+    'options',
+  );
   const settings: Partial<DestinationSettings> = {
     dir: flags.dir === undefined ? undefined : absoluteFolder('--dir', flags.dir),
     host: flags.host,
@@ -140,7 +143,7 @@ async function settingsFrom(ctx: Context, flags: DestinationFlags): Promise<Part
     username: flags.username,
     passwordEnv: flags.passwordEnv,
     privateKeyPath: flags.privateKey === undefined ? undefined : absoluteFolder('--private-key', flags.privateKey),
-    hostKey: flags.hostKey,
+    hostKey: checked.hostKey,
     path: flags.path,
     inbox: flags.inbox,
   };

@@ -6,6 +6,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
+import type { CancelRequestStatus } from '../db/repo/cancel-requests.js';
 import { supplierRef } from '../formats/supplier-ref.js';
 import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
 
@@ -52,6 +53,8 @@ export interface OrderView {
   updates: OrderUpdateView[];
   /** `orders show` only: the shipments, cancellations and refunds recorded for the order, sent or not. */
   recorded_updates?: RecordedUpdateView[];
+  /** `orders show` only: the customer's cancellation requests, open or answered (SPEC §4.8). */
+  cancel_requests?: CancelRequestView[];
   /** `orders show` only: the warehouse files (SPEC §5.8) that carried the order or its cancellations. */
   exports?: OrderExportView[];
 }
@@ -64,17 +67,37 @@ export interface OrderExportView {
   written_at: string | null;
 }
 
-export function parseOrderStatus(value: string): OrderStatus {
-  if (!(ORDER_STATUSES as readonly string[]).includes(value)) {
-    throw new UsageError(`--status ${value}: not an order status (one of ${ORDER_STATUSES.join(', ')})`);
+export interface CancelRequestView {
+  file: string;
+  status: CancelRequestStatus;
+  received_at: string;
+  lines: { line_ref: string; quantity: number }[];
+  /** Why it does not (fully) apply to the order: a line the order does not have. */
+  problem: string | null;
+  answered_at: string | null;
+  answered_by: string | null;
+  answer: string | null;
+  /** The cancellation recorded when it was accepted. */
+  update_id: number | null;
+}
+
+/** Not a status of its own: orders of any status with an open customer cancellation request (SPEC §3). */
+export const CANCEL_REQUESTED = 'cancel_requested';
+export type OrderListStatus = OrderStatus | typeof CANCEL_REQUESTED;
+const LIST_STATUSES: readonly string[] = [...ORDER_STATUSES, CANCEL_REQUESTED];
+
+export function parseOrderStatus(value: string): OrderListStatus {
+  if (!LIST_STATUSES.includes(value)) {
+    throw new UsageError(`--status ${value}: not an order status (one of ${LIST_STATUSES.join(', ')})`);
   }
-  return value as OrderStatus;
+  return value as OrderListStatus;
 }
 
 /** Orders oldest first, of the `--account` account or of every account. */
-export async function listOrders(ctx: Context, options: { status?: OrderStatus }): Promise<OrderView[]> {
+export async function listOrders(ctx: Context, options: { status?: OrderListStatus }): Promise<OrderView[]> {
   const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
-  const orders = await ctx.repo.orders.list({ accountId, status: options.status }, ctx.repo.batchSize);
+  const filter = options.status === CANCEL_REQUESTED ? { cancelRequested: true } : { status: options.status };
+  const orders = await ctx.repo.orders.list({ accountId, ...filter }, ctx.repo.batchSize);
   const updates = await ctx.repo.outbox.listByOrders(
     orders.map((order) => order.id),
     ctx.repo.batchSize,
@@ -106,6 +129,17 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
       status: exported.status,
       created_at: exported.createdAt,
       written_at: exported.writtenAt,
+    })),
+    cancel_requests: (await ctx.repo.cancelRequests.listForOrder(order.id)).map((request) => ({
+      file: request.fileName,
+      status: request.status,
+      received_at: request.receivedAt,
+      lines: request.lines.map((line) => ({ line_ref: line.lineRef, quantity: line.quantity })),
+      problem: request.problem,
+      answered_at: request.answeredAt,
+      answered_by: request.answeredBy,
+      answer: request.answer,
+      update_id: request.updateId,
     })),
   };
 }

@@ -1,3 +1,6 @@
+import { UsageError, errorMessage } from './errors.js';
+import { formatHostKeyPins, parseHostKeyPins } from '../transport/host-keys.js';
+
 export type TradedCodeSource = 'none' | 'sku' | 'ean';
 
 /** The settings `accounts add|set` (or the JL_EDGE_* variables) may write; everything else is derived. */
@@ -8,8 +11,14 @@ export interface AccountSettings {
   username: string | null;
   passwordEnv: string | null;
   privateKeyPath: string | null;
+  /** Name of the environment variable that holds the private key's passphrase. */
+  passphraseEnv: string | null;
+  /** Pins, comma-separated (transport/host-keys.ts). */
   hostKey: string | null;
+  /** Weak SSH algorithms allowed for this server (transport/algorithms.ts). */
+  legacyAlgorithms: string[];
   localRoot: string | null;
+  /** `/live`, `/uat`, or any absolute folder holding the same subfolders (`/home/acme/live`). */
   root: string;
   leadTimeDays: number;
   handlingDays: number;
@@ -17,6 +26,10 @@ export interface AccountSettings {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  /** SPEC §4.8: accept every customer cancellation request for units not yet shipped while downloading. */
+  autoAcceptCancellations: boolean;
+  /** `status` needs a person once a cancellation request has been open this long (SPEC §5.9). */
+  cancelRequestAlertMinutes: number;
   enabled: boolean;
 }
 
@@ -34,7 +47,9 @@ export const ACCOUNT_DEFAULTS: AccountSettings = {
   username: null,
   passwordEnv: null,
   privateKeyPath: null,
+  passphraseEnv: null,
   hostKey: null,
+  legacyAlgorithms: [],
   localRoot: null,
   root: '/live',
   leadTimeDays: 3,
@@ -43,13 +58,15 @@ export const ACCOUNT_DEFAULTS: AccountSettings = {
   encoding: 'utf-8',
   stockUpload: 'direct',
   carrierMap: {},
+  autoAcceptCancellations: false,
+  cancelRequestAlertMinutes: 60,
   enabled: true,
 };
 
 /**
  * The settings the environment owns for the JL_EDGE_* account, with the variable that sets each
  * (SPEC §5.1). The environment wins for these on every run; the others (traded code, encoding, stock
- * upload, carrier map, folders, enabled) belong to the database for every account.
+ * upload, carrier map, cancellation settings, folders, enabled) belong to the database for every account.
  */
 export const ENVIRONMENT_VARIABLE = {
   transport: 'JL_EDGE_SFTP_HOST (or JL_EDGE_LOCAL_ROOT)',
@@ -58,7 +75,9 @@ export const ENVIRONMENT_VARIABLE = {
   username: 'JL_EDGE_SFTP_USERNAME',
   passwordEnv: 'JL_EDGE_SFTP_PASSWORD',
   privateKeyPath: 'JL_EDGE_SFTP_PRIVATE_KEY',
+  passphraseEnv: 'JL_EDGE_SFTP_PASSPHRASE',
   hostKey: 'JL_EDGE_SFTP_HOST_KEY',
+  legacyAlgorithms: 'JL_EDGE_SFTP_LEGACY_ALGORITHMS',
   localRoot: 'JL_EDGE_LOCAL_ROOT',
   root: 'JL_EDGE_ROOT',
   leadTimeDays: 'JL_EDGE_LEAD_TIME_DAYS',
@@ -78,7 +97,9 @@ export const SETTING_OPTION: Record<Exclude<keyof AccountSettings, 'enabled'>, s
   username: '--username',
   passwordEnv: '--password-env',
   privateKeyPath: '--private-key',
+  passphraseEnv: '--passphrase-env',
   hostKey: '--host-key',
+  legacyAlgorithms: '--legacy-algorithms',
   localRoot: '--local-root',
   root: '--root',
   leadTimeDays: '--lead-time',
@@ -87,6 +108,14 @@ export const SETTING_OPTION: Record<Exclude<keyof AccountSettings, 'enabled'>, s
   encoding: '--encoding',
   stockUpload: '--stock-upload',
   carrierMap: '--carrier-map',
+  autoAcceptCancellations: '--auto-accept-cancellations',
+  cancelRequestAlertMinutes: '--cancel-request-alert-minutes',
+};
+
+/** For the settings that store a variable's name, what the .env variable holds instead. */
+const SECRET_VALUE: Partial<Record<EnvironmentSetting, string>> = {
+  passwordEnv: '<the password>',
+  passphraseEnv: '<the passphrase>',
 };
 
 /**
@@ -99,12 +128,11 @@ export function howToSet(
   value = '…',
 ): string {
   if (account.fromEnvironment && isEnvironmentSetting(setting))
-    return `set ${ENVIRONMENT_VARIABLE[setting]}=${setting === 'passwordEnv' ? '<the password>' : value} in .env`;
+    return `set ${ENVIRONMENT_VARIABLE[setting]}=${SECRET_VALUE[setting] ?? value} in .env`;
   return `jl-edge accounts set ${account.name} ${SETTING_OPTION[setting]} ${value}`;
 }
 
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Where settings came from, so a refusal names what the person typed: an option, or a .env variable. */
@@ -114,26 +142,57 @@ function nameOf(setting: EnvironmentSetting, source: SettingsSource): string {
   return source === 'environment' ? ENVIRONMENT_VARIABLE[setting] : SETTING_OPTION[setting];
 }
 
-/** The same rules for `accounts add|set` and the JL_EDGE_* account; null when the settings are fine. */
-export function settingsProblem(
+/**
+ * A root is `/live`, `/uat` or any absolute folder holding the same subfolders (a server that is not
+ * chrooted: `/home/acme/live`). Returns it without a trailing slash, or throws an Error saying why not.
+ */
+export function normaliseRoot(root: string): string {
+  const trimmed = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  if (!trimmed.startsWith('/') || trimmed === '/' || trimmed.split('/').some((s) => s === '..' || s === '.')) {
+    throw new Error(`must be an absolute folder such as /live, /uat or /home/acme/live (no . or ..), not "${root}"`);
+  }
+  return trimmed;
+}
+
+function checked<T>(setting: EnvironmentSetting, source: SettingsSource, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${nameOf(setting, source)}: ${errorMessage(err)}`);
+  }
+}
+
+/**
+ * The same rules for `accounts add|set`, warehouse destinations and the JL_EDGE_* account: returns the
+ * settings in stored form (pins and root normalised), or throws a UsageError naming the option or variable.
+ */
+export function normaliseSettings<T extends Partial<AccountSettings>>(
   name: string,
-  settings: Partial<AccountSettings>,
+  settings: T,
   source: SettingsSource,
-): string | null {
+): T {
   if (!ACCOUNT_NAME.test(name)) {
     const what = source === 'environment' ? `JL_EDGE_ACCOUNT "${name}"` : `account name "${name}"`;
-    return `${what} must be letters, digits, '.', '_' or '-' (at most 64)`;
+    throw new UsageError(`${what} must be letters, digits, '.', '_' or '-' (at most 64)`);
   }
-  if (settings.hostKey && !FINGERPRINT.test(settings.hostKey))
-    return `${nameOf('hostKey', source)} must be an OpenSSH SHA256 fingerprint like SHA256:${'A'.repeat(43)}`;
-  if (settings.passwordEnv && !ENV_NAME.test(settings.passwordEnv))
-    return '--password-env takes the NAME of an environment variable (the password itself is never stored)';
-  if (settings.root !== undefined && settings.root !== '/live' && settings.root !== '/uat')
-    return `${nameOf('root', source)} must be /live or /uat, not ${settings.root}`;
+  const normalised = { ...settings };
+  if (settings.hostKey)
+    normalised.hostKey = checked('hostKey', source, () => formatHostKeyPins(parseHostKeyPins(settings.hostKey!)));
+  for (const setting of ['passwordEnv', 'passphraseEnv'] as const) {
+    const value = settings[setting];
+    if (value && !ENV_NAME.test(value)) {
+      throw new UsageError(
+        `${SETTING_OPTION[setting]} takes the NAME of an environment variable (the secret itself is never stored)`,
+      );
+    }
+  }
+  if (settings.root !== undefined) normalised.root = checked('root', source, () => normaliseRoot(settings.root!));
   if (settings.transport === 'sftp' && (!settings.host || !settings.username)) {
-    return source === 'environment'
-      ? `account "${name}" needs ${ENVIRONMENT_VARIABLE.host} and ${ENVIRONMENT_VARIABLE.username} in .env (or ${ENVIRONMENT_VARIABLE.localRoot} for a local folder)`
-      : `account "${name}" needs --host and --username (or --local-root for a local folder)`;
+    throw new UsageError(
+      source === 'environment'
+        ? `account "${name}" needs ${ENVIRONMENT_VARIABLE.host} and ${ENVIRONMENT_VARIABLE.username} in .env (or ${ENVIRONMENT_VARIABLE.localRoot} for a local folder)`
+        : `account "${name}" needs --host and --username (or --local-root for a local folder)`,
+    );
   }
-  return null;
+  return normalised;
 }

@@ -22,10 +22,11 @@ export const PATH_LABELS = [
   'OrderRefund',
   'StockUpdate',
   'StockUpdateError',
+  'CancellationRequest',
 ] as const;
 export type PathLabel = (typeof PATH_LABELS)[number];
 
-/** Default folders under the account root (`/live`, or `/uat` for John Lewis' test environment). */
+/** Default folders under the account root (`/live`, `/uat` for John Lewis' test environment, or deeper). */
 const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   OrderDownload: '/incoming',
   OrderAcknowledge: '/outgoing',
@@ -35,6 +36,8 @@ const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   OrderRefund: '/outgoing',
   StockUpdate: '/inventory',
   StockUpdateError: '/inventory/errors',
+  // ◇ SPEC §1: as documented for another retailer on The Edge.
+  CancellationRequest: '/incoming',
 };
 
 export function effectivePaths(root: string, overrides: Partial<Record<PathLabel, string>>): Record<PathLabel, string> {

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
-import { UsageError } from './errors.js';
+import { UsageError, errorMessage } from './errors.js';
 import {
   ACCOUNT_DEFAULTS,
   ENVIRONMENT_VARIABLE,
-  settingsProblem,
+  normaliseSettings,
   type AccountSettings,
   type EnvironmentSetting,
 } from './account-settings.js';
+import { parseLegacyAlgorithms } from '../transport/algorithms.js';
 
 export const DEFAULT_DB_PATH = './data/jl-edge.sqlite';
 
@@ -57,7 +58,9 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
         // The variable's name is stored, never its value.
         passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? ENVIRONMENT_VARIABLE.passwordEnv : null,
         privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ? resolve(env.JL_EDGE_SFTP_PRIVATE_KEY) : null,
+        passphraseEnv: env.JL_EDGE_SFTP_PASSPHRASE !== undefined ? ENVIRONMENT_VARIABLE.passphraseEnv : null,
         hostKey: env.JL_EDGE_SFTP_HOST_KEY || null,
+        legacyAlgorithms: parseLegacy(env),
         localRoot: null,
       }
     : {
@@ -68,12 +71,21 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
         username: null,
         passwordEnv: null,
         privateKeyPath: null,
+        passphraseEnv: null,
         hostKey: null,
+        legacyAlgorithms: [],
         localRoot: resolve(localRoot!),
       };
-  const problem = settingsProblem(name, settings, 'environment');
-  if (problem) throw new UsageError(problem);
-  return { name, settings };
+  return { name, settings: normaliseSettings(name, settings, 'environment') };
+}
+
+function parseLegacy(env: NodeJS.ProcessEnv): string[] {
+  const variable = ENVIRONMENT_VARIABLE.legacyAlgorithms;
+  try {
+    return parseLegacyAlgorithms(env[variable] ?? '');
+  } catch (err) {
+    throw new UsageError(`${variable}: ${errorMessage(err)}`);
+  }
 }
 
 function parseWholeNumber(setting: 'port' | 'leadTimeDays' | 'handlingDays', env: NodeJS.ProcessEnv): number {

@@ -161,7 +161,10 @@ async function storeEnvironmentAccount(repo: Repository, fromEnv: EnvironmentAcc
 }
 
 function differs(account: Account, settings: EnvironmentAccount['settings']): boolean {
-  return Object.entries(settings).some(([key, value]) => account[key as keyof typeof settings] !== value);
+  // JSON: legacyAlgorithms is a list, compared by its items.
+  return Object.entries(settings).some(
+    ([key, value]) => JSON.stringify(account[key as keyof typeof settings]) !== JSON.stringify(value),
+  );
 }
 
 /** The accounts as commands see them: stored ones, with the environment's values over the JL_EDGE_* one. */

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
 
@@ -49,23 +50,35 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       connected: true,
       host_key: server.hostKeyFingerprint,
       offered_host_key: null,
+      server_host_keys: [{ type: 'ssh-ed25519', fingerprint: server.hostKeyFingerprint, pinned: true }],
+      root: { path: '/live', exists: true },
       error: null,
       folders: [
         {
           path: '/live/incoming',
-          labels: ['OrderDownload'],
+          labels: ['OrderDownload', 'CancellationRequest'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'not needed',
+          note: null,
           error: null,
         },
-        { path: '/live/inventory', labels: ['StockUpdate'], exists: true, listable: true, writable: true, error: null },
+        {
+          path: '/live/inventory',
+          labels: ['StockUpdate'],
+          exists: true,
+          listable: true,
+          write: 'not checked',
+          note: 'write not checked: The Edge reads every file that appears in this folder',
+          error: null,
+        },
         {
           path: '/live/inventory/errors',
           labels: ['StockUpdateError'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'not needed',
+          note: null,
           error: null,
         },
         {
@@ -73,11 +86,15 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
           labels: ['OrderAcknowledge', 'OrderShipment', 'CancellationAcknowledgement', 'OrderCancel', 'OrderRefund'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'ok',
+          note: null,
           error: null,
         },
       ],
     });
+    // The probes are gone, from the folder The Edge does not read as from the one it does.
+    assert.deepEqual(readdirSync(join(server.jail, 'live/incoming')), []);
+    assert.deepEqual(readdirSync(join(server.jail, 'live/outgoing')), []);
   });
 
   it('a wrong fingerprint is refused with exit 3 naming the fingerprint the server offered', async () => {
@@ -118,7 +135,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     await runCli(['accounts', 'set', 'uat', '--root', '/uat', '--db', db, '--quiet']);
     const run = await runCli(['accounts', 'test', 'uat', '--db', db]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /\/uat\/incoming \[OrderDownload\]: FAILED: folder does not exist/);
+    assert.match(run.stderr, /\/uat\/incoming \[OrderDownload, CancellationRequest\]: FAILED: folder does not exist/);
   });
 
   it('a password given through the environment appears in no output, log or database row', async () => {

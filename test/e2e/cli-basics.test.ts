@@ -34,7 +34,13 @@ describe('the command line contract', () => {
     assert.equal(first.code, 0);
     assert.deepEqual(first.json(), {
       command: 'db migrate',
-      applied: ['0001_initial_schema', '0002_warehouse_round_trip', '0003_account_stale_after'],
+      applied: [
+        '0001_initial_schema',
+        '0002_warehouse_round_trip',
+        '0003_account_stale_after',
+        '0004_cancel_requests',
+        '0005_sftp_server_variants',
+      ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
     const again = await runCli(['db', 'migrate', '--db', db]);
@@ -81,7 +87,13 @@ describe('accounts', () => {
       OrderRefund: '/uat/outgoing',
       StockUpdate: '/uat/inventory',
       StockUpdateError: '/uat/inventory/errors',
+      CancellationRequest: '/uat/incoming',
     });
+    assert.deepEqual(
+      [view.auto_accept_cancellations, view.cancel_request_alert_minutes],
+      [false, 60],
+      'customer cancellation requests are answered by a person unless the account says otherwise',
+    );
 
     const setPath = await runCli([
       'accounts',
@@ -128,9 +140,12 @@ describe('accounts', () => {
       [['accounts', 'add', 'x', '--host', 'h'], /needs --host and --username/],
       [
         ['accounts', 'add', 'x', '--host', 'h', '--username', 'u', '--host-key', 'abc'],
-        /--host-key must be an OpenSSH SHA256 fingerprint/,
+        /--host-key: host key "abc" is not a fingerprint jl-edge can check: .*SHA256:<43 base64 characters>/,
       ],
-      [['accounts', 'add', 'x', '--local-root', tmp.dir, '--root', '/prod'], /--root must be \/live or \/uat/],
+      [
+        ['accounts', 'add', 'x', '--local-root', tmp.dir, '--root', 'live'],
+        /--root: must be an absolute folder such as \/live, \/uat or \/home\/acme\/live/,
+      ],
       [['accounts', 'add', 'x', '--local-root', tmp.dir, '--lead-time', 'two'], /"two" is not a whole number/],
       [['accounts', 'set-path', 'acme', 'Nowhere', '/x'], /unknown path label "Nowhere"/],
       [['accounts', 'show', 'ghost'], /no account named "ghost" \(known: acme\)/],

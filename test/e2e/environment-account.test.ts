@@ -102,7 +102,9 @@ describe('the account defined in .env (JL_EDGE_*)', () => {
     assert.equal(badKey.code, 2);
     assert.equal(
       badKey.stderr,
-      `jl-edge status: JL_EDGE_SFTP_HOST_KEY must be an OpenSSH SHA256 fingerprint like SHA256:${'A'.repeat(43)}\n`,
+      'jl-edge status: JL_EDGE_SFTP_HOST_KEY: host key "not-a-fingerprint" is not a fingerprint jl-edge can check: ' +
+        'a host key is an OpenSSH fingerprint: SHA256:<43 base64 characters> (ssh-keygen -lf prints it) or ' +
+        'MD5:<16 hex pairs>, optionally preceded by its key type (ssh-rsa SHA256:…); several are separated by commas\n',
     );
     const noUser = await cli(['status'], { ...sftp, JL_EDGE_SFTP_USERNAME: '' });
     assert.equal(noUser.code, 2);
@@ -110,9 +112,12 @@ describe('the account defined in .env (JL_EDGE_*)', () => {
       noUser.stderr,
       'jl-edge status: account "shop" needs JL_EDGE_SFTP_HOST and JL_EDGE_SFTP_USERNAME in .env (or JL_EDGE_LOCAL_ROOT for a local folder)\n',
     );
-    const badRoot = await cli(['status'], { JL_EDGE_ROOT: '/prod' });
+    const badRoot = await cli(['status'], { JL_EDGE_ROOT: 'prod' });
     assert.equal(badRoot.code, 2);
-    assert.equal(badRoot.stderr, 'jl-edge status: JL_EDGE_ROOT must be /live or /uat, not /prod\n');
+    assert.equal(
+      badRoot.stderr,
+      'jl-edge status: JL_EDGE_ROOT: must be an absolute folder such as /live, /uat or /home/acme/live (no . or ..), not "prod"\n',
+    );
     assert.equal(storedAccount(db, 'shop').host_key, null);
   });
 });

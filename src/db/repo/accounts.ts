@@ -11,7 +11,9 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   username: 'username',
   passwordEnv: 'password_env',
   privateKeyPath: 'private_key_path',
+  passphraseEnv: 'passphrase_env',
   hostKey: 'host_key',
+  legacyAlgorithms: 'legacy_algorithms',
   localRoot: 'local_root',
   root: 'root',
   leadTimeDays: 'lead_time_days',
@@ -20,6 +22,8 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   encoding: 'encoding',
   stockUpload: 'stock_upload',
   carrierMap: 'carrier_map',
+  autoAcceptCancellations: 'auto_accept_cancellations',
+  cancelRequestAlertMinutes: 'cancel_request_alert_minutes',
   enabled: 'enabled',
 };
 
@@ -27,7 +31,8 @@ function toRow(settings: Partial<AccountSettings>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings) as [keyof AccountSettings, unknown][]) {
     if (value === undefined) continue;
-    row[COLUMN[key]] = key === 'carrierMap' ? JSON.stringify(value) : value;
+    row[COLUMN[key]] =
+      key === 'carrierMap' ? JSON.stringify(value) : key === 'legacyAlgorithms' ? (value as string[]).join(',') : value;
   }
   return row;
 }
@@ -96,7 +101,11 @@ export class AccountsRepo {
       username: toNullableString(row.username),
       passwordEnv: toNullableString(row.password_env),
       privateKeyPath: toNullableString(row.private_key_path),
+      passphraseEnv: toNullableString(row.passphrase_env),
       hostKey: toNullableString(row.host_key),
+      legacyAlgorithms: String(row.legacy_algorithms ?? '')
+        .split(',')
+        .filter(Boolean),
       localRoot: toNullableString(row.local_root),
       root,
       leadTimeDays: Number(row.lead_time_days),
@@ -105,6 +114,8 @@ export class AccountsRepo {
       encoding: String(row.encoding),
       stockUpload: row.stock_upload as Account['stockUpload'],
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
+      autoAcceptCancellations: toBool(row.auto_accept_cancellations),
+      cancelRequestAlertMinutes: Number(row.cancel_request_alert_minutes),
       enabled: toBool(row.enabled),
       staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
