@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { DEFAULT_ACK_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode, UsageError } from '../core/errors.js';
+import { DEFAULT_STOCK_RULES } from '../core/stock-rules.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
 import { handler, parseWholeNumberOption } from './action.js';
@@ -21,6 +23,10 @@ interface AccountFlags {
   encoding?: string;
   stockUpload?: AccountSettings['stockUpload'];
   carrierMap?: string;
+  stockBuffer?: number;
+  stockShare?: number;
+  stockMax?: number | 'none';
+  ackAlertMinutes?: number;
 }
 
 function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -51,7 +57,28 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
         'rename',
       ] as const),
     )
-    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"');
+    .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"')
+    .option(
+      '--stock-buffer <units>',
+      'units held back from John Lewis on every product (default 0)',
+      parseWholeNumberOption,
+    )
+    .option(
+      '--stock-share <percent>',
+      'percent of the stock left after the buffer offered (default 100)',
+      parseWholeNumberOption,
+    )
+    .option('--stock-max <units>', 'most units ever offered per product, or "none" (the default)', parseStockMax)
+    .option(
+      '--ack-alert-minutes <minutes>',
+      'status flags an order awaiting acknowledgement longer than this (default 60)',
+      parseWholeNumberOption,
+    );
+}
+
+/** "none" stays a word here: commander turns an option value of null into ''. */
+function parseStockMax(value: string): number | 'none' {
+  return value === 'none' ? value : parseWholeNumberOption(value);
 }
 
 export function parseCarrierMap(text: string): Record<string, string> {
@@ -84,6 +111,10 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     encoding: flags.encoding,
     stockUpload: flags.stockUpload,
     carrierMap: flags.carrierMap === undefined ? undefined : parseCarrierMap(flags.carrierMap),
+    stockBuffer: flags.stockBuffer,
+    stockShare: flags.stockShare,
+    stockMax: flags.stockMax === 'none' ? null : flags.stockMax,
+    ackAlertMinutes: flags.ackAlertMinutes,
   };
   if (flags.localRoot !== undefined) settings.transport = 'local';
   else if (flags.host !== undefined) settings.transport = 'sftp';
@@ -103,6 +134,7 @@ function accountLines(view: AccountView): string[] {
     `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
+    `  stock rules: buffer ${view.stock_buffer}, share ${view.stock_share}%, maximum ${view.stock_max ?? 'none'}; acknowledgement alert after ${view.ack_alert_minutes} minutes`,
     `  carriers: ${
       Object.entries(view.carrier_map)
         .map(([k, v]) => `${k}=${v}`)
@@ -174,6 +206,10 @@ Examples:
           encoding: given.encoding ?? 'utf-8',
           stockUpload: given.stockUpload ?? 'direct',
           carrierMap: given.carrierMap ?? {},
+          stockBuffer: given.stockBuffer ?? DEFAULT_STOCK_RULES.stockBuffer,
+          stockShare: given.stockShare ?? DEFAULT_STOCK_RULES.stockShare,
+          stockMax: given.stockMax === undefined ? DEFAULT_STOCK_RULES.stockMax : given.stockMax,
+          ackAlertMinutes: given.ackAlertMinutes ?? DEFAULT_ACK_ALERT_MINUTES,
           enabled: flags.disabled !== true,
         };
         return viewOutput(await addAccount(ctx, name, settings));
@@ -219,7 +255,9 @@ Examples:
       `
 Examples:
   $ jl-edge accounts set acme --host-key SHA256:abc…   (pin the fingerprint accounts test printed)
-  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`,
+  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)
+  $ jl-edge accounts set acme --stock-buffer 2 --stock-share 80 --stock-max 50
+  $ jl-edge accounts set acme --stock-max none         (no maximum)`,
     )
     .action(
       handler(async (ctx, [name], flags) => {

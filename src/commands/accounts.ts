@@ -1,6 +1,7 @@
 import { distinctFolders, isPathLabel, PATH_LABELS, type Account, type PathLabel } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
+import { isStockShare } from '../core/stock-rules.js';
 import { isoNow } from '../core/time.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import { fileNameToken } from '../formats/file-name-token.js';
@@ -29,6 +30,11 @@ export interface AccountView {
   encoding: string;
   stock_upload: Account['stockUpload'];
   carrier_map: Record<string, string>;
+  stock_buffer: number;
+  stock_share: number;
+  /** null: no maximum. */
+  stock_max: number | null;
+  ack_alert_minutes: number;
   paths: Record<PathLabel, string>;
 }
 
@@ -51,6 +57,10 @@ export function viewAccount(account: Account): AccountView {
     encoding: account.encoding,
     stock_upload: account.stockUpload,
     carrier_map: account.carrierMap,
+    stock_buffer: account.stockBuffer,
+    stock_share: account.stockShare,
+    stock_max: account.stockMax,
+    ack_alert_minutes: account.ackAlertMinutes,
     paths: account.paths,
   };
 }
@@ -66,6 +76,9 @@ export function validateSettings(name: string, settings: Partial<AccountSettings
   }
   if (settings.root !== undefined && settings.root !== '/live' && settings.root !== '/uat') {
     throw new UsageError(`--root must be /live or /uat, not ${settings.root}`);
+  }
+  if (settings.stockShare !== undefined && !isStockShare(settings.stockShare)) {
+    throw new UsageError(`--stock-share is a percentage from 0 to 100, not ${settings.stockShare}`);
   }
   if (settings.transport === 'sftp' && (!settings.host || !settings.username)) {
     throw new UsageError(`account "${name}" needs --host and --username (or --local-root for a local folder)`);

@@ -18,6 +18,12 @@ export interface Account {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  /** SPEC §2 stock rules: what push-stock sends is derived from the stored stock with these. */
+  stockBuffer: number;
+  stockShare: number;
+  stockMax: number | null;
+  /** SPEC §5.5: an order awaiting acknowledgement longer than this needs a person. */
+  ackAlertMinutes: number;
   enabled: boolean;
   /** Effective remote folder per path label (overrides applied). */
   paths: Record<PathLabel, string>;

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
+import { DEFAULT_ACK_ALERT_MINUTES } from './date-watch.js';
+import { DEFAULT_STOCK_RULES, isStockShare } from './stock-rules.js';
 
 export const DEFAULT_DB_PATH = './data/jl-edge.sqlite';
 
@@ -47,6 +49,15 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
     encoding: 'utf-8',
     stockUpload: 'direct' as const,
     carrierMap: {},
+    stockBuffer: parseWholeNumber('JL_EDGE_STOCK_BUFFER', env.JL_EDGE_STOCK_BUFFER, DEFAULT_STOCK_RULES.stockBuffer),
+    stockShare: parseStockShare('JL_EDGE_STOCK_SHARE', env.JL_EDGE_STOCK_SHARE),
+    // Empty or unset: no maximum.
+    stockMax: env.JL_EDGE_STOCK_MAX ? parseWholeNumber('JL_EDGE_STOCK_MAX', env.JL_EDGE_STOCK_MAX, 0) : null,
+    ackAlertMinutes: parseWholeNumber(
+      'JL_EDGE_ACK_ALERT_MINUTES',
+      env.JL_EDGE_ACK_ALERT_MINUTES,
+      DEFAULT_ACK_ALERT_MINUTES,
+    ),
     enabled: true,
   };
   if (host) {
@@ -80,6 +91,12 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
       localRoot: resolve(localRoot!),
     },
   };
+}
+
+function parseStockShare(name: string, value: string | undefined): number {
+  const share = parseWholeNumber(name, value, DEFAULT_STOCK_RULES.stockShare);
+  if (!isStockShare(share)) throw new UsageError(`${name} is a percentage from 0 to 100, not ${share}`);
+  return share;
 }
 
 function parseWholeNumber(name: string, value: string | undefined, fallback: number): number {

@@ -231,7 +231,33 @@ const initialSchema: Migration = {
   },
 };
 
-const migrations: Migration[] = [initialSchema];
+/** SPEC §2 stock rules (account defaults, product overrides) and §5.5's acknowledgement alert. */
+const stockRulesAndAckAlert: Migration = {
+  name: '0002_stock_rules_and_ack_alert',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.integer('stock_buffer').notNullable().defaultTo(0);
+      t.integer('stock_share').notNullable().defaultTo(100); // percent
+      t.integer('stock_max'); // null: no maximum
+      t.integer('ack_alert_minutes').notNullable().defaultTo(60);
+    });
+    await knex.schema.alterTable('products', (t) => {
+      t.integer('stock_buffer'); // null: the account's
+      t.integer('stock_max'); // null: the account's
+      t.boolean('active').notNullable().defaultTo(true);
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('products', (t) => {
+      t.dropColumns('stock_buffer', 'stock_max', 'active');
+    });
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumns('stock_buffer', 'stock_share', 'stock_max', 'ack_alert_minutes');
+    });
+  },
+};
+
+const migrations: Migration[] = [initialSchema, stockRulesAndAckAlert];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
 

@@ -32,7 +32,10 @@ describe('the command line contract', () => {
   it('the database is created owner-only and migrated on first use', async () => {
     const first = await runCli(['db', 'migrate', '--db', db, '--json']);
     assert.equal(first.code, 0);
-    assert.deepEqual(first.json(), { command: 'db migrate', applied: ['0001_initial_schema'] });
+    assert.deepEqual(first.json(), {
+      command: 'db migrate',
+      applied: ['0001_initial_schema', '0002_stock_rules_and_ack_alert'],
+    });
     assert.equal(statSync(db).mode & 0o777, 0o600);
     const again = await runCli(['db', 'migrate', '--db', db]);
     assert.equal(again.stdout, 'schema is up to date\n');

@@ -448,6 +448,11 @@ describe('import-products', () => {
         title: 'Frame 12" x 16"\nwith mount',
         lead_time_days: 2,
         stock: 40,
+        stock_buffer: null,
+        stock_max: null,
+        active: true,
+        stock_to_send: 40,
+        stock_rule: 'stock 40, no rule changes it',
         pushed_stock: null,
         pushed_lead_time_days: null,
         pushed_at: null,
@@ -462,7 +467,7 @@ describe('import-products', () => {
       ['CUSHION-RED', 'FRAME-12'],
     );
     assert.match(human.stdout, /^CUSHION-RED \(account shop\)\n {2}channel item id {2}10000002\n/);
-    assert.match(human.stdout, /\n {2}stock {12}-3 \(sent as 0\)\n/);
+    assert.match(human.stdout, /\n {2}stock {12}-3\n {2}stock sent {7}0: stock -3, never below 0 = 0\n/);
     assert.equal(unknown.code, 2);
     assert.equal(unknown.stderr, 'jl-edge show: account "shop" has no product with SKU "NOPE"\n');
   });

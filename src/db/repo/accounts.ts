@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
-import { toBool, toNullableString } from './normalise.js';
+import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /** The settings `accounts add|set` may write; everything else is derived. */
 export interface AccountSettings {
@@ -19,6 +19,10 @@ export interface AccountSettings {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  stockBuffer: number;
+  stockShare: number;
+  stockMax: number | null;
+  ackAlertMinutes: number;
   enabled: boolean;
 }
 
@@ -38,6 +42,10 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   encoding: 'encoding',
   stockUpload: 'stock_upload',
   carrierMap: 'carrier_map',
+  stockBuffer: 'stock_buffer',
+  stockShare: 'stock_share',
+  stockMax: 'stock_max',
+  ackAlertMinutes: 'ack_alert_minutes',
   enabled: 'enabled',
 };
 
@@ -110,6 +118,10 @@ export class AccountsRepo {
       encoding: String(row.encoding),
       stockUpload: row.stock_upload as Account['stockUpload'],
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
+      stockBuffer: toNumber(row.stock_buffer),
+      stockShare: toNumber(row.stock_share),
+      stockMax: toNullableNumber(row.stock_max),
+      ackAlertMinutes: toNumber(row.ack_alert_minutes),
       enabled: toBool(row.enabled),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
       fromEnvironment: false,
