@@ -1,4 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
+import { UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
 import { handler, parseWholeNumberOption } from './action.js';
@@ -12,7 +13,10 @@ export function registerOperations(program: Command): void {
       'after',
       `
 Shows per account: the last run of every step, orders per status, incomplete orders with their
-errors, updates pending or failed, open stock errors, and held locks.
+errors, updates pending or failed, open stock errors, held locks, and the dates John Lewis holds you
+to: orders awaiting acknowledgement longer than the account's ack_alert_minutes, lines late or due
+for dispatch today, and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something needs a
+person (a late line and an overdue acknowledgement do; a line due today does not).
 
 Examples:
   $ jl-edge status
@@ -103,6 +107,16 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
       lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors.length}`));
       for (const e of a.stock_errors) lines.push(`    ${e.part_number}${e.sku ? ` (${e.sku})` : ''}: ${e.message}`);
     }
+    const d = a.dates;
+    lines.push(
+      `  dates: ${d.acknowledgements_overdue.length} acknowledgement(s) overdue, ${d.lines_late.length} line(s) late, ${d.lines_due_today.length} due today, ${d.updates_unsent.length} update(s) unsent over ${UNSENT_UPDATE_ALERT_MINUTES} minutes`,
+    );
+    for (const l of d.lines_due_today)
+      lines.push(
+        chalk.yellow(
+          `    due today: order ${l.order_number} line ${l.line_ref}${l.sku ? ` (${l.sku})` : ''}, ${l.open_quantity} unit(s) (${l.due_from})`,
+        ),
+      );
     for (const f of a.rejected_files) lines.push(chalk.yellow(`  ${f.status} file ${f.file}: ${f.error ?? ''}`));
     for (const l of a.locks)
       lines.push(

@@ -9,7 +9,7 @@ import type { CommandOutput } from './output.js';
 import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
 import { syncStepOutput } from './steps.js';
 
-function orderTable(orders: OrderView[]): string[] {
+function orderTable(orders: OrderView[], withDue: boolean): string[] {
   if (orders.length === 0) return ['no orders'];
   const rows = orders.map((order) => [
     order.order_number,
@@ -21,8 +21,9 @@ function orderTable(orders: OrderView[]): string[] {
       ? `${order.errors.length} (${order.errors.filter((error) => error.severity === 'high').length} high)`
       : '',
     order.created_at.slice(0, 16).replace('T', ' '),
+    ...(withDue ? [order.due_date ?? ''] : []),
   ]);
-  const header = ['ORDER', 'ACCOUNT', 'STATUS', 'LINES', 'UNITS', 'ERRORS', 'RECEIVED'];
+  const header = ['ORDER', 'ACCOUNT', 'STATUS', 'LINES', 'UNITS', 'ERRORS', 'RECEIVED', ...(withDue ? ['DUE'] : [])];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   return [header, ...rows].map((row) =>
     row
@@ -107,18 +108,31 @@ export function registerOrders(program: Command): void {
       '--status <status>',
       'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled)',
     )
+    .addOption(
+      new Option('--late', 'only orders with a line past its dispatch date, oldest due first').conflicts('dueToday'),
+    )
+    .option('--due-today', 'only orders with a line due for dispatch today, oldest due first')
     .addHelpText(
       'after',
       `
+A line's dispatch date is its promised_date, else the order's expected_delivery_date minus the lead
+time (the product's, else the account's); --late and --due-today add a DUE column (due_date in --json):
+the earliest such date among the order's lines.
+
 Examples:
   $ jl-edge orders list --status incomplete
+  $ jl-edge orders list --late
   $ jl-edge orders list --account acme --json`,
     )
     .action(
-      handler(async (ctx, _args, { status }): Promise<CommandOutput> => {
+      handler(async (ctx, _args, { status, late, dueToday }): Promise<CommandOutput> => {
         const { listOrders, parseOrderStatus } = await import('../commands/orders.js');
-        const views = await listOrders(ctx, { status: status === undefined ? undefined : parseOrderStatus(status) });
-        return { exitCode: ExitCode.ok, json: views, lines: orderTable(views), problems: [] };
+        const due = late ? 'late' : dueToday ? 'due_today' : undefined;
+        const views = await listOrders(ctx, {
+          status: status === undefined ? undefined : parseOrderStatus(status),
+          due,
+        });
+        return { exitCode: ExitCode.ok, json: views, lines: orderTable(views, due !== undefined), problems: [] };
       }),
     );
 

@@ -2,11 +2,14 @@
  * `orders list` and `orders show` (SPEC §5.4, §5.7): orders as stored, with their lines, errors and the
  * updates recorded for them.
  */
+import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
+import type { Due } from '../core/date-watch.js';
 import { UsageError } from '../core/errors.js';
 import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
 import { supplierRef } from '../formats/supplier-ref.js';
+import { dueLines } from './due-lines.js';
 import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
 
 export interface OrderLineView {
@@ -52,6 +55,8 @@ export interface OrderView {
   updates: OrderUpdateView[];
   /** `orders show` only: the shipments, cancellations and refunds recorded for the order, sent or not. */
   recorded_updates?: RecordedUpdateView[];
+  /** `orders list --late|--due-today` only: the earliest due date among the order's lines in that state. */
+  due_date?: string;
 }
 
 export function parseOrderStatus(value: string): OrderStatus {
@@ -61,15 +66,57 @@ export function parseOrderStatus(value: string): OrderStatus {
   return value as OrderStatus;
 }
 
-/** Orders oldest first, of the `--account` account or of every account. */
-export async function listOrders(ctx: Context, options: { status?: OrderStatus }): Promise<OrderView[]> {
-  const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
-  const orders = await ctx.repo.orders.list({ accountId, status: options.status }, ctx.repo.batchSize);
+export interface ListOrdersOptions {
+  status?: OrderStatus;
+  /** Only orders with a line late, or due for dispatch today (SPEC §5.5), oldest due first. */
+  due?: Extract<Due, 'late' | 'due_today'>;
+}
+
+/** Orders oldest first (oldest due first with `due`), of the `--account` account or of every account. */
+export async function listOrders(ctx: Context, options: ListOrdersOptions): Promise<OrderView[]> {
+  const account = ctx.options.account === undefined ? undefined : await ctx.requireAccount(ctx.options.account);
+  if (options.due !== undefined) return listOrdersDue(ctx, account, options.due, options.status);
+  const orders = await ctx.repo.orders.list({ accountId: account?.id, status: options.status }, ctx.repo.batchSize);
   const updates = await ctx.repo.outbox.listByOrders(
     orders.map((order) => order.id),
     ctx.repo.batchSize,
   );
   return orders.map((order) => viewOrder(order, updates.get(order.id) ?? []));
+}
+
+async function listOrdersDue(
+  ctx: Context,
+  account: Account | undefined,
+  due: Extract<Due, 'late' | 'due_today'>,
+  status: OrderStatus | undefined,
+): Promise<OrderView[]> {
+  // Lines come oldest due first, so an order's first line met is its earliest.
+  const dueDateOf = new Map<number, string>();
+  for (const each of account ? [account] : await ctx.repo.accounts.list()) {
+    for (const line of await dueLines(ctx, each)) {
+      if (line.due === due && !dueDateOf.has(line.orderId)) dueDateOf.set(line.orderId, line.due_date);
+    }
+  }
+  const ids = [...dueDateOf.keys()];
+  const listed: { order: Order; view: OrderView }[] = [];
+  for (let start = 0; start < ids.length; start += ctx.repo.batchSize) {
+    const chunk = ids.slice(start, start + ctx.repo.batchSize);
+    const orders = await ctx.repo.orders.list({ status }, ctx.repo.batchSize, (query) =>
+      query.whereIn('orders.id', chunk),
+    );
+    const updates = await ctx.repo.outbox.listByOrders(chunk, ctx.repo.batchSize);
+    for (const order of orders) {
+      const view = { ...viewOrder(order, updates.get(order.id) ?? []), due_date: dueDateOf.get(order.id)! };
+      listed.push({ order, view });
+    }
+  }
+  // Oldest due first; orders due the same day oldest first.
+  listed.sort(
+    (a, b) =>
+      (a.view.due_date! < b.view.due_date! ? -1 : a.view.due_date! > b.view.due_date! ? 1 : 0) ||
+      a.order.id - b.order.id,
+  );
+  return listed.map(({ view }) => view);
 }
 
 /** One order by number; `--account` chooses when two accounts share the number. */
