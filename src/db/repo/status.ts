@@ -32,7 +32,7 @@ export interface OpenLine {
   lineRef: string;
   partNumber: string;
   sku: string | null;
-  /** Units neither shipped nor cancelled. */
+  /** Units neither shipped nor cancelled, sent or only recorded. */
   openQuantity: number;
   promisedDate: string | undefined;
   expectedDeliveryDate: string | undefined;
@@ -133,16 +133,29 @@ export class StatusRepo {
 
   /**
    * Lines of the account's dispatchable orders with units neither shipped nor cancelled, in order and line
-   * order. Only open orders are read (through the (account, status) index), so the cost follows the
-   * open work, not the order history.
+   * order. A shipment or cancellation recorded but not sent yet counts: the units have left (or will not),
+   * and the unsent update is watched on its own. Only open orders are read (through the (account, status)
+   * index), so the cost follows the open work, not the order history.
    */
   async openLines(accountId: number): Promise<OpenLine[]> {
+    const recorded = this.db('order_update_lines')
+      .join('order_updates', 'order_updates.id', 'order_update_lines.update_id')
+      .leftJoin('outbox', 'outbox.id', 'order_updates.outbox_id')
+      .whereIn('order_updates.kind', ['shipment', 'cancellation'])
+      .where((unsent) => unsent.whereNull('outbox.id').orWhereNot('outbox.status', 'sent'))
+      .groupBy('order_update_lines.line_id')
+      .select('order_update_lines.line_id')
+      .sum({ units: 'order_update_lines.quantity' })
+      .as('recorded');
+    const open =
+      'order_lines.quantity - order_lines.shipped_quantity - order_lines.cancelled_quantity - coalesce(recorded.units, 0)';
     const rows = await this.db('orders')
       .join('order_lines', 'order_lines.order_id', 'orders.id')
       .leftJoin('products', 'products.id', 'order_lines.product_id')
+      .leftJoin(recorded, 'recorded.line_id', 'order_lines.id')
       .where('orders.account_id', accountId)
       .whereIn('orders.status', DISPATCHABLE_STATUSES)
-      .whereRaw('order_lines.quantity > order_lines.shipped_quantity + order_lines.cancelled_quantity')
+      .whereRaw(`${open} > 0`)
       .orderBy(['orders.id', 'order_lines.position'])
       .select(
         'orders.id as order_id',
@@ -153,9 +166,7 @@ export class StatusRepo {
         'order_lines.fields as line_fields',
         'products.sku',
         'products.lead_time_days',
-        this.db.raw(
-          'order_lines.quantity - order_lines.shipped_quantity - order_lines.cancelled_quantity as open_quantity',
-        ),
+        this.db.raw(`${open} as open_quantity`),
       );
     return rows.map((row) => ({
       orderId: toNumber(row.order_id),
