@@ -14,7 +14,8 @@ export function buildProgram() {
     'after',
     `
 Exit codes: 0 all done, 1 some items failed, 2 usage or configuration error,
-            3 could not connect or authenticate, 75 another run holds the lock.
+            3 could not connect or authenticate, 70 internal error (a bug or a database
+            failure: --verbose shows the stack), 75 another run holds the lock.
 
 Examples:
   $ jl-edge accounts add acme --host sftp.example.com --username acme --password-env ACME_SFTP_PASSWORD

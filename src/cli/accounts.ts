@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { DEFAULT_ACK_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode, UsageError } from '../core/errors.js';
+import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
 import { DEFAULT_STOCK_RULES } from '../core/stock-rules.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
@@ -141,7 +142,25 @@ function accountLines(view: AccountView): string[] {
         .join(', ') || '(built-in codes only)'
     }`,
     ...Object.entries(view.paths).map(([label, path]) => `  ${label.padEnd(28)} ${path}`),
+    `  stale after (minutes): ${Object.entries(view.stale_after_minutes)
+      .map(([step, minutes]) => `${step} ${minutes ?? 'never'}`)
+      .join(', ')}`,
   ];
+}
+
+function describeStaleDefaults(): string {
+  return Object.entries(DEFAULT_STALE_AFTER_MINUTES)
+    .map(([step, minutes]) => `${step} ${minutes}`)
+    .join(', ');
+}
+
+/** "never" is stored as 0, "default" as no override. */
+function parseStaleAfter(value: string): number | null {
+  if (value === 'default') return null;
+  if (value === 'never') return 0;
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new UsageError(`minutes must be a positive whole number, "never" or "default", not "${value}"`);
+  return Number(value);
 }
 
 function viewOutput(view: AccountView): CommandOutput {
@@ -274,6 +293,28 @@ Examples:
       handler(async (ctx, [name, label, path]) => {
         const { setAccountPath } = await import('../commands/accounts.js');
         return viewOutput(await setAccountPath(ctx, name, label, path === 'default' ? null : path));
+      }),
+    );
+
+  accounts
+    .command('set-stale-after <name> <step> <minutes>')
+    .description(
+      'how long a sync step may go without completing before `status` calls it stale: minutes, "never", or "default"',
+    )
+    .addHelpText(
+      'after',
+      `
+The defaults follow crontab.example (six missed runs): ${describeStaleDefaults()} minutes.
+
+Examples:
+  $ jl-edge accounts set-stale-after acme push-stock 180     (stock pushed hourly on this host)
+  $ jl-edge accounts set-stale-after acme send-refunds never
+  $ jl-edge accounts set-stale-after acme push-stock default`,
+    )
+    .action(
+      handler(async (ctx, [name, step, minutes]) => {
+        const { setAccountStaleAfter } = await import('../commands/accounts.js');
+        return viewOutput(await setAccountStaleAfter(ctx, name, step, parseStaleAfter(minutes)));
       }),
     );
 

@@ -5,7 +5,7 @@ import {
   type CommandUnknownOpts,
   type OptionValues,
 } from '@commander-js/extra-typings';
-import { errorMessage, exitCodeOf, JlEdgeError } from '../core/errors.js';
+import { describeError, exitCodeOf, JlEdgeError } from '../core/errors.js';
 import type { Context, GlobalOptions } from '../core/context.js';
 import type { CommandOutput } from './output.js';
 
@@ -77,9 +77,9 @@ export function handler<Args extends unknown[], Opts extends OptionValues>(
       const detail = options.verbose && err instanceof Error && !(err instanceof JlEdgeError) ? `\n${err.stack}` : '';
       if (options.json)
         process.stdout.write(
-          `${JSON.stringify({ command: command.name(), ok: false, exit_code: process.exitCode, error: errorMessage(err) })}\n`,
+          `${JSON.stringify({ command: command.name(), ok: false, exit_code: process.exitCode, error: describeError(err) })}\n`,
         );
-      process.stderr.write(`jl-edge ${command.name()}: ${errorMessage(err)}${detail}\n`);
+      process.stderr.write(`jl-edge ${command.name()}: ${describeError(err)}${detail}\n`);
     } finally {
       await ctx?.close();
     }

@@ -7,6 +7,7 @@ import { registerProducts } from './products.js';
 import { registerStock } from './stock.js';
 import { registerSteps } from './steps.js';
 import { registerUpdates } from './updates.js';
+import { registerWarehouse } from './warehouse.js';
 
 /** Every command group; each registers its commands with their options and help, implementations load lazily. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerProducts(program);
   registerStock(program);
   registerUpdates(program);
+  registerWarehouse(program);
 }

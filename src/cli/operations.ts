@@ -12,11 +12,15 @@ export function registerOperations(program: Command): void {
     .addHelpText(
       'after',
       `
-Shows per account: the last run of every step, orders per status, incomplete orders with their
-errors, updates pending or failed, open stock errors, held locks, and the dates John Lewis holds you
-to: orders awaiting acknowledgement longer than the account's ack_alert_minutes, lines late or due
-for dispatch today, and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something needs a
-person (a late line and an overdue acknowledgement do; a line due today does not).
+Shows per account: the last run of every step that did its work (runs skipped on a held lock are
+counted beside it), orders per status, incomplete orders with their errors, updates pending or
+failed, open stock errors, held locks, and the dates John Lewis holds you to: orders awaiting
+acknowledgement longer than the account's ack_alert_minutes, lines late or due for dispatch today,
+and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something needs a person: a failed
+run, an internal error, a failed update, an incomplete order, a stale lock, a sync step that has not
+completed a run for longer than its limit (STALE; see jl-edge accounts set-stale-after), a late line,
+an overdue acknowledgement or an update unsent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes (a line due today is shown, not flagged).
+Run it from cron so a dead cron or a host that is down reaches a person.
 
 Examples:
   $ jl-edge status
@@ -87,8 +91,10 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
       const counts = Object.entries(s.counts)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ');
+      const skipped = s.skipped_locked > 0 ? chalk.yellow(`  (${s.skipped_locked} later runs skipped: lock held)`) : '';
+      const stale = s.stale ? chalk.red('  STALE') : '';
       lines.push(
-        `  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${counts ? `  ${counts}` : ''}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`,
+        `  ${s.step.padEnd(17)} ${when.padEnd(21)} ${took.padStart(6)}  ${outcome}${stale}${counts ? `  ${counts}` : ''}${skipped}${s.error && s.outcome !== 'ok' ? chalk.red(`  ${s.error.split('\n')[0]}`) : ''}`,
       );
     }
     const orders = Object.entries(a.orders)
@@ -106,6 +112,17 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
     if (a.stock_errors.length > 0) {
       lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors.length}`));
       for (const e of a.stock_errors) lines.push(`    ${e.part_number}${e.sku ? ` (${e.sku})` : ''}: ${e.message}`);
+    }
+    for (const d of a.warehouse.destinations) {
+      const last = d.last_file ? `last ${d.last_file} at ${d.last_written_at}` : 'nothing written yet';
+      const failing = d.files_failing > 0 ? chalk.red(`, ${d.files_failing} failing`) : '';
+      lines.push(`  destination ${d.destination}: ${last}; ${d.files_waiting} file(s) waiting${failing}`);
+    }
+    for (const i of a.warehouse.inboxes) {
+      const failed = i.files_failed > 0 ? chalk.yellow(`${i.files_failed} failed`) : '0 failed';
+      lines.push(
+        `  inbox ${i.inbox} (${i.step}): last file ${i.last_file_at}; ${i.files_processed} done, ${failed}, ${i.files_waiting} waiting`,
+      );
     }
     const d = a.dates;
     lines.push(

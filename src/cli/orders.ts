@@ -8,6 +8,7 @@ import { handler } from './action.js';
 import type { CommandOutput } from './output.js';
 import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
 import { syncStepOutput } from './steps.js';
+import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 function orderTable(orders: OrderView[], withDue: boolean): string[] {
   if (orders.length === 0) return ['no orders'];
@@ -64,6 +65,15 @@ function orderDetail(order: OrderView): string[] {
     }
   }
   lines.push(...recordedUpdateLines(order.recorded_updates ?? []));
+  if (order.exports?.length) {
+    lines.push('  exported:');
+    for (const exported of order.exports) {
+      const when = exported.written_at
+        ? `written ${exported.written_at}`
+        : `recorded ${exported.created_at}, not written yet`;
+      lines.push(`    ${exported.destination}/${exported.file_name}: ${when}`);
+    }
+  }
   return lines;
 }
 
@@ -248,9 +258,9 @@ Examples:
       }),
     );
 
-  program
-    .command('import-shipments <file>')
-    .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin)')
+  withInboxOptions(program.command('import-shipments [file]'))
+    .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin), or from an inbox (--from)')
+    .option('--strict', 'record nothing from a file with any rejected row')
     .addHelpText(
       'after',
       `
@@ -259,17 +269,21 @@ Columns (header names matched leniently; order does not matter):
   tracking_url (optional), dispatch_date (optional, default today), delivery_date (optional)
 Rows of one order with the same carrier and tracking number are one shipment. A bad row is
 reported with its line, column and reason (exit 1); the good rows are recorded.
+${INBOX_HELP}
 
 Examples:
   $ jl-edge import-shipments dispatched-today.csv --account acme
-  $ warehouse-export | jl-edge import-shipments - --dry-run`,
+  $ warehouse-export | jl-edge import-shipments - --dry-run
+  $ jl-edge import-shipments --from shed --quiet          (cron: the inbox of destination "shed")`,
     )
     .action(
-      handler(async (ctx, [file]) => {
-        const { importShipments } = await import('../commands/import-shipments.js');
-        const { buffer } = await import('node:stream/consumers');
-        const result = await importShipments(ctx, file, () => buffer(process.stdin));
-        return importOutput(result, ctx.options.dryRun);
-      }),
+      handler((ctx, [file], options) =>
+        fileOrInbox(ctx, 'import-shipments', file, options, async (path, strict) => {
+          const { importShipments } = await import('../commands/import-shipments.js');
+          const { buffer } = await import('node:stream/consumers');
+          const result = await importShipments(ctx, path, () => buffer(process.stdin), strict);
+          return importOutput(result, ctx.options.dryRun);
+        }),
+      ),
     );
 }

@@ -1,8 +1,10 @@
 import type { Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
+import { PRODUCT_FIELDS, PRODUCT_HEADER_NAMES } from '../formats/product-csv.js';
 import type { ProductDetail, ProductList } from '../commands/products.js';
 import { handler, parseWholeNumberOption } from './action.js';
 import { stepOutput, type CommandOutput } from './output.js';
+import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
@@ -55,35 +57,47 @@ function detailLines(p: ProductDetail): string[] {
   ];
 }
 
+/** One line per field with the names it goes by, from the table the importer reads. */
+function describeProductHeaders(): string {
+  return PRODUCT_FIELDS.filter((field) => field !== 'sku')
+    .map((field) => `  ${PRODUCT_HEADER_NAMES[field].join(', ')}`)
+    .join('\n');
+}
+
 export function registerProducts(program: Command): void {
-  program
-    .command('import-products <file>')
-    .description('upsert products by SKU from a CSV file ("-" reads standard input)')
+  withInboxOptions(program.command('import-products [file]'))
+    .description('upsert products by SKU from a CSV file ("-" reads standard input), or from an inbox (--from)')
     .option('--strict', 'import nothing when any row is rejected')
     .addHelpText(
       'after',
       `
 Header names are matched leniently (case, spaces, "-" and "_" do not matter): sku (required),
-channel_item_id (or ChannelItemId, stock_number, "Stock Number", part_number), ean, lead_time_days,
-stock, title. Other columns are ignored (--verbose names them). Only the columns the file carries
-are written: a "sku,stock" file updates stock and nothing else; a new SKU in it gets defaults.
+then per field the names it goes by (channel item id, ean, lead time in days, stock, title):
+${describeProductHeaders()}
+A column with another name is ignored with a warning on stderr; a file with no column besides sku
+that jl-edge reads is refused (exit 1, nothing stored). Only the columns the file carries are
+written: a "sku,stock" file updates stock and nothing else; a new SKU in it gets defaults.
 A bad row is reported with its line (the header is line 1), column and reason, and the rest of the
 file is imported; exit 1 when any row was rejected. Counts: inserted, updated (values changed),
 unchanged, rejected. Products belong to one account: --account when there are several.
+${INBOX_HELP}
 
 Examples:
   $ jl-edge import-products products.csv
   $ jl-edge import-products stock.csv --account acme --quiet
   $ warehouse-export | jl-edge import-products - --strict
-  $ jl-edge import-products products.csv --dry-run --json`,
+  $ jl-edge import-products products.csv --dry-run --json
+  $ jl-edge import-products --from /srv/warehouse/stock --quiet   (cron: a stock-file inbox)`,
     )
     .action(
-      handler(async (ctx, [file], options) => {
-        const { importProducts } = await import('../commands/import-products.js');
-        const output = stepOutput(await importProducts(ctx, { file, strict: options.strict === true }));
-        if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
-        return output;
-      }),
+      handler((ctx, [file], options) =>
+        fileOrInbox(ctx, 'import-products', file, options, async (path, strict) => {
+          const { importProducts } = await import('../commands/import-products.js');
+          const output = stepOutput(await importProducts(ctx, { file: path, strict }));
+          if (ctx.options.dryRun) output.lines = output.lines.map((line) => `${line} (dry run: nothing written)`);
+          return output;
+        }),
+      ),
     );
 
   const products = program.command('products').description('look at the products jl-edge knows');

@@ -3,6 +3,7 @@ import type { Context } from '../core/context.js';
 import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
 import { isStockShare } from '../core/stock-rules.js';
 import { isoNow } from '../core/time.js';
+import { SYNC_STEPS, isSyncStep, staleAfterMinutes, type SyncStep } from '../core/steps.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import { fileNameToken } from '../formats/file-name-token.js';
 import { joinRemote } from '../transport/transport.js';
@@ -36,6 +37,8 @@ export interface AccountView {
   stock_max: number | null;
   ack_alert_minutes: number;
   paths: Record<PathLabel, string>;
+  /** Per sync step, the minutes without a completed run after which `status` calls it stale (null: never). */
+  stale_after_minutes: Record<SyncStep, number | null>;
 }
 
 export function viewAccount(account: Account): AccountView {
@@ -62,6 +65,9 @@ export function viewAccount(account: Account): AccountView {
     stock_max: account.stockMax,
     ack_alert_minutes: account.ackAlertMinutes,
     paths: account.paths,
+    stale_after_minutes: Object.fromEntries(
+      SYNC_STEPS.map((step) => [step, staleAfterMinutes(account.staleAfterMinutes, step)]),
+    ) as Record<SyncStep, number | null>,
   };
 }
 
@@ -92,7 +98,14 @@ export async function addAccount(ctx: Context, name: string, settings: AccountSe
   if (await ctx.repo.accounts.findByName(name))
     throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
   if (ctx.options.dryRun)
-    return viewAccount({ id: 0, name, ...settings, paths: emptyPaths(settings.root), fromEnvironment: false });
+    return viewAccount({
+      id: 0,
+      name,
+      ...settings,
+      staleAfterMinutes: {},
+      paths: emptyPaths(settings.root),
+      fromEnvironment: false,
+    });
   return viewAccount(await ctx.repo.accounts.insert(name, settings, isoNow(ctx.clock)));
 }
 
@@ -130,6 +143,22 @@ export async function setAccountPath(
   }
   const account = await ctx.requireAccount(name);
   if (!ctx.options.dryRun) await ctx.repo.accounts.setPath(account.id, label, path);
+  return viewAccount(await ctx.requireAccount(name));
+}
+
+/**
+ * Sets how long one sync step of the account may go without completing before `status` calls it stale:
+ * minutes, 0 for never, null for the default.
+ */
+export async function setAccountStaleAfter(
+  ctx: Context,
+  name: string,
+  step: string,
+  minutes: number | null,
+): Promise<AccountView> {
+  if (!isSyncStep(step)) throw new UsageError(`"${step}" is not a sync step (one of: ${SYNC_STEPS.join(', ')})`);
+  const account = await ctx.requireAccount(name);
+  if (!ctx.options.dryRun) await ctx.repo.accounts.setStaleAfter(account.id, step, minutes);
   return viewAccount(await ctx.requireAccount(name));
 }
 

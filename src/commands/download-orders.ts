@@ -5,7 +5,7 @@
  */
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
-import { UsageError, errorMessage } from '../core/errors.js';
+import { TransferError, UsageError, errorMessage } from '../core/errors.js';
 import { faultCrash, faultPause } from '../core/fault-injection.js';
 import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
@@ -13,8 +13,20 @@ import { isoNow } from '../core/time.js';
 import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
 import type { OrderStatus } from '../db/repo/orders.js';
 import { sha256Hex } from '../db/repo/outbox.js';
-import { isOrderFileName, markerNamesFor, parseOrderFile, type ParsedOrder } from '../formats/order-file.js';
-import { assertSafeRemotePath, joinRemote, type RemoteEntry, type Transport } from '../transport/transport.js';
+import {
+  isOrderFileName,
+  isOrderFileOrMarkerName,
+  markerNamesFor,
+  parseOrderFile,
+  type ParsedOrder,
+} from '../formats/order-file.js';
+import {
+  assertSafeRemotePath,
+  joinRemote,
+  type RemoteEntry,
+  type SkippedEntry,
+  type Transport,
+} from '../transport/transport.js';
 import {
   COUNT_OF,
   decideOrderFile,
@@ -110,7 +122,13 @@ class OrderDownload {
   }
 
   async run(): Promise<AccountWork> {
-    const listing = await this.transport.list(this.dir);
+    const listing = await this.transport
+      .list(this.dir, (entry) => this.warnIfSkippedOrderFile(entry))
+      .catch((err: unknown) => {
+        throw new TransferError(
+          `cannot list the order folder (OrderDownload), so no order can be read: ${errorMessage(err)} (check it with: jl-edge accounts test ${this.account.name})`,
+        );
+      });
     this.present = new Set(listing.map((entry) => entry.name));
     try {
       if (!this.dryRun) await this.finishPendingDisposals();
@@ -120,6 +138,19 @@ class OrderDownload {
       this.errors.push({ message: err.message });
     }
     return { counts: this.reportedCounts(), errors: this.errors, details: this.details() };
+  }
+
+  /**
+   * A symbolic link, FIFO or device is never read as an order file (it could block the run or point
+   * anywhere), and neither is a folder named like one; each is said once per run, not skipped silently.
+   */
+  private warnIfSkippedOrderFile(entry: SkippedEntry): void {
+    if (entry.kind === 'folder' && !isOrderFileOrMarkerName(entry.name)) return;
+    const what = { folder: 'a folder', symlink: 'a symbolic link', other: 'a special file (FIFO, socket or device)' };
+    this.warnings.push({
+      file: entry.name,
+      message: `skipped: ${what[entry.kind]}, not a regular file; only regular files are read as order files`,
+    });
   }
 
   private reportedCounts(): Record<string, number> {

@@ -3,7 +3,7 @@
  * import-products/reader.ts, deciding what each row does to the stored products in import-products/plan.ts.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError, errorMessage } from '../core/errors.js';
@@ -13,6 +13,8 @@ import type { ProductsRepo } from '../db/repo/products.js';
 import type { ProductRecord } from '../formats/product-csv.js';
 import { emptyCounts, ProductImport } from './import-products/plan.js';
 import { ProductFileReader, type FileProblem } from './import-products/reader.js';
+import { ignoredColumnsWarning } from '../formats/delimited.js';
+import { knownProductHeaders } from '../formats/product-csv.js';
 
 export interface ImportProductsOptions {
   /** A file path, or `-` for standard input. */
@@ -73,6 +75,20 @@ export async function importProducts(ctx: Context, options: ImportProductsOption
   }
 }
 
+/** One warehouse file of an inbox (`import-products --from`): imported through `ctx.repo`. */
+export function importProductFile(
+  ctx: Context,
+  account: Account,
+  name: string,
+  data: Buffer,
+  strict: boolean,
+): Promise<AccountWork> {
+  const input = new PassThrough();
+  input.setEncoding('utf8');
+  input.end(data);
+  return importInto(ctx, account, input, name, strict);
+}
+
 /** Thrown out of a transaction to roll it back (dry run, or --strict with rejected rows). */
 class RollBack extends Error {}
 
@@ -92,11 +108,8 @@ async function importInto(
     return { counts: emptyCounts(), errors: [error], details: { file } };
   }
   const { columns } = header;
-  if (columns.ignored.length > 0) {
-    ctx.logger.verbose(
-      `${STEP} ${account.name}: ignoring columns jl-edge does not use: ${columns.ignored.map((c) => JSON.stringify(c)).join(', ')}`,
-    );
-  }
+  if (columns.ignored.length > 0)
+    ctx.logger.warn(`${STEP} ${account.name}: ${ignoredColumnsWarning(file, columns.ignored, knownProductHeaders())}`);
   const run = new ProductImport(account.id, columns, file, isoNow(ctx.clock));
   const restorePageCache = await ctx.repo.products.widenPageCache();
   let rowsRead = 0;

@@ -26,7 +26,13 @@ import { runStep, type AccountWork, type ItemError, type StepResult } from '../c
 import { isoNow } from '../core/time.js';
 import type { Repository } from '../db/repository.js';
 import type { Order, OrderLine } from '../db/repo/orders.js';
-import { decodeText, isBlankRecord, parseDelimitedText, type ParsedRecord } from '../formats/delimited.js';
+import {
+  decodeText,
+  ignoredColumnsWarning,
+  isBlankRecord,
+  parseDelimitedText,
+  type ParsedRecord,
+} from '../formats/delimited.js';
 import { londonDate } from '../formats/file-name-token.js';
 import { normaliseColumnName } from '../formats/two-section.js';
 import { TRACKING_URL_EXPECTED, isTrackingUrl, shipmentDetails } from './orders-ship.js';
@@ -84,7 +90,12 @@ interface ShipmentGroup {
 
 export type ImportedShipment = RecordedUpdate & { rows: number[] };
 
-export async function importShipments(ctx: Context, file: string, stdin: () => Promise<Buffer>): Promise<StepResult> {
+export async function importShipments(
+  ctx: Context,
+  file: string,
+  stdin: () => Promise<Buffer>,
+  strict = false,
+): Promise<StepResult> {
   const data = await readInput(file, stdin);
   const accounts = await ctx.selectAccounts();
   if (accounts.length > 1) {
@@ -92,12 +103,43 @@ export async function importShipments(ctx: Context, file: string, stdin: () => P
       `import-shipments records shipments for one account: choose one with --account (enabled: ${accounts.map((a) => a.name).join(', ')})`,
     );
   }
+  const label = file === '-' ? 'stdin' : file;
   return runStep(
     ctx,
     'import-shipments',
-    ({ account }) => new ShipmentImport(ctx, account, file === '-' ? 'stdin' : file).run(data),
+    ({ account }) =>
+      strict ? importStrictly(ctx, account, label, data) : importShipmentFile(ctx, account, label, data),
     { transport: false },
   );
+}
+
+/** `--strict`: the whole file in one transaction, rolled back when any row is refused. */
+async function importStrictly(ctx: Context, account: Account, label: string, data: Buffer): Promise<AccountWork> {
+  let work: AccountWork | undefined;
+  await ctx.repo
+    .transaction(async (repo) => {
+      work = await importShipmentFile({ ...ctx, repo }, account, label, data);
+      if (work.errors.length > 0) throw new StrictRollBack();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof StrictRollBack)) throw err;
+    });
+  if (work!.errors.length === 0) return work!;
+  return {
+    counts: { ...work!.counts, recorded: 0, shipments: 0 },
+    errors: [
+      ...work!.errors,
+      { file: label, message: '--strict: nothing was recorded because the file has rejected rows' },
+    ],
+    details: { recorded_shipments: [] },
+  };
+}
+
+class StrictRollBack extends Error {}
+
+/** One warehouse file of an inbox (`import-shipments --from`): recorded through `ctx.repo`. */
+export function importShipmentFile(ctx: Context, account: Account, name: string, data: Buffer): Promise<AccountWork> {
+  return new ShipmentImport(ctx, account, name).run(data);
 }
 
 async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
@@ -176,13 +218,21 @@ class ShipmentImport {
   }
 
   private mapHeader(header: ParsedRecord): boolean {
+    const ignored: string[] = [];
     header.fields.forEach((name, position) => {
       const key = headerKey(name);
       const field = (Object.keys(FIELD_NAMES) as Field[]).find((f) =>
         FIELD_NAMES[f].some((alias) => headerKey(alias) === key),
       );
-      if (field && !this.columns.has(field)) this.columns.set(field, { position, name: name.trim() });
+      if (field === undefined) ignored.push(name.trim());
+      else if (!this.columns.has(field)) this.columns.set(field, { position, name: name.trim() });
     });
+    if (ignored.length > 0) {
+      const known = Object.values(FIELD_NAMES).flat().join(', ');
+      this.ctx.logger.warn(
+        `import-shipments ${this.account.name}: ${ignoredColumnsWarning(this.file, ignored, known)}`,
+      );
+    }
     const missing = REQUIRED.filter((field) => !this.columns.has(field));
     for (const field of missing) {
       this.errors.push({

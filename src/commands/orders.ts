@@ -57,6 +57,16 @@ export interface OrderView {
   recorded_updates?: RecordedUpdateView[];
   /** `orders list --late|--due-today` only: the earliest due date among the order's lines in that state. */
   due_date?: string;
+  /** `orders show` only: the warehouse files (SPEC §5.8) that carried the order or its cancellations. */
+  exports?: OrderExportView[];
+}
+
+export interface OrderExportView {
+  destination: string;
+  file_name: string;
+  status: 'pending' | 'written';
+  created_at: string;
+  written_at: string | null;
 }
 
 export function parseOrderStatus(value: string): OrderStatus {
@@ -137,6 +147,13 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
   return {
     ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)),
     recorded_updates: await recordedUpdateViews(ctx.repo, order.id),
+    exports: (await ctx.repo.destinations.exportsOfOrder(order.id)).map((exported) => ({
+      destination: exported.destination,
+      file_name: exported.fileName,
+      status: exported.status,
+      created_at: exported.createdAt,
+      written_at: exported.writtenAt,
+    })),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { isLockStale } from '../core/step.js';
-import { SYNC_STEPS } from '../core/steps.js';
+import { SYNC_STEPS, isSyncStep, staleAfterMinutes } from '../core/steps.js';
 import { minutesSince, UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
 import type { IncompleteOrder, OpenStockError, UpdateAttention } from '../db/repo/status.js';
 import { dueLines, viewDueLine, type DueLineView } from './due-lines.js';
@@ -16,6 +16,14 @@ export interface StepState {
   exit_code: number | null;
   counts: Record<string, number>;
   error: string | null;
+  /** Runs since this one that did nothing because another run held the lock (exit 75). */
+  skipped_locked: number;
+  /** When a run of the step last completed its work (`ok` or `partial`). */
+  last_completed_at: string | null;
+  /** The threshold in force for a sync step (null: not a sync step, or never stale). */
+  stale_after_minutes: number | null;
+  /** True when the step has not completed for longer than its threshold. */
+  stale: boolean;
 }
 
 export interface LockState {
@@ -47,6 +55,26 @@ export interface AccountStatus {
   stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
   rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
   locks: LockState[];
+  /** SPEC §5.8: per destination and per inbox, how the warehouse round trip is doing. */
+  warehouse: {
+    destinations: {
+      destination: string;
+      files_waiting: number;
+      files_failing: number;
+      last_error: string | null;
+      last_file: string | null;
+      last_written_at: string | null;
+    }[];
+    inboxes: {
+      inbox: string;
+      step: string;
+      last_file_at: string;
+      files_processed: number;
+      files_failed: number;
+      /** Files the step's last run found still being written. */
+      files_waiting: number;
+    }[];
+  };
   /** SPEC §5.5: the dates John Lewis holds the seller to. */
   dates: DateWatch;
   /** Why a person is needed, one sentence each; empty when all is well. */
@@ -89,35 +117,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
   };
 
   for (const account of accounts) {
-    const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
-    const knownSteps = [
-      ...SYNC_STEPS,
-      ...lastRuns.map((r) => r.step).filter((s) => !(SYNC_STEPS as readonly string[]).includes(s)),
-    ];
-    const steps: StepState[] = knownSteps.map((step) => {
-      const run = lastRuns.find((r) => r.step === step);
-      if (!run)
-        return {
-          step,
-          started_at: null,
-          ended_at: null,
-          duration_ms: null,
-          outcome: 'never run',
-          exit_code: null,
-          counts: {},
-          error: null,
-        };
-      return {
-        step,
-        started_at: run.startedAt,
-        ended_at: run.endedAt,
-        duration_ms: run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
-        outcome: run.outcome ?? 'running',
-        exit_code: run.exitCode,
-        counts: run.counts,
-        error: run.error,
-      };
-    });
+    const steps = await stepStates(ctx, account, nowMs);
     const incomplete = await ctx.repo.status.incompleteOrders(account.id);
     const updates = await ctx.repo.status.unsentUpdates(account.id);
     const stockErrors = await ctx.repo.status.openStockErrors(account.id);
@@ -132,12 +132,50 @@ export async function status(ctx: Context): Promise<StatusResult> {
         stale: isLockStale(l, ctx.host, nowMs),
       }));
 
+    const destinations = await ctx.repo.destinations.activity(account.id);
+    const inboxSteps: Record<string, string> = {
+      WarehouseShipments: 'import-shipments',
+      WarehouseProducts: 'import-products',
+    };
+    const warehouse: AccountStatus['warehouse'] = {
+      destinations: destinations.map((d) => ({
+        destination: d.destination,
+        files_waiting: d.pending,
+        files_failing: d.failing,
+        last_error: d.lastError,
+        last_file: d.lastFile,
+        last_written_at: d.lastWrittenAt,
+      })),
+      inboxes: (await ctx.repo.destinations.inboxActivity(account.id)).map((inbox) => {
+        const step = inboxSteps[inbox.flow] ?? inbox.flow;
+        return {
+          inbox: inbox.folder,
+          step,
+          last_file_at: inbox.lastFileAt,
+          files_processed: inbox.processed,
+          files_failed: inbox.failed,
+          files_waiting: steps.find((s) => s.step === step)?.counts.waiting ?? 0,
+        };
+      }),
+    };
+
     const dates = await watchDates(ctx, account);
     const attention = [
-      // A step that could not run at all (no connection, bad configuration) stops the flow until fixed.
+      ...destinations
+        .filter((d) => d.failing > 0)
+        .map((d) => `${d.failing} file(s) for destination ${d.destination} could not be written: ${d.lastError ?? ''}`),
+      // A step that could not do its job (no connection, a folder it cannot list) stops the flow until fixed.
       ...steps
         .filter((s) => s.outcome === 'failed')
         .map((s) => `the last ${s.step} run failed (exit ${s.exit_code}): ${s.error ?? 'no error recorded'}`),
+      ...steps
+        .filter((s) => s.outcome === 'error')
+        .map(
+          (s) =>
+            `the last ${s.step} run stopped on an internal error (exit ${s.exit_code}): ${s.error ?? 'no error recorded'} — run it again with --verbose and report the stack`,
+        ),
+      // Only while the account is enabled: a disabled account is not expected to run.
+      ...(account.enabled ? steps.filter((s) => s.stale).map((s) => describeStaleStep(s, account.name)) : []),
       ...updates.filter((u) => u.status === 'failed').map(describeFailedUpdate),
       ...incomplete.map(
         (o) =>
@@ -187,6 +225,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         received_at: f.receivedAt,
       })),
       locks: accountLocks,
+      warehouse,
       dates,
       attention,
     });
@@ -219,6 +258,47 @@ async function watchDates(ctx: Context, account: Account): Promise<DateWatch> {
       }),
     ),
   };
+}
+
+/** The last run of every sync step (and of any other step that ran), with its staleness. */
+async function stepStates(ctx: Context, account: Account, nowMs: number): Promise<StepState[]> {
+  const lastRuns = await ctx.repo.runs.lastPerStep(account.id);
+  const skipped = await ctx.repo.runs.lockedSkipsPerStep(account.id);
+  const completed = await ctx.repo.runs.lastCompletedPerStep(account.id);
+  // A step that never completed is stale once sync steps have run for longer than its threshold:
+  // before the first one, jl-edge is simply not installed in cron yet.
+  const since = await ctx.repo.runs.firstStartedAt(account.id, SYNC_STEPS);
+  const knownSteps = [
+    ...SYNC_STEPS,
+    ...[...lastRuns.map((r) => r.step), ...Object.keys(skipped)].filter((s) => !isSyncStep(s)),
+  ];
+  return [...new Set(knownSteps)].map((step) => {
+    const run = lastRuns.find((r) => r.step === step);
+    const threshold = isSyncStep(step) ? staleAfterMinutes(account.staleAfterMinutes, step) : null;
+    const lastCompleted = completed[step] ?? null;
+    const reference = lastCompleted ?? since;
+    return {
+      step,
+      started_at: run?.startedAt ?? null,
+      ended_at: run?.endedAt ?? null,
+      duration_ms: run?.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : null,
+      outcome: run ? (run.outcome ?? 'running') : 'never run',
+      exit_code: run?.exitCode ?? null,
+      counts: run?.counts ?? {},
+      error: run?.error ?? null,
+      skipped_locked: skipped[step] ?? 0,
+      last_completed_at: lastCompleted,
+      stale_after_minutes: threshold,
+      stale: threshold !== null && reference !== null && nowMs - Date.parse(reference) > threshold * 60_000,
+    };
+  });
+}
+
+function describeStaleStep(s: StepState, account: string): string {
+  const since = s.last_completed_at
+    ? `since ${s.last_completed_at}`
+    : 'since sync steps started running for this account';
+  return `${s.step} has not completed a run ${since}, longer than its ${s.stale_after_minutes} minutes: is cron running it on a live host? (crontab -l, jl-edge.log; jl-edge accounts set-stale-after ${account} ${s.step} <minutes> changes the limit)`;
 }
 
 function describeFailedUpdate(u: UpdateAttention): string {

@@ -1,5 +1,5 @@
 import { forAccount, type Context } from '../core/context.js';
-import { UsageError, errorMessage, exitCodeOf, worstExitCode } from '../core/errors.js';
+import { UsageError, describeError, exitCodeOf, worstExitCode } from '../core/errors.js';
 import type { StepResult } from '../core/step.js';
 import { SYNC_STEPS, type SyncStep } from '../core/steps.js';
 import { SYNC_STEP_RUNNERS } from './sync-steps.js';
@@ -33,7 +33,7 @@ async function runOne(ctx: Context, step: SyncStep, account: string): Promise<St
     return {
       command: step,
       exitCode,
-      accounts: [{ account, ok: false, exitCode, counts: {}, errors: [{ message: errorMessage(err) }] }],
+      accounts: [{ account, ok: false, exitCode, counts: {}, errors: [{ message: describeError(err) }] }],
     };
   }
 }

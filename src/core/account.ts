@@ -1,3 +1,5 @@
+import type { SyncStep } from './steps.js';
+
 /** An account as the sync steps see it (SPEC §1). Secrets are referenced, never held here. */
 export interface Account {
   id: number;
@@ -25,6 +27,8 @@ export interface Account {
   /** SPEC §5.5: an order awaiting acknowledgement longer than this needs a person. */
   ackAlertMinutes: number;
   enabled: boolean;
+  /** Staleness thresholds set for this account, in minutes (0: never stale); other steps use the defaults. */
+  staleAfterMinutes: Partial<Record<SyncStep, number>>;
   /** Effective remote folder per path label (overrides applied). */
   paths: Record<PathLabel, string>;
   /** True for the account defined by JL_EDGE_* variables rather than `accounts add`. */

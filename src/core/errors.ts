@@ -8,6 +8,8 @@ export const ExitCode = {
   itemsFailed: 1,
   usage: 2,
   connection: 3,
+  /** EX_SOFTWARE: a bug or an unexpected database failure, not something a user's input caused. */
+  internal: 70,
   locked: 75,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -40,33 +42,43 @@ export class ConnectionError extends JlEdgeError {
   }
 }
 
-/** A remote operation failed after the connection was up (upload, rename, read …): an item failure. */
+/**
+ * A remote operation failed after the connection was up (upload, rename, read …): an item failure when
+ * a step catches it for one item, a failed run when it stops the step (a folder it cannot list).
+ */
 export class TransferError extends JlEdgeError {
   constructor(message: string) {
     super(message, ExitCode.itemsFailed);
   }
 }
 
+/** Exit codes from least to most serious: an internal error outranks everything a user can fix. */
+const SEVERITY: readonly number[] = [
+  ExitCode.ok,
+  ExitCode.itemsFailed,
+  ExitCode.locked,
+  ExitCode.connection,
+  ExitCode.usage,
+  ExitCode.internal,
+];
+
 /** The worst of several exit codes: connection and lock problems outrank item failures. */
 export function worstExitCode(codes: Iterable<number>): number {
-  const rank = (c: number): number =>
-    c === ExitCode.ok
-      ? 0
-      : c === ExitCode.itemsFailed
-        ? 1
-        : c === ExitCode.locked
-          ? 2
-          : c === ExitCode.connection
-            ? 3
-            : 4;
   let worst = 0;
-  for (const c of codes) if (rank(c) > rank(worst)) worst = c;
+  for (const c of codes) if (SEVERITY.indexOf(c) > SEVERITY.indexOf(worst)) worst = c;
   return worst;
 }
 
-/** The exit code an error ends a run (or one account's step) with: the one mapping of errors to exit codes. */
+/** The exit code an error ends a run with: anything that is not one of ours is a bug or a database failure. */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof JlEdgeError ? err.exitCode : ExitCode.itemsFailed;
+  return err instanceof JlEdgeError ? err.exitCode : ExitCode.internal;
+}
+
+/** The one line an error is reported with; an internal error says so, its stack waits for --verbose. */
+export function describeError(err: unknown): string {
+  return err instanceof JlEdgeError
+    ? err.message
+    : `internal error (a bug or a database failure; --verbose shows where): ${errorMessage(err)}`;
 }
 
 export function errorMessage(err: unknown): string {

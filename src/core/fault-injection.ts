@@ -7,6 +7,9 @@
  * - `after-commit`           download-orders dies (SIGKILL) after its first file's commit, before the
  *                            remote file is archived or deleted;
  * - `after-claim`            ack-orders dies after storing its acknowledgements, before uploading any;
+ * - `export-after-record`    export-orders dies after storing a destination's file, before writing it;
+ * - `export-after-write`     export-orders dies after writing its first file, before marking it written;
+ * - `inbox-after-record`     an inbox run dies after recording its first file, before moving it;
  * - `upload-midway:<ms>`     the outbox sender writes the first half of its first file under the final
  *                            name, then sleeps, so the test can kill the connection mid-upload; push-stock
  *                            does the same with its inventory file (`faultUploadMidwayFromFile`).
@@ -14,7 +17,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Transport } from '../transport/transport.js';
 
-export type FaultPoint = 'pause-after-lock' | 'after-commit' | 'after-claim' | 'upload-midway';
+export type FaultPoint =
+  | 'pause-after-lock'
+  | 'after-commit'
+  | 'after-claim'
+  | 'upload-midway'
+  | 'export-after-record'
+  | 'export-after-write'
+  | 'inbox-after-record';
 
 const fired = new Set<FaultPoint>();
 

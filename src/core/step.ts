@@ -1,6 +1,6 @@
 import type { Account } from './account.js';
 import type { Context } from './context.js';
-import { ConnectionError, ExitCode, errorMessage, exitCodeOf, worstExitCode } from './errors.js';
+import { ConnectionError, ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
 import { isoNow } from './time.js';
 import type { LockHolder } from '../db/repo/locks.js';
 import type { RunOutcome } from '../db/repo/runs.js';
@@ -13,6 +13,8 @@ export interface ItemError {
   line?: number;
   column?: string;
   order?: string;
+  /** Set when the step could not do part of its job (a folder it cannot list): the run needs a person. */
+  stepFailed?: boolean;
 }
 
 export interface AccountOutcome {
@@ -112,9 +114,11 @@ async function runForAccount(
   const deadline = Date.now() + ctx.options.timeout * 1000;
   let transport: Transport | null = null;
   let outcome: AccountOutcome;
+  let runFailed = false;
   try {
     if (needsTransport) transport = await ctx.openTransport(account, deadline);
     const result = await work({ account, transport: transport as Transport, deadline });
+    runFailed = result.errors.some((error) => error.stepFailed);
     const exitCode = result.errors.length > 0 ? ExitCode.itemsFailed : ExitCode.ok;
     outcome = {
       account: account.name,
@@ -125,21 +129,28 @@ async function runForAccount(
       details: result.details,
     };
   } catch (err) {
-    const exitCode = exitCodeOf(err);
-    const errors: ItemError[] = [{ message: errorMessage(err) }];
+    // Whatever stops a step before it finishes could not be an item's fault: the run failed.
+    runFailed = true;
+    const errors: ItemError[] = [{ message: describeError(err) }];
     if (err instanceof ConnectionError && err.offeredFingerprint) {
       errors[0]!.message += ` (the server offered ${err.offeredFingerprint})`;
     }
-    outcome = { account: account.name, ok: false, exitCode, counts: {}, errors };
+    if (!(err instanceof JlEdgeError) && err instanceof Error && err.stack) ctx.logger.verbose(err.stack);
+    outcome = { account: account.name, ok: false, exitCode: exitCodeOf(err), counts: {}, errors };
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     if (transport) await transport.end();
   }
 
   if (runId !== null) {
-    // Exit 1 means the step ran and some items failed; anything else non-zero means it could not run.
     const runOutcome: RunOutcome =
-      outcome.exitCode === ExitCode.ok ? 'ok' : outcome.exitCode === ExitCode.itemsFailed ? 'partial' : 'failed';
+      outcome.exitCode === ExitCode.internal
+        ? 'error'
+        : runFailed
+          ? 'failed'
+          : outcome.exitCode === ExitCode.ok
+            ? 'ok'
+            : 'partial';
     try {
       await ctx.repo.runs.finish(runId, {
         endedAt: isoNow(ctx.clock),

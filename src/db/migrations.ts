@@ -231,9 +231,88 @@ const initialSchema: Migration = {
   },
 };
 
+/** SPEC §5.8: where orders go (destinations) and the files written to them, with the orders each carried. */
+const warehouseRoundTrip: Migration = {
+  name: '0002_warehouse_round_trip',
+  async up(knex) {
+    await knex.schema.createTable('destinations', (t) => {
+      t.increments('id').primary();
+      t.string('name', 64).notNullable().unique();
+      // null: every account's orders go there
+      t.integer('account_id').references('accounts.id').onDelete('CASCADE');
+      t.string('transport', 8).notNullable(); // 'local' | 'sftp'
+      t.string('dir', 1024); // local folder
+      t.string('host', 255);
+      t.integer('port').notNullable().defaultTo(22);
+      t.string('username', 255);
+      t.string('password_env', 255); // the NAME of the variable holding the password, never the password
+      t.string('private_key_path', 1024);
+      t.string('host_key', 128);
+      t.string('path', 1024); // remote folder
+      t.string('inbox', 1024); // folder files come back to: local path or remote path, per transport
+      t.string('created_at', 32).notNullable();
+      t.string('updated_at', 32).notNullable();
+    });
+
+    // Files for a destination, stored under their final name before they are written (SPEC §6.2).
+    await knex.schema.createTable('destination_files', (t) => {
+      t.increments('id').primary();
+      t.integer('destination_id').notNullable().references('destinations.id').onDelete('CASCADE');
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('kind', 16).notNullable(); // 'orders' | 'cancellations'
+      t.string('file_name', 255).notNullable();
+      t.binary('content').notNullable();
+      t.integer('size').notNullable();
+      t.string('sha256', 64).notNullable();
+      t.integer('row_count').notNullable();
+      t.string('status', 16).notNullable(); // pending | written
+      t.integer('attempts').notNullable().defaultTo(0);
+      t.text('last_error');
+      t.string('created_at', 32).notNullable();
+      t.string('written_at', 32);
+      t.unique(['destination_id', 'file_name']);
+      t.index(['destination_id', 'status']);
+    });
+
+    // What each file carried: an order (update_id null) or one of its cancellations. `item_key`
+    // (order:<id> or cancellation:<update id>) is unique per destination, so each goes there once.
+    await knex.schema.createTable('destination_file_items', (t) => {
+      t.increments('id').primary();
+      t.integer('file_id').notNullable().references('destination_files.id').onDelete('CASCADE');
+      t.integer('destination_id').notNullable().references('destinations.id').onDelete('CASCADE');
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.integer('update_id').references('order_updates.id').onDelete('CASCADE');
+      t.string('item_key', 40).notNullable();
+      t.unique(['destination_id', 'item_key']);
+      t.index(['order_id']);
+    });
+  },
+  async down(knex) {
+    for (const table of ['destination_file_items', 'destination_files', 'destinations']) {
+      await knex.schema.dropTableIfExists(table);
+    }
+  },
+};
+
+/** Per-account staleness thresholds of sync steps; a step without a row uses its default. */
+const accountStaleAfter: Migration = {
+  name: '0003_account_stale_after',
+  async up(knex) {
+    await knex.schema.createTable('account_stale_after', (t) => {
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.string('step', 40).notNullable();
+      t.integer('minutes').notNullable(); // 0: never stale
+      t.primary(['account_id', 'step']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('account_stale_after');
+  },
+};
+
 /** SPEC §2 stock rules (account defaults, product overrides) and §5.5's acknowledgement alert. */
 const stockRulesAndAckAlert: Migration = {
-  name: '0002_stock_rules_and_ack_alert',
+  name: '0004_stock_rules_and_ack_alert',
   async up(knex) {
     await knex.schema.alterTable('accounts', (t) => {
       t.integer('stock_buffer').notNullable().defaultTo(0);
@@ -257,7 +336,7 @@ const stockRulesAndAckAlert: Migration = {
   },
 };
 
-const migrations: Migration[] = [initialSchema, stockRulesAndAckAlert];
+const migrations: Migration[] = [initialSchema, warehouseRoundTrip, accountStaleAfter, stockRulesAndAckAlert];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AccountsRepo } from './repo/accounts.js';
+import { DestinationsRepo } from './repo/destinations.js';
 import { InboundRepo } from './repo/inbound.js';
 import { LocksRepo } from './repo/locks.js';
 import { OrderUpdatesRepo } from './repo/order-updates.js';
@@ -26,6 +27,7 @@ export class Repository {
   readonly status: StatusRepo;
   readonly stock: StockRepo;
   readonly products: ProductsRepo;
+  readonly destinations: DestinationsRepo;
 
   constructor(
     readonly knex: Knex,
@@ -41,6 +43,7 @@ export class Repository {
     this.status = new StatusRepo(knex);
     this.stock = new StockRepo(knex, dialect, this.batchSize);
     this.products = new ProductsRepo(knex, dialect, this.batchSize);
+    this.destinations = new DestinationsRepo(knex, this.orders);
   }
 
   transaction<T>(work: (repo: Repository) => Promise<T>): Promise<T> {

@@ -3,12 +3,14 @@
  * server and no credentials. Everything lives under ./demo/ and is rebuilt on every run.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileNameToken, londonDate } from '../formats/file-name-token.js';
 
 const demoDir = resolve('demo');
 const edgeRoot = join(demoDir, 'edge');
+const warehouseOrders = join(demoDir, 'warehouse/orders');
+const warehouseInbox = join(demoDir, 'warehouse/inbox');
 const bin = resolve(import.meta.dirname, '../../bin/jl-edge');
 // The demo's own demo/.env names its database; a developer's JL_EDGE_* variables must not leak in.
 const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('JL_EDGE_')));
@@ -49,6 +51,7 @@ function listFiles(dir: string): string[] {
 
 rmSync(demoDir, { recursive: true, force: true });
 for (const folder of ['live/incoming', 'live/outgoing', 'live/inventory/errors']) mkdirSync(join(edgeRoot, folder), { recursive: true });
+for (const folder of [warehouseOrders, warehouseInbox]) mkdirSync(folder, { recursive: true });
 writeFileSync(join(demoDir, '.env'), 'JL_EDGE_DB=./jl-edge.sqlite\n');
 
 writeFileSync(
@@ -86,13 +89,29 @@ step('Download orders (one file is broken: it is stored as incomplete, exit 1)',
 step('Acknowledge the new orders', ['ack-orders']);
 step('Push stock and lead times (the cushion goes out as 8: 2 are held back)', ['push-stock']);
 step('Why the cushion is sent as 8', ['products', 'show', 'CUSH-RED']);
-step('Record a shipment of order Y100000001', ['orders', 'ship', 'Y100000001', '--carrier', 'dpd', '--tracking', '15501234567890', '--tracking-url', 'https://track.dpd.co.uk/parcels/15501234567890']);
-step('Send it', ['send-shipments']);
+step('A warehouse: a folder it reads orders from, and an inbox it drops files into', ['destinations', 'add', 'warehouse', '--dir', warehouseOrders, '--inbox', warehouseInbox]);
+step('Export the acknowledged orders to the warehouse', ['export-orders']);
+process.stdout.write(`\n# ${relative(demoDir, warehouseOrders)}/${readdirSync(warehouseOrders)[0]}\n${readFileSync(join(warehouseOrders, readdirSync(warehouseOrders)[0]!), 'utf8')}`);
+
+// The warehouse picks and packs Y100000001 and drops its shipment file, then the marker that says it is complete.
+const shipmentFile = join(warehouseInbox, 'dispatched-1.csv');
+writeFileSync(
+  shipmentFile,
+  'order_number,line_ref,quantity,carrier,tracking_number,tracking_url\n' +
+    'Y100000001,1,2,dpd,15501234567890,https://track.dpd.co.uk/parcels/15501234567890\n' +
+    'Y100000001,2,1,dpd,15501234567890,https://track.dpd.co.uk/parcels/15501234567890\n',
+);
+writeFileSync(`${shipmentFile}.DONE`, '');
+process.stdout.write(`\n# The warehouse drops ${relative(demoDir, shipmentFile)} (and its .DONE marker)\n`);
+step('Collect it from the inbox', ['import-shipments', '--from', 'warehouse']);
+step('Send it on to John Lewis', ['send-shipments']);
 step('Cancel order Y100000002 before shipping', ['orders', 'cancel', 'Y100000002', '--reason', 'Out of stock']);
-step('Send the cancellation', ['send-cancels']);
+step('Send the cancellation to John Lewis', ['send-cancels']);
+step('Tell the warehouse not to ship it', ['export-orders']);
 step('Refund one cushion of order Y100000001 after dispatch', ['orders', 'refund', 'Y100000001', '--reason', 'Damaged in transit', '--line', '1:1']);
 step('Send the refund', ['send-refunds']);
 step('Where things stand (exit 1: the broken order and the late one need a person)', ['status'], 1);
 
 process.stdout.write(`\n# Files in the sandbox (${relative(process.cwd(), edgeRoot)})\n${listFiles(edgeRoot).join('\n')}\n`);
+process.stdout.write(`\n# Files in the demo warehouse\n${listFiles(join(demoDir, 'warehouse')).join('\n')}\n`);
 process.stdout.write(`\nDemo complete. Try: cd demo && ../bin/jl-edge orders show Y100000001\n`);

@@ -49,6 +49,57 @@ export function decodeText(data: Buffer, encoding = 'utf-8'): { text: string } |
   }
 }
 
+/**
+ * ◇ SPEC §4.2 (issue 9): when an inbound order-type file is not valid in the account's encoding, it is read
+ * as windows-1252 — what a latin1 or Windows export of "Zoë" is — and the order says so in a low-severity
+ * problem, so the order still flows instead of existing only as a rejected file.
+ */
+export const FALLBACK_ENCODING = 'windows-1252';
+
+/**
+ * Characters no text export writes: C0 controls other than tab and line breaks, DEL, and the five bytes
+ * windows-1252 leaves undefined (WHATWG maps them to C1 controls). Their presence after the fallback means
+ * the bytes are not text in either encoding.
+ */
+const NOT_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u0081\u008d\u008f\u0090\u009d]/;
+
+export interface DecodeProblem {
+  /** low: read with the fallback encoding; high: not text in either, read as well as it goes. */
+  severity: 'low' | 'high';
+  message: string;
+}
+
+/**
+ * `decodeText` for files that must yield their order whatever their bytes (SPEC §4.2): never fails. Text
+ * the account's encoding cannot decode is read as FALLBACK_ENCODING with a low problem; when even that
+ * gives no plausible text, the fallback's reading is returned with a high problem (the order is stored as
+ * incomplete, its raw file kept).
+ */
+export function decodeTextWithFallback(
+  data: Buffer,
+  encoding = 'utf-8',
+): { text: string; problem: DecodeProblem | null } {
+  const decoded = decodeText(data, encoding);
+  if ('text' in decoded) return { text: decoded.text, problem: null };
+  const text = decodeWith(new TextDecoder(FALLBACK_ENCODING), data);
+  if (NOT_TEXT.test(text)) {
+    return {
+      text,
+      problem: {
+        severity: 'high',
+        message: `${decoded.error}, nor ${FALLBACK_ENCODING} text (it holds control bytes): stored as received, check the raw file`,
+      },
+    };
+  }
+  return {
+    text,
+    problem: {
+      severity: 'low',
+      message: `${decoded.error}: read as ${FALLBACK_ENCODING}; check accented names and addresses (the account's encoding may need changing)`,
+    },
+  };
+}
+
 const CANDIDATE_DELIMITERS = [',', '|', '\t', ';'] as const;
 
 /**
@@ -195,6 +246,15 @@ export function parseDelimitedText(text: string, delimiter?: string): RecordPars
 /** An empty or whitespace-only line. */
 export function isBlankRecord(record: ParsedRecord): boolean {
   return record.fields.length === 1 && record.fields[0].trim() === '';
+}
+
+/**
+ * The warning for header columns an import maps to nothing: always shown, because a misnamed column
+ * otherwise looks like a file that imported fine and changed nothing.
+ */
+export function ignoredColumnsWarning(file: string, ignored: string[], known: string): string {
+  const names = ignored.map((name) => JSON.stringify(name)).join(', ');
+  return `${file}: warning: ${ignored.length === 1 ? 'column' : 'columns'} ${names} ${ignored.length === 1 ? 'is' : 'are'} not read by jl-edge and ignored (known columns: ${known})`;
 }
 
 export interface OutboundOptions {

@@ -13,6 +13,11 @@ export function isOrderFileName(name: string): boolean {
   return ORDER_FILE_PATTERN.test(name);
 }
 
+/** An order file's name or one of its marker names. */
+export function isOrderFileOrMarkerName(name: string): boolean {
+  return isOrderFileName(name.replace(/\.DONE$/, '')) || /^order-\d{20}\.DONE$/.test(name);
+}
+
 /**
  * The marker names that make `name` ready: ✔ `order-X.txt.DONE`, and ◇ SPEC §4.2 also `order-X.DONE`
  * (the extension replaced). A name without an extension has just the one form.

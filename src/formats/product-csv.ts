@@ -216,20 +216,26 @@ export const PRODUCT_FIELDS = [
 ] as const;
 export type ProductField = (typeof PRODUCT_FIELDS)[number];
 
-/** ◇ SPEC §5.3: header names after normalising (lower case, no spaces, `-` or `_`). */
-const HEADER_NAMES: Record<string, ProductField> = {
-  sku: 'sku',
-  channelitemid: 'channelItemId',
-  stocknumber: 'channelItemId',
-  partnumber: 'channelItemId',
-  ean: 'ean',
-  leadtimedays: 'leadTimeDays',
-  stock: 'stock',
-  title: 'title',
-  stockbuffer: 'stockBuffer',
-  stockmax: 'stockMax',
-  active: 'active',
+/**
+ * ◇ SPEC §5.3: the header names each field goes by, compared without case, spaces, `-` or `_`. Stock and
+ * lead time also go by the names stock systems and The Edge's own inventory file use (`free_stock` is
+ * what jl-edge writes), so a file exported from one of them is understood rather than silently ignored.
+ */
+export const PRODUCT_HEADER_NAMES: Readonly<Record<ProductField, readonly string[]>> = {
+  sku: ['sku'],
+  channelItemId: ['channel_item_id', 'stock_number', 'part_number'],
+  ean: ['ean'],
+  leadTimeDays: ['lead_time_days', 'lead_time', 'lead_days'],
+  stock: ['stock', 'free_stock', 'stock_level', 'stock_quantity', 'quantity', 'qty', 'available'],
+  title: ['title'],
+  stockBuffer: ['stock_buffer'],
+  stockMax: ['stock_max'],
+  active: ['active'],
 };
+
+const FIELD_BY_HEADER = new Map<string, ProductField>(
+  PRODUCT_FIELDS.flatMap((field) => PRODUCT_HEADER_NAMES[field].map((name) => [normaliseHeader(name), field] as const)),
+);
 
 function normaliseHeader(name: string): string {
   return name
@@ -259,7 +265,7 @@ export function mapProductHeader(fields: string[]): { columns: ProductColumns } 
   const header: Partial<Record<ProductField, string>> = {};
   const ignored: string[] = [];
   for (const [position, name] of fields.entries()) {
-    const field = HEADER_NAMES[normaliseHeader(name)];
+    const field = FIELD_BY_HEADER.get(normaliseHeader(name));
     if (field === undefined) {
       ignored.push(name);
       continue;
@@ -279,7 +285,20 @@ export function mapProductHeader(fields: string[]): { columns: ProductColumns } 
   const present = PRODUCT_FIELDS.filter(
     (f): f is Exclude<ProductField, 'sku'> => f !== 'sku' && index[f] !== undefined,
   );
+  if (present.length === 0) {
+    // Importing such a file would report every row "unchanged" and exit 0 while changing nothing.
+    return {
+      error: `no column besides sku is one jl-edge reads, so the file would change nothing (ignored: ${ignored.map((c) => JSON.stringify(c)).join(', ') || 'none'}; known: ${knownProductHeaders()})`,
+    };
+  }
   return { columns: { index, header, present, width: fields.length, ignored } };
+}
+
+/** The accepted header names, for messages and help. */
+export function knownProductHeaders(): string {
+  return PRODUCT_FIELDS.filter((field) => field !== 'sku')
+    .flatMap((field) => PRODUCT_HEADER_NAMES[field])
+    .join(', ');
 }
 
 const FIELD_LABEL: Record<ProductField, string> = {

@@ -13,7 +13,7 @@
  */
 import {
   DEFAULT_OUTBOUND,
-  decodeText,
+  decodeTextWithFallback,
   encodeText,
   isBlankRecord,
   parseDelimitedText,
@@ -174,11 +174,8 @@ export function parseTwoSection(data: Buffer, options: { encoding?: string } = {
     problems: [],
   };
   const { problems } = result;
-  const decoded = decodeText(data, options.encoding);
-  if ('error' in decoded) {
-    problems.push({ severity: 'high', line: null, message: decoded.error });
-    return result;
-  }
+  const decoded = decodeTextWithFallback(data, options.encoding);
+  if (decoded.problem) problems.push({ ...decoded.problem, line: null });
   const parsed = parseDelimitedText(decoded.text);
   result.delimiter = parsed.delimiter;
   for (const problem of parsed.problems) problems.push({ severity: 'high', ...problem });

@@ -4,10 +4,29 @@
  * their final name (a crash leaves a partial file, as over SFTP), a plain rename refuses to replace
  * an existing file — so the sync steps are exercised against the same behaviour they meet in production.
  */
-import { chmod, copyFile, link, opendir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  open,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TransferError, errorMessage } from '../core/errors.js';
-import { MARKER_SUFFIX, assertSafeRemotePath, type RemoteEntry, type Transport } from './transport.js';
+import {
+  MARKER_SUFFIX,
+  assertSafeRemotePath,
+  type RemoteEntry,
+  type SkippedEntry,
+  type Transport,
+} from './transport.js';
 
 export function openLocalTransport(root: string): Transport {
   return new LocalTransport(resolve(root));
@@ -16,9 +35,14 @@ export function openLocalTransport(root: string): Transport {
 class LocalTransport implements Transport {
   constructor(private readonly root: string) {}
 
-  list(dir: string): Promise<RemoteEntry[]> {
+  list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]> {
     return this.guarded('list', [dir], async ([folder]) => {
       const entries = await readdir(folder, { withFileTypes: true });
+      for (const entry of entries) {
+        if (entry.isFile()) continue;
+        const kind = entry.isDirectory() ? 'folder' : entry.isSymbolicLink() ? 'symlink' : 'other';
+        onSkipped?.({ name: entry.name, kind });
+      }
       const files = await Promise.all(
         entries
           .filter((entry) => entry.isFile())
@@ -56,7 +80,14 @@ class LocalTransport implements Transport {
 
   write(path: string, data: Buffer): Promise<void> {
     return this.guarded('write', [path], async ([file]) => {
-      await writeFile(file, data);
+      // On disk before anyone renames it into place: a mounted folder survives our crash, not a lost page cache.
+      const handle = await open(file, 'w');
+      try {
+        await handle.writeFile(data);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
       await verifySize(file, data.length);
     });
   }
@@ -127,6 +158,12 @@ class LocalTransport implements Transport {
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') return false;
         throw err;
       }
+    });
+  }
+
+  makeDir(path: string): Promise<void> {
+    return this.guarded('makeDir', [path], async ([folder]) => {
+      await mkdir(folder, { recursive: true });
     });
   }
 

@@ -1,5 +1,6 @@
 import { UsageError } from '../core/errors.js';
 import type { Account } from '../core/account.js';
+import type { Destination } from '../db/repo/destinations.js';
 import type { Transport } from './transport.js';
 
 /** Opens the account's transport. SFTP is loaded lazily so local and offline commands never pay for ssh2. */
@@ -13,29 +14,65 @@ export async function openTransport(
     const { openLocalTransport } = await import('./local.js');
     return openLocalTransport(account.localRoot);
   }
-  if (!account.host || !account.username) {
-    throw new UsageError(
-      `account "${account.name}" needs an SFTP host and username (jl-edge accounts set ${account.name} --host … --username …)`,
-    );
+  return openSftp(`account "${account.name}"`, `jl-edge accounts set ${account.name}`, account, options);
+}
+
+/**
+ * Opens a warehouse destination (SPEC §5.8): a local folder is reached with its absolute paths as they
+ * are; an SFTP folder goes through the same adapter, host-key pinning and secret rules as an account.
+ */
+export async function openDestinationTransport(
+  destination: Destination,
+  options: { env: NodeJS.ProcessEnv; deadline?: number },
+): Promise<Transport> {
+  if (destination.transport === 'local') {
+    const { openLocalTransport } = await import('./local.js');
+    return openLocalTransport('/');
+  }
+  return openSftp(
+    `destination "${destination.name}"`,
+    `jl-edge destinations set ${destination.name}`,
+    destination,
+    options,
+  );
+}
+
+interface SftpEndpoint {
+  host: string | null;
+  port: number;
+  username: string | null;
+  passwordEnv: string | null;
+  privateKeyPath: string | null;
+  hostKey: string | null;
+}
+
+async function openSftp(
+  owner: string,
+  setCommand: string,
+  endpoint: SftpEndpoint,
+  options: { env: NodeJS.ProcessEnv; deadline?: number },
+): Promise<Transport> {
+  if (!endpoint.host || !endpoint.username) {
+    throw new UsageError(`${owner} needs an SFTP host and username (${setCommand} --host … --username …)`);
   }
   let password: string | undefined;
-  if (account.passwordEnv) {
-    password = options.env[account.passwordEnv];
+  if (endpoint.passwordEnv) {
+    password = options.env[endpoint.passwordEnv];
     if (password === undefined) {
-      throw new UsageError(`account "${account.name}": the password variable ${account.passwordEnv} is not set`);
+      throw new UsageError(`${owner}: the password variable ${endpoint.passwordEnv} is not set`);
     }
   }
-  if (password === undefined && !account.privateKeyPath) {
-    throw new UsageError(`account "${account.name}" has no secret: give --password-env <VAR> or --private-key <file>`);
+  if (password === undefined && !endpoint.privateKeyPath) {
+    throw new UsageError(`${owner} has no secret: give --password-env <VAR> or --private-key <file>`);
   }
   const { openSftpTransport } = await import('./sftp.js');
   return openSftpTransport({
-    host: account.host,
-    port: account.port,
-    username: account.username,
+    host: endpoint.host,
+    port: endpoint.port,
+    username: endpoint.username,
     password,
-    privateKey: account.privateKeyPath ?? undefined,
-    hostKey: account.hostKey,
+    privateKey: endpoint.privateKeyPath ?? undefined,
+    hostKey: endpoint.hostKey,
     deadline: options.deadline,
   });
 }

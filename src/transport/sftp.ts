@@ -10,7 +10,13 @@ import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import SftpClient from 'ssh2-sftp-client';
 import { ConnectionError, TransferError, errorMessage } from '../core/errors.js';
-import { MARKER_SUFFIX, assertSafeRemotePath, type RemoteEntry, type Transport } from './transport.js';
+import {
+  MARKER_SUFFIX,
+  assertSafeRemotePath,
+  type RemoteEntry,
+  type SkippedEntry,
+  type Transport,
+} from './transport.js';
 
 export interface SftpOptions {
   host: string;
@@ -291,9 +297,15 @@ class SftpTransport implements Transport {
     connection.socket.once('end', markClosed).once('close', markClosed);
   }
 
-  list(dir: string): Promise<RemoteEntry[]> {
+  list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]> {
     return this.guarded('list', [dir], async () => {
       const entries = await this.connection.client.list(dir);
+      for (const entry of entries) {
+        // The type is the first letter of the `ls -l` long name: p (FIFO), s, c, b are neither folder nor link.
+        const type: string = entry.type;
+        if (type === '-') continue;
+        onSkipped?.({ name: entry.name, kind: type === 'd' ? 'folder' : type === 'l' ? 'symlink' : 'other' });
+      }
       return entries
         .filter((entry) => entry.type === '-')
         .map((entry) => ({ name: entry.name, size: entry.size, modifiedAt: entry.modifyTime }))
@@ -444,6 +456,13 @@ class SftpTransport implements Transport {
           sftp.close(handle, () => resolve(true));
         });
       });
+    });
+  }
+
+  makeDir(path: string): Promise<void> {
+    return this.guarded('makeDir', [path], async () => {
+      if (await this.connection.client.exists(path)) return;
+      await this.connection.client.mkdir(path, true);
     });
   }
 

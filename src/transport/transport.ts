@@ -14,9 +14,18 @@ export interface RemoteEntry {
   modifiedAt: number;
 }
 
+/** A folder entry that `list` leaves out because it is not a regular file. */
+export interface SkippedEntry {
+  name: string;
+  kind: 'folder' | 'symlink' | 'other';
+}
+
 export interface Transport {
-  /** Regular files in a folder (no sub-folders), in name order. */
-  list(dir: string): Promise<RemoteEntry[]>;
+  /**
+   * Regular files in a folder (no sub-folders, no symbolic links), in name order; `onSkipped` hears of
+   * every other entry, for callers that warn about them.
+   */
+  list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]>;
   /** Size of a file, or null when it does not exist. */
   size(path: string): Promise<number | null>;
   /** Whole file contents. */
@@ -39,6 +48,8 @@ export interface Transport {
   delete(path: string): Promise<void>;
   /** True when the folder exists and can be listed. */
   isDir(path: string): Promise<boolean>;
+  /** Create the folder (and its parents) unless it exists. */
+  makeDir(path: string): Promise<void>;
   /** Close the connection; never hangs. */
   end(): Promise<void>;
 }

@@ -34,7 +34,12 @@ describe('the command line contract', () => {
     assert.equal(first.code, 0);
     assert.deepEqual(first.json(), {
       command: 'db migrate',
-      applied: ['0001_initial_schema', '0002_stock_rules_and_ack_alert'],
+      applied: [
+        '0001_initial_schema',
+        '0002_warehouse_round_trip',
+        '0003_account_stale_after',
+        '0004_stock_rules_and_ack_alert',
+      ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
     const again = await runCli(['db', 'migrate', '--db', db]);

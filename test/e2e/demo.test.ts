@@ -23,7 +23,9 @@ describe('npm run demo', () => {
           'download-orders',
           'ack-orders',
           'push-stock',
-          'orders ship',
+          'destinations add',
+          'export-orders',
+          'import-shipments --from warehouse',
           'send-shipments',
           'orders cancel',
           'send-cancels',
@@ -64,6 +66,15 @@ describe('npm run demo', () => {
           readdirSync(tmp.path('demo/edge/live/inventory')).filter((n) => n.startsWith('inventory-')).length,
           1,
         );
+        // The warehouse round trip: both orders out, the cancellation after them, the shipment file collected.
+        assert.deepEqual(
+          readdirSync(tmp.path('demo/warehouse/orders'))
+            .map((name) => name.replace(/\d{20}/, 'T'))
+            .sort(),
+          ['cancellations-T.csv', 'orders-T.csv'],
+        );
+        assert.deepEqual(readdirSync(tmp.path('demo/warehouse/inbox/done')), ['dispatched-1.csv']);
+        assert.match(run.stdout, /import-shipments sandbox: 1 files, 1 processed, 0 failed/);
       }
     } finally {
       tmp.remove();

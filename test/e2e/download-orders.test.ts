@@ -387,7 +387,7 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
     );
   });
 
-  it('rejects an empty file and a file that is not valid in the account encoding, keeping both', async () => {
+  it('rejects an empty file, and reads a file not valid in the account encoding as windows-1252 with a note', async () => {
     const latin1 = orderFile({
       order: orderSection('Y100000015', { comments: 'Price £5' }),
       items: [item('1', '11111111', '1')],
@@ -399,22 +399,25 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
     const { run, summary } = await download();
 
     assert.equal(run.code, 1);
-    assert.deepEqual([summary.downloaded, summary.rejected], [0, 2]);
-    assert.deepEqual(orders(), []);
+    assert.deepEqual([summary.downloaded, summary.rejected], [1, 1]);
+    const note =
+      "file is not valid utf-8 text: read as windows-1252; check accented names and addresses (the account's encoding may need changing)";
+    assert.deepEqual(
+      orders().map((o) => [o.order_number, o.status, JSON.parse(o.fields).comments]),
+      [['Y100000015', 'awaiting_ack', 'Price £5']],
+    );
+    assert.deepEqual(orderErrors(orders()[0].id), [{ severity: 'low', message: note }]);
     assert.deepEqual(
       inbound().map((f) => [f.remote_name, f.status, f.error, f.raw.length]),
       [
         [orderFileName(14), 'rejected', 'file is empty', 0],
-        [orderFileName(15), 'rejected', 'file is not valid utf-8 text', latin1.length],
+        [orderFileName(15), 'processed', null, latin1.length],
       ],
     );
     assert.match(run.stderr, new RegExp(`${orderFileName(14)}: rejected, no order stored: file is empty`));
-    assert.match(
-      run.stderr,
-      new RegExp(`${orderFileName(15)}: rejected, no order stored: file is not valid utf-8 text`),
-    );
+    assert.ok(run.stdout.includes(`"message": "note: ${note}"`), run.stdout);
 
-    // Once the account's encoding is set right, a new file in that encoding reads correctly.
+    // Once the account's encoding is set right, a file in that encoding reads without a note.
     assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--encoding', 'latin1'])).code, 0);
     world.putOrder(
       orderFileName(16),
@@ -426,7 +429,8 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
     );
     const again = await download();
     assert.deepEqual([again.summary.downloaded, again.summary.skipped], [1, 2]);
-    assert.equal(JSON.parse(orders()[0].fields).comments, 'Price £5');
+    assert.equal(JSON.parse(orders()[1].fields).comments, 'Price £5');
+    assert.deepEqual(orderErrors(orders()[1].id), []);
   });
 
   it('records a second file with a stored order number as a duplicate and leaves the order untouched', async () => {

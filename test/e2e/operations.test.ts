@@ -78,7 +78,7 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
       assert.equal(run.code, 1, `attempt ${attempt}: ${run.stderr}`);
     }
   };
-  // At the clock of the runs: the example order is neither late nor overdue for its acknowledgement then.
+  // At the runs' own time: later, every step would also be reported stale.
   const status = async () => {
     const run = await world.cli(['status', '--json'], { env: NOW });
     return {
@@ -355,6 +355,10 @@ describe('crontab.example', () => {
         (await runCli(['accounts', 'add', 'sandbox', '--local-root', tmp.path('edge'), '--db', db])).code,
         0,
       );
+      // The warehouse lines collect from the inbox of destination "shed".
+      for (const folder of ['out', 'in']) mkdirSync(tmp.path('warehouse', folder), { recursive: true });
+      const shed = ['--dir', tmp.path('warehouse/out'), '--inbox', tmp.path('warehouse/in')];
+      assert.equal((await runCli(['destinations', 'add', 'shed', ...shed, '--db', db])).code, 0);
       const crontab = readFileSync(new URL('../../crontab.example', import.meta.url), 'utf8');
       const jobs = crontab.split('\n').filter((line) => /^[\d*]/.test(line));
       assert.ok(jobs.length >= 8, `expected the John Lewis cron group, found ${jobs.length} lines`);

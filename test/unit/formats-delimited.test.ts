@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_OUTBOUND,
   decodeText,
+  decodeTextWithFallback,
   detectDelimiter,
   encodeText,
   isBlankRecord,
@@ -49,6 +50,38 @@ describe('decodeText', () => {
 
   it('reports an unknown encoding label', () => {
     assert.deepEqual(decodeText(Buffer.from('a'), 'klingon'), { error: 'unknown text encoding "klingon"' });
+  });
+});
+
+describe('decodeTextWithFallback (order-type files must yield their order)', () => {
+  it('decodes valid text in the account encoding with no problem', () => {
+    assert.deepEqual(decodeTextWithFallback(Buffer.from('Zoë', 'utf8')), { text: 'Zoë', problem: null });
+  });
+
+  it('reads a latin1 "Zoë" on a utf-8 account as windows-1252, with a low problem saying so', () => {
+    assert.deepEqual(decodeTextWithFallback(Buffer.from([0x5a, 0x6f, 0xeb, 0x20, 0x80, 0x35])), {
+      text: 'Zoë €5',
+      problem: {
+        severity: 'low',
+        message:
+          "file is not valid utf-8 text: read as windows-1252; check accented names and addresses (the account's encoding may need changing)",
+      },
+    });
+  });
+
+  it('falls back the same way for an unknown encoding label', () => {
+    assert.equal(decodeTextWithFallback(Buffer.from('a'), 'klingon').problem?.severity, 'low');
+  });
+
+  it('gives a high problem, and the bytes read as windows-1252, when they are not text in either encoding', () => {
+    assert.deepEqual(decodeTextWithFallback(Buffer.from([0x59, 0xff, 0x00, 0x31])), {
+      text: 'Yÿ\u00001',
+      problem: {
+        severity: 'high',
+        message:
+          'file is not valid utf-8 text, nor windows-1252 text (it holds control bytes): stored as received, check the raw file',
+      },
+    });
   });
 });
 

@@ -360,14 +360,19 @@ describe('parseOrderFile', () => {
     }
   });
 
-  it('file not valid utf-8', () => {
+  it('file not valid utf-8: read as windows-1252, with a low problem saying so', () => {
     const data = Buffer.from(exampleText.replace('Tom Brown', 'José Brown'), 'latin1');
     assert.deepEqual(parseOrderFile(data), {
-      orderNumber: null,
-      order: {},
-      extraOrderFields: {},
-      lines: [],
-      problems: [{ severity: 'high', line: null, message: 'file is not valid utf-8 text' }],
+      ...EXAMPLE_ORDER,
+      order: { ...EXAMPLE_ORDER.order, shipping_full_name: 'José Brown' },
+      problems: [
+        {
+          severity: 'low',
+          line: null,
+          message:
+            "file is not valid utf-8 text: read as windows-1252; check accented names and addresses (the account's encoding may need changing)",
+        },
+      ],
     });
   });
 

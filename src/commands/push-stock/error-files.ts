@@ -38,7 +38,8 @@ export async function readErrorFiles(scope: PushScope): Promise<ErrorFilesRead> 
     // Stock levels must still reach The Edge when the error folder cannot be read.
     scope.errors.push({
       file: dir,
-      message: `cannot list the stock error folder (read again next run): ${errorMessage(err)}`,
+      message: `cannot list the stock error folder (StockUpdateError), so The Edge's reports on the stock sent are not read: ${errorMessage(err)} (check it with: jl-edge accounts test ${scope.account.name})`,
+      stepFailed: true,
     });
     return read;
   }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel, type TradedCodeSource } from '../../core/account.js';
+import type { SyncStep } from '../../core/steps.js';
 import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 /** The settings `accounts add|set` may write; everything else is derived. */
@@ -64,10 +65,12 @@ export class AccountsRepo {
   async list(): Promise<Account[]> {
     const rows = await this.db('accounts').orderBy('name');
     const overrides = await this.db('account_paths');
+    const staleAfter = await this.db('account_stale_after');
     return rows.map((row) =>
       this.fromRow(
         row,
         overrides.filter((o) => o.account_id === row.id),
+        staleAfter.filter((o) => o.account_id === row.id),
       ),
     );
   }
@@ -76,7 +79,14 @@ export class AccountsRepo {
     const row = await this.db('accounts').where({ name }).first();
     if (!row) return null;
     const overrides = await this.db('account_paths').where({ account_id: row.id });
-    return this.fromRow(row, overrides);
+    const staleAfter = await this.db('account_stale_after').where({ account_id: row.id });
+    return this.fromRow(row, overrides, staleAfter);
+  }
+
+  /** `minutes` null restores the step's default threshold; 0 means the step is never called stale. */
+  async setStaleAfter(accountId: number, step: SyncStep, minutes: number | null): Promise<void> {
+    await this.db('account_stale_after').where({ account_id: accountId, step }).delete();
+    if (minutes !== null) await this.db('account_stale_after').insert({ account_id: accountId, step, minutes });
   }
 
   async insert(name: string, settings: AccountSettings, now: string): Promise<Account> {
@@ -98,7 +108,11 @@ export class AccountsRepo {
     if (path !== null) await this.db('account_paths').insert({ account_id: accountId, label, path });
   }
 
-  private fromRow(row: Record<string, unknown>, overrides: { label: string; path: string }[]): Account {
+  private fromRow(
+    row: Record<string, unknown>,
+    overrides: { label: string; path: string }[],
+    staleAfter: { step: string; minutes: unknown }[],
+  ): Account {
     const root = String(row.root);
     return {
       id: Number(row.id),
@@ -123,6 +137,7 @@ export class AccountsRepo {
       stockMax: toNullableNumber(row.stock_max),
       ackAlertMinutes: toNumber(row.ack_alert_minutes),
       enabled: toBool(row.enabled),
+      staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
       fromEnvironment: false,
     };

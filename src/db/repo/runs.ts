@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
-export type RunOutcome = 'ok' | 'partial' | 'failed' | 'locked' | 'dry-run';
+/**
+ * `partial`: the step did its job but some items failed; `failed`: it could not do its job (no connection,
+ * a folder it cannot list); `error`: a bug or a database failure stopped it (exit 70).
+ */
+export type RunOutcome = 'ok' | 'partial' | 'failed' | 'error' | 'locked' | 'dry-run';
 
 export interface RunRow {
   id: number;
@@ -45,11 +49,57 @@ export class RunsRepo {
       });
   }
 
-  /** The latest run of every step for an account. */
+  /**
+   * The latest run of every step for an account that did the step's work: a run that found the lock
+   * held did nothing and says nothing about the step (counted by `lockedSkipsPerStep`).
+   */
   async lastPerStep(accountId: number): Promise<RunRow[]> {
-    const latest = this.db('runs').max('id as id').where({ account_id: accountId }).groupBy('step');
+    const latest = this.db('runs')
+      .max('id as id')
+      .where({ account_id: accountId })
+      .whereNot({ outcome: 'locked' })
+      .groupBy('step');
     const rows = await this.db('runs').whereIn('id', latest).orderBy('step');
     return rows.map(fromRow);
+  }
+
+  /** Per step, the runs skipped because the lock was held since the last run that did the work. */
+  async lockedSkipsPerStep(accountId: number): Promise<Record<string, number>> {
+    const rows = (await this.db('runs as skipped')
+      .where({ 'skipped.account_id': accountId, 'skipped.outcome': 'locked' })
+      .whereNotExists(function laterWork() {
+        this.select('*')
+          .from('runs as worked')
+          .whereRaw(
+            "worked.account_id = skipped.account_id and worked.step = skipped.step and worked.outcome <> 'locked' and worked.id > skipped.id",
+          );
+      })
+      .select('skipped.step')
+      .count({ n: '*' })
+      .groupBy('skipped.step')) as { step: string; n: unknown }[];
+    return Object.fromEntries(rows.map((r) => [r.step, toNumber(r.n)]));
+  }
+
+  /** Per step, when a run last completed its work (`ok`, or `partial`: it ran, some items failed). */
+  async lastCompletedPerStep(accountId: number): Promise<Record<string, string>> {
+    const rows = (await this.db('runs')
+      .where({ account_id: accountId })
+      .whereIn('outcome', ['ok', 'partial'])
+      .whereNotNull('ended_at')
+      .select('step')
+      .max({ ended_at: 'ended_at' })
+      .groupBy('step')) as { step: string; ended_at: unknown }[];
+    return Object.fromEntries(rows.map((r) => [r.step, String(r.ended_at)]));
+  }
+
+  /** When the first of these steps first ran for the account (null: never). */
+  async firstStartedAt(accountId: number, steps: readonly string[]): Promise<string | null> {
+    const row = (await this.db('runs')
+      .where({ account_id: accountId })
+      .whereIn('step', steps)
+      .min({ started_at: 'started_at' })
+      .first()) as { started_at: unknown } | undefined;
+    return toNullableString(row?.started_at);
   }
 
   async list(filter: { accountId?: number; step?: string; limit?: number } = {}): Promise<RunRow[]> {

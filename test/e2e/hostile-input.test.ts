@@ -1,0 +1,428 @@
+/**
+ * The hostile-input corpus (SPEC §6.6, §9; issue 9): malformed, foreign and booby-trapped input, each case
+ * with the outcome a user relies on. Cases of one kind are batched into one run of the real binary (one
+ * download of every order file, one import of every product row …) and each case is still checked on its
+ * own: its file's outcome, its stored rows, its error with file, line and reason.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { sshdSkip } from '../helpers/sshd.js';
+import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
+import { EdgeWorld, INCOMING } from '../fixtures/orders/edge-world.js';
+
+const COUNT_MISMATCH = 'There is a mismatch between expected lines and actual read lines within the order file';
+
+/** What one order file must become. `problem`: a text one of its reported problems contains. */
+interface OrderCase {
+  name: string;
+  content?: Buffer;
+  /** How the entry is placed in the incoming folder (default: a regular file with its `.DONE` marker). */
+  place?: 'no-marker' | 'stem-marker' | 'symlink' | 'fifo' | 'folder';
+  expect:
+    | { outcome: 'downloaded' | 'incomplete'; order: string; problem?: string; field?: [string, string] }
+    | { outcome: 'rejected' | 'duplicate'; problem: string }
+    | { outcome: 'warned'; warning: string }
+    | { outcome: 'not ready' };
+}
+
+const good = (orderNumber: string, extra: Record<string, string> = {}) =>
+  orderFile({ order: orderSection(orderNumber, extra), items: [item('1', '11111111', '2')] });
+const withItems = (orderNumber: string, items: Record<string, string>[], count?: number | null) =>
+  orderFile({ order: orderSection(orderNumber), items, count });
+const text = (value: string) => Buffer.from(value, 'utf8');
+
+let sequence = 0;
+/** Distinct valid order-file names, in the order the cases are listed. */
+const nextName = () => `order-20260301101500${String(++sequence).padStart(6, '0')}.txt`;
+
+const ORDER_CASES: OrderCase[] = [
+  { name: 'a well-formed order', expect: { outcome: 'downloaded', order: 'A100000001' } },
+  {
+    name: 'defect: latin1 "Zoë" on a utf-8 account is read as windows-1252 with a note',
+    content: orderFile({
+      order: orderSection('A100000002', { shipping_full_name: 'Zoë Brontë' }),
+      items: [item('1', '11111111', '1')],
+      encoding: 'latin1',
+    }),
+    expect: {
+      outcome: 'downloaded',
+      order: 'A100000002',
+      problem: 'file is not valid utf-8 text: read as windows-1252',
+      field: ['shipping_full_name', 'Zoë Brontë'],
+    },
+  },
+  {
+    name: 'windows-1252 curly quotes and a pound sign',
+    // Buffer's 'latin1' writes each character as the one byte of its code: \x93 is the byte 0x93.
+    content: Buffer.from(
+      good('A100000003', { comments: 'QQ' }).toString().replace('QQ', '\x93gift\x94 \xa35'),
+      'latin1',
+    ),
+    expect: {
+      outcome: 'downloaded',
+      order: 'A100000003',
+      problem: 'read as windows-1252',
+      field: ['comments', '“gift” £5'],
+    },
+  },
+  {
+    name: 'bytes that are text in neither encoding: incomplete, not lost',
+    content: Buffer.from(
+      good('A100000004', { comments: 'QQ' }).toString('utf8').replace('QQ', '\x00\x01\xff'),
+      'latin1',
+    ),
+    expect: { outcome: 'incomplete', order: 'A100000004', problem: 'nor windows-1252 text' },
+  },
+  {
+    name: 'count line one too high',
+    content: withItems('A100000005', [item('1', '11111111', '1')], 6),
+    expect: { outcome: 'incomplete', order: 'A100000005', problem: COUNT_MISMATCH },
+  },
+  {
+    name: 'count line missing',
+    content: withItems('A100000006', [item('1', '11111111', '1')], null),
+    expect: { outcome: 'incomplete', order: 'A100000006', problem: 'missing count line' },
+  },
+  { name: 'an empty file', content: Buffer.alloc(0), expect: { outcome: 'rejected', problem: 'file is empty' } },
+  {
+    name: 'blank lines only',
+    content: text('\n\r\n\n'),
+    expect: { outcome: 'rejected', problem: 'file is empty' },
+  },
+  {
+    name: 'no order_number column',
+    content: text('supplier_ref,test_flag\n,N\nline_ref,part_number,quantity\n1,11111111,1\n4\n'),
+    expect: { outcome: 'rejected', problem: 'the order header has no order_number column' },
+  },
+  {
+    name: 'blank order number',
+    content: withItems('   ', [item('1', '11111111', '1')]),
+    expect: { outcome: 'rejected', problem: 'order_number is blank' },
+  },
+  {
+    name: 'order number of the wrong shape',
+    content: good('12345'),
+    expect: { outcome: 'incomplete', order: '12345', problem: 'is not one letter followed by nine digits' },
+  },
+  {
+    name: 'order number longer than any order number',
+    content: good('B'.repeat(40)),
+    expect: { outcome: 'rejected', problem: 'is not one letter followed by nine digits' },
+  },
+  {
+    name: 'no line_ref column',
+    content: text('order_number\nA100000013\npart_number,quantity\n11111111,1\n4\n'),
+    expect: { outcome: 'incomplete', order: 'A100000013', problem: 'the item header has no line_ref column' },
+  },
+  {
+    name: 'no quantity column',
+    content: text('order_number\nA100000014\nline_ref,part_number\n1,11111111\n4\n'),
+    expect: { outcome: 'incomplete', order: 'A100000014', problem: 'the item header has no quantity column' },
+  },
+  {
+    name: 'quantity that is not a number',
+    content: withItems('A100000015', [item('1', '11111111', 'two')]),
+    expect: { outcome: 'incomplete', order: 'A100000015', problem: 'quantity "two" is not a whole number' },
+  },
+  {
+    name: 'quantity zero',
+    content: withItems('A100000016', [item('1', '11111111', '0')]),
+    expect: { outcome: 'incomplete', order: 'A100000016', problem: 'must be at least 1' },
+  },
+  {
+    name: 'negative quantity',
+    content: withItems('A100000017', [item('1', '11111111', '-1')]),
+    expect: { outcome: 'incomplete', order: 'A100000017', problem: 'must be at least 1' },
+  },
+  {
+    name: 'fractional quantity',
+    content: withItems('A100000018', [item('1', '11111111', '2.5')]),
+    expect: { outcome: 'incomplete', order: 'A100000018', problem: 'is not a whole number' },
+  },
+  {
+    name: 'quantity written with decimals',
+    content: withItems('A100000019', [item('1', '11111111', '2.00')]),
+    expect: { outcome: 'downloaded', order: 'A100000019' },
+  },
+  {
+    name: 'quantity too large to be exact',
+    content: withItems('A100000020', [item('1', '11111111', '99999999999999999999')]),
+    expect: { outcome: 'incomplete', order: 'A100000020', problem: 'is not a whole number' },
+  },
+  {
+    name: 'the same line_ref twice',
+    content: withItems('A100000021', [item('1', '11111111', '1'), item('1', '11111111', '1')]),
+    expect: { outcome: 'incomplete', order: 'A100000021', problem: 'line_ref "1" is also used on line 4' },
+  },
+  {
+    name: 'blank part number',
+    content: withItems('A100000022', [item('1', '', '1')]),
+    expect: { outcome: 'incomplete', order: 'A100000022', problem: 'part_number is blank' },
+  },
+  {
+    name: 'a part number no product has',
+    content: withItems('A100000023', [item('1', '99999999', '1')]),
+    expect: { outcome: 'downloaded', order: 'A100000023', problem: 'part_number 99999999 matches no product' },
+  },
+  {
+    name: 'no item lines',
+    content: text('order_number\nA100000024\nline_ref,part_number,quantity\n3\n'),
+    expect: { outcome: 'incomplete', order: 'A100000024', problem: 'the order has no item lines' },
+  },
+  {
+    name: 'an unterminated quote',
+    content: text('order_number,comments\nA100000025,"never closed\nline_ref,part_number,quantity\n1,11111111,1\n4\n'),
+    expect: { outcome: 'incomplete', order: 'A100000025', problem: 'line 2: a quoted field is never closed' },
+  },
+  {
+    name: 'BOM, CRLF line endings',
+    content: orderFile({
+      order: orderSection('A100000026'),
+      items: [item('1', '11111111', '1')],
+      bom: true,
+      lineEnding: '\r\n',
+    }),
+    expect: { outcome: 'downloaded', order: 'A100000026' },
+  },
+  ...(['|', '\t', ';'] as const).map((delimiter, index): OrderCase => ({
+    name: `delimiter ${JSON.stringify(delimiter)}`,
+    content: orderFile({
+      order: orderSection(`A10000002${7 + index}`),
+      items: [item('1', '11111111', '1')],
+      delimiter,
+    }),
+    expect: { outcome: 'downloaded', order: `A10000002${7 + index}` },
+  })),
+  {
+    name: 'a quoted address holding the delimiter, a quote and a line break',
+    content: good('A100000030', { shipping_address_1: 'Flat 2, "The Mill"\nMill Lane' }),
+    expect: {
+      outcome: 'downloaded',
+      order: 'A100000030',
+      field: ['shipping_address_1', 'Flat 2, "The Mill"\nMill Lane'],
+    },
+  },
+  {
+    name: 'spreadsheet formula and SQL in a name are stored as text',
+    content: good('A100000031', { shipping_full_name: '=HYPERLINK("x");\'); drop table orders;--' }),
+    expect: {
+      outcome: 'downloaded',
+      order: 'A100000031',
+      field: ['shipping_full_name', '=HYPERLINK("x");\'); drop table orders;--'],
+    },
+  },
+  {
+    name: 'a 200 KB address',
+    content: good('A100000032', { shipping_address_2: 'x'.repeat(200_000) }),
+    expect: { outcome: 'downloaded', order: 'A100000032' },
+  },
+  {
+    name: 'a second file for an order already stored',
+    content: good('A100000001'),
+    expect: { outcome: 'duplicate', problem: 'order A100000001 is already stored from' },
+  },
+  {
+    name: 'a file without its .DONE marker',
+    content: good('A100000034'),
+    place: 'no-marker',
+    expect: { outcome: 'not ready' },
+  },
+  {
+    name: 'a file ready through the order-X.DONE form of marker',
+    content: good('A100000035'),
+    place: 'stem-marker',
+    expect: { outcome: 'downloaded', order: 'A100000035' },
+  },
+  {
+    name: 'defect: a symbolic link named like an order file',
+    place: 'symlink',
+    expect: { outcome: 'warned', warning: 'skipped: a symbolic link, not a regular file' },
+  },
+  {
+    name: 'defect: a FIFO named like an order file',
+    place: 'fifo',
+    expect: { outcome: 'warned', warning: 'skipped: a special file (FIFO, socket or device), not a regular file' },
+  },
+  {
+    name: 'defect: a folder named like an order file',
+    place: 'folder',
+    expect: { outcome: 'warned', warning: 'skipped: a folder, not a regular file' },
+  },
+];
+
+interface FileReport {
+  file: string;
+  outcome: string;
+  order_number: string | null;
+  problems: string[];
+}
+interface DownloadSummary {
+  exit_code: number;
+  files: FileReport[];
+  not_ready?: string[];
+  warnings?: { file: string; message: string }[];
+  errors: { file?: string; message: string }[];
+}
+
+describe('hostile input: order files, one download of them all', { skip: sshdSkip }, () => {
+  let world: EdgeWorld;
+  const named = ORDER_CASES.map((orderCase) => ({ ...orderCase, file: nextName() }));
+  let summary: DownloadSummary;
+  let exitCode: number;
+
+  before(async () => {
+    world = await EdgeWorld.start();
+    await world.reset();
+    world.addProducts([{ sku: 'SKU-1', channelItemId: '11111111' }]);
+    // The first case goes first, on its own, so the duplicate case finds its order stored.
+    const [first, ...rest] = named;
+    world.putOrder(first!.file, first!.content ?? good('A100000001'));
+    assert.equal((await world.cli(['download-orders', '--quiet'])).code, 0);
+    for (const orderCase of rest) place(world, orderCase.file, orderCase);
+    const run = await world.cli(['download-orders', '--json']);
+    exitCode = run.code;
+    summary = run.json<{ accounts: DownloadSummary[] }>().accounts[0]!;
+  });
+  after(() => world?.stop());
+
+  it('the run goes on past every bad file and exits 1 (some items failed)', () => {
+    assert.equal(exitCode, 1);
+    assert.equal(summary.exit_code, 1);
+  });
+
+  for (const orderCase of named.slice(1)) {
+    it(orderCase.name, () => {
+      const report = summary.files.find((file) => file.file === orderCase.file);
+      const { expect } = orderCase;
+      switch (expect.outcome) {
+        case 'not ready':
+          assert.equal(report, undefined);
+          assert.ok(summary.not_ready?.includes(orderCase.file));
+          return;
+        case 'warned': {
+          assert.equal(report, undefined);
+          const warnings = (summary.warnings ?? []).filter((warning) => warning.file === orderCase.file);
+          assert.equal(warnings.length, 1, 'one warning for the entry');
+          assert.match(warnings[0]!.message, new RegExp(`^${escape(expect.warning)}`));
+          return;
+        }
+        case 'rejected':
+        case 'duplicate': {
+          assert.equal(report?.outcome, expect.outcome);
+          assert.ok(
+            report.problems.some((problem) => problem.includes(expect.problem)),
+            report.problems.join('\n'),
+          );
+          const logged = world.rows<{ status: string; raw: Buffer }>(
+            'select status, raw from inbound_files where remote_name = ?',
+            orderCase.file,
+          );
+          assert.deepEqual(
+            logged.map((row) => [row.status, row.raw.equals(orderCase.content!)]),
+            [[expect.outcome, true]],
+            'logged once with its raw bytes',
+          );
+          return;
+        }
+        default: {
+          assert.equal(report?.outcome, expect.outcome, report?.problems.join('\n'));
+          assert.equal(report.order_number, expect.order);
+          if (expect.problem !== undefined)
+            assert.ok(
+              report.problems.some((problem) => problem.includes(expect.problem!)),
+              report.problems.join('\n'),
+            );
+          else assert.deepEqual(report.problems, []);
+          const [order] = world.rows<{ status: string; fields: string }>(
+            'select status, fields from orders where order_number = ?',
+            expect.order,
+          );
+          assert.equal(order?.status, expect.outcome === 'downloaded' ? 'awaiting_ack' : 'incomplete');
+          if (expect.field) assert.equal(JSON.parse(order.fields)[expect.field[0]], expect.field[1]);
+        }
+      }
+    });
+  }
+});
+
+function place(world: EdgeWorld, name: string, orderCase: OrderCase): void {
+  const path = world.local(`${INCOMING}/${name}`);
+  switch (orderCase.place) {
+    case 'symlink':
+      writeFileSync(world.local('/elsewhere.txt'), good('A100000099'));
+      symlinkSync('/elsewhere.txt', path);
+      writeFileSync(`${path}.DONE`, '');
+      return;
+    case 'fifo':
+      execFileSync('mkfifo', [path]);
+      writeFileSync(`${path}.DONE`, '');
+      return;
+    case 'folder':
+      mkdirSync(path);
+      writeFileSync(`${path}.DONE`, '');
+      return;
+    case 'no-marker':
+      world.putOrder(name, orderCase.content!, null);
+      return;
+    case 'stem-marker':
+      world.putOrder(name, orderCase.content!, 'stem.DONE');
+      return;
+    default:
+      world.putOrder(name, orderCase.content!);
+  }
+}
+
+function escape(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('hostile input: the environment', () => {
+  const temp = tempDir('jl-edge-hostile-env-');
+  after(() => temp.remove());
+
+  const ENVIRONMENT_CASES: { name: string; db: () => string; message: string }[] = [
+    { name: 'defect: --db naming a folder', db: () => temp.dir, message: 'is a folder' },
+    {
+      name: 'defect: --db naming a file that is not a database',
+      db: () => {
+        writeFileSync(temp.path('notes.txt'), 'my notes\n');
+        return temp.path('notes.txt');
+      },
+      message: 'is not a SQLite database (it was left untouched)',
+    },
+    { name: '--db naming a device', db: () => '/dev/null', message: 'is not a regular file' },
+    {
+      name: '--db inside a path whose parent is a file',
+      db: () => {
+        writeFileSync(temp.path('plain'), 'x');
+        return temp.path('plain', 'jl.sqlite');
+      },
+      message: 'cannot be opened (ENOTDIR',
+    },
+  ];
+
+  for (const envCase of ENVIRONMENT_CASES) {
+    it(`${envCase.name}: exit 2, one line, no stack, the file untouched`, async () => {
+      const db = envCase.db();
+      const before = safeRead(db);
+      const run = await runCli(['status', '--db', db], { cwd: temp.dir });
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, '');
+      assert.ok(run.stderr.startsWith(`jl-edge status: database ${db} ${envCase.message}`), run.stderr);
+      assert.equal(run.stderr.split('\n').length, 2, `exactly one line: ${run.stderr}`);
+      assert.doesNotMatch(run.stderr, /\n\s+at /);
+      assert.deepEqual(safeRead(db), before, 'the file is untouched');
+    });
+  }
+});
+
+function safeRead(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
+}

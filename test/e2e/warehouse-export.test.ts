@@ -1,0 +1,254 @@
+/**
+ * export-orders (SPEC §5.8) through the binary: acknowledged orders to a local folder and to an SFTP
+ * destination on the real sshd, exactly once per destination, across crashes, with cancellations after export.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
+import { LATER, acknowledged, ok, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
+import { tempDir } from '../helpers/cli.js';
+import { sshdSkip } from '../helpers/sshd.js';
+
+const HEADER =
+  'account,order_number,supplier_ref,order_date,line_ref,part_number,sku,description,quantity,unit_price,line_total,' +
+  'promised_date,expected_delivery_date,shipping_title,shipping_full_name,shipping_address_1,shipping_address_2,' +
+  'shipping_address_3,shipping_city,shipping_postcode,shipping_country,shipping_phone,shipping_email,comments\n';
+
+/** Two lines, delivery details with a comma (quoted) and a promised date. */
+function deliveryOrder(orderNumber: string): Buffer {
+  return orderFile({
+    order: orderSection(orderNumber, {
+      shipping_full_name: 'Ann Smith',
+      shipping_address_1: '1 High Street, Flat 2',
+      shipping_city: 'Leeds',
+      shipping_postcode: 'LS1 1AA',
+      shipping_country: 'GB',
+      expected_delivery_date: '2026-03-05',
+    }),
+    items: [
+      item('1', '11111111', '2', { unit_price: '14.00', total: '28.00', promised_date: '2026-03-04' }),
+      item('2', '22222222', '1', { unit_price: '89.00', total: '89.00', promised_date: '2026-03-04' }),
+    ],
+  });
+}
+
+function exportRows(orderNumber: string, supplierRef: string, quantities: [number, number] = [2, 1]): string {
+  const delivery = ',2026-03-05,,Ann Smith,"1 High Street, Flat 2",,,Leeds,LS1 1AA,GB,,,\n';
+  return (
+    `acme,${orderNumber},${supplierRef},2026-03-01T10:14:52,1,11111111,SKU-1,item 1,${quantities[0]},14.00,28.00,2026-03-04${delivery}` +
+    `acme,${orderNumber},${supplierRef},2026-03-01T10:14:52,2,22222222,SKU-2,item 2,${quantities[1]},89.00,89.00,2026-03-04${delivery}`
+  );
+}
+
+/** Every file of a local folder (dot files included) with its text, by name. */
+function folder(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => [entry.name, readFileSync(join(dir, entry.name), 'utf8')]),
+  );
+}
+
+describe('export-orders', { skip: sshdSkip }, () => {
+  const world = useEdgeWorld();
+  const out = tempDir('jl-edge-warehouse-');
+  let dir = '';
+  let run = 0;
+  after(() => out.remove());
+
+  /** A fresh warehouse folder and a destination "shed" writing into it. */
+  async function localDestination(): Promise<void> {
+    dir = out.path(`shed-${++run}`);
+    mkdirSync(dir);
+    await ok(world(), ['destinations', 'add', 'shed', '--dir', dir]);
+  }
+
+  it('writes acknowledged orders to a local folder once, and a re-run exports nothing new', async () => {
+    await acknowledged(world(), deliveryOrder('Y100000001'));
+    await localDestination();
+    const first = await ok(world(), ['export-orders', '--json']);
+    assert.deepEqual(first.json(), {
+      command: 'export-orders',
+      accounts: [
+        {
+          account: 'acme',
+          ok: true,
+          exit_code: 0,
+          orders: 1,
+          cancellations: 0,
+          files_written: 1,
+          files_waiting: 0,
+          errors: [],
+          files: [
+            {
+              destination: 'shed',
+              file_name: 'orders-20260302143000000000.csv',
+              kind: 'orders',
+              orders: ['Y100000001'],
+              rows: 2,
+              content: HEADER + exportRows('Y100000001', 'JLE-1'),
+            },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(folder(dir), { 'orders-20260302143000000000.csv': HEADER + exportRows('Y100000001', 'JLE-1') });
+
+    const again = await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
+    assert.equal(again.stdout, 'export-orders acme: 0 orders, 0 cancellations, 0 files written, 0 files waiting\n');
+    assert.deepEqual(Object.keys(folder(dir)), ['orders-20260302143000000000.csv']);
+
+    const shown = await ok(world(), ['orders', 'show', 'Y100000001', '--json']);
+    assert.deepEqual(shown.json<{ exports: unknown }>().exports, [
+      {
+        destination: 'shed',
+        file_name: 'orders-20260302143000000000.csv',
+        status: 'written',
+        created_at: '2026-03-02T14:30:00.000Z',
+        written_at: '2026-03-02T14:30:00.000Z',
+      },
+    ]);
+  });
+
+  it('--dry-run shows the file it would write and writes nothing', async () => {
+    await acknowledged(world(), deliveryOrder('Y100000002'));
+    await localDestination();
+    const dry = await ok(world(), ['export-orders', '--dry-run']);
+    assert.equal(
+      dry.stdout,
+      'export-orders acme: 1 orders, 0 cancellations, 0 files written, 0 files waiting\n' +
+        '  shed/orders-20260302143000000000.csv (orders: Y100000002):\n' +
+        (HEADER + exportRows('Y100000002', 'JLE-1'))
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((line) => `    ${line}\n`)
+          .join('') +
+        'dry run: nothing was stored, sent, moved or deleted\n',
+    );
+    assert.deepEqual(folder(dir), {});
+    assert.deepEqual(world().rows('select * from destination_files'), []);
+  });
+
+  for (const point of ['export-after-record', 'export-after-write'] as const) {
+    it(`a SIGKILL at ${point} leaves exactly one file for the orders after the next run`, async () => {
+      await acknowledged(world(), deliveryOrder('Y100000003'));
+      await localDestination();
+      const killed = await world().cli(['export-orders'], { env: { ...LATER, JL_EDGE_FAULT: point } });
+      assert.equal(killed.code, -1, 'the run was killed');
+      const afterCrash = folder(dir);
+      assert.deepEqual(
+        Object.keys(afterCrash),
+        point === 'export-after-record' ? [] : ['orders-20260302143000000000.csv'],
+      );
+      // A later clock: a second file would get a later name.
+      await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T16:00:00Z' });
+      assert.deepEqual(folder(dir), { 'orders-20260302143000000000.csv': HEADER + exportRows('Y100000003', 'JLE-1') });
+      assert.deepEqual(world().rows('select file_name, status, attempts from destination_files'), [
+        { file_name: 'orders-20260302143000000000.csv', status: 'written', attempts: 0 },
+      ]);
+    });
+  }
+
+  it('a cancellation recorded after export goes out as its own file; one recorded before is taken off the quantities', async () => {
+    await acknowledged(world(), deliveryOrder('Y100000004'));
+    await ok(world(), ['orders', 'cancel', 'Y100000004', '--reason', 'Out of stock', '--line', '1:1']);
+    await localDestination();
+    await ok(world(), ['export-orders']);
+    await ok(world(), ['orders', 'cancel', 'Y100000004', '--reason', 'Customer changed mind', '--line', '2'], {
+      JL_EDGE_NOW: '2026-03-02T15:00:00Z',
+    });
+    const second = await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:05:00Z' });
+    assert.equal(second.stdout, 'export-orders acme: 0 orders, 1 cancellations, 1 files written, 0 files waiting\n');
+    assert.deepEqual(folder(dir), {
+      'orders-20260302143000000000.csv': HEADER + exportRows('Y100000004', 'JLE-1', [1, 1]),
+      'cancellations-20260302150500000000.csv':
+        'account,order_number,line_ref,part_number,sku,quantity,reason,cancelled_at\n' +
+        'acme,Y100000004,2,22222222,SKU-2,1,Customer changed mind,2026-03-02T15:00:00.000Z\n',
+    });
+    await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:10:00Z' });
+    assert.equal(Object.keys(folder(dir)).length, 2, 'nothing more to write');
+  });
+
+  it('an order cancelled in full before export is not exported; --format jsonl writes one object per line', async () => {
+    await acknowledged(world(), deliveryOrder('Y100000005'));
+    await ok(world(), ['orders', 'cancel', 'Y100000005', '--reason', 'Out of stock']);
+    await acknowledged(world(), deliveryOrder('Y100000006'));
+    await localDestination();
+    await ok(world(), ['export-orders', '--format', 'jsonl']);
+    const files = folder(dir);
+    assert.deepEqual(Object.keys(files), ['orders-20260302143000000000.jsonl']);
+    const rows = files['orders-20260302143000000000.jsonl']
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string>);
+    assert.deepEqual(
+      rows.map((row) => [row.order_number, row.line_ref, row.quantity, row.shipping_address_1]),
+      [
+        ['Y100000006', '1', '2', '1 High Street, Flat 2'],
+        ['Y100000006', '2', '1', '1 High Street, Flat 2'],
+      ],
+    );
+  });
+
+  it('writes to an SFTP destination on the real sshd, pinned host key, no temporary file left', async () => {
+    const w = world();
+    await acknowledged(w, deliveryOrder('Y100000007'));
+    rmSync(w.local('/warehouse'), { recursive: true, force: true });
+    w.mkdirRemote('/warehouse/orders');
+    await ok(w, [
+      'destinations',
+      'add',
+      'tpl',
+      '--host',
+      w.server.host,
+      '--port',
+      String(w.server.port),
+      '--username',
+      w.server.username,
+      '--private-key',
+      w.server.privateKeyPath,
+      '--host-key',
+      w.server.hostKeyFingerprint,
+      '--path',
+      '/warehouse/orders',
+    ]);
+    await ok(w, ['export-orders']);
+    assert.deepEqual(
+      [...w.files('/warehouse/orders')].map(([name, bytes]) => [name, bytes.toString('utf8')]),
+      [['orders-20260302143000000000.csv', HEADER + exportRows('Y100000007', 'JLE-1')]],
+    );
+    await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
+    assert.equal(w.files('/warehouse/orders').size, 1);
+  });
+
+  it('an SFTP destination whose host key does not match is refused; the file waits and goes out once fixed', async () => {
+    const w = world();
+    await acknowledged(w, deliveryOrder('Y100000008'));
+    rmSync(w.local('/warehouse'), { recursive: true, force: true });
+    w.mkdirRemote('/warehouse/orders');
+    const destination = [
+      '--host',
+      w.server.host,
+      '--port',
+      String(w.server.port),
+      '--username',
+      w.server.username,
+      '--private-key',
+      w.server.privateKeyPath,
+      '--path',
+      '/warehouse/orders',
+    ];
+    await ok(w, ['destinations', 'add', 'tpl', ...destination, '--host-key', `SHA256:${'A'.repeat(43)}`]);
+    const refused = await w.cli(['export-orders'], { env: LATER });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /destination tpl: host key mismatch/);
+    assert.equal(w.files('/warehouse/orders').size, 0);
+    await ok(w, ['destinations', 'set', 'tpl', '--host-key', w.server.hostKeyFingerprint]);
+    const fixed = await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
+    assert.equal(fixed.stdout, 'export-orders acme: 0 orders, 0 cancellations, 1 files written, 0 files waiting\n');
+    assert.deepEqual([...w.files('/warehouse/orders').keys()], ['orders-20260302143000000000.csv']);
+  });
+});
