@@ -124,7 +124,7 @@ const MIXED_ERRORS: ItemError[] = [
 const MIXED_STDERR =
   'import-products shop: mixed.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
   'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
-  'stock_level, stock_quantity, quantity, qty, available, title)\n' +
+  'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)\n' +
   MIXED_ERRORS.map(
     (e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
   ).join('');
