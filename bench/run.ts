@@ -15,7 +15,9 @@ import { downloadOrdersBenchmark } from './download-orders.js';
 import { helpBenchmark } from './help.js';
 import { importProductsBenchmark } from './import-products.js';
 import { noOpRunBenchmark } from './no-op-run.js';
+import { postgresBenchmarks } from './postgres.js';
 import { pushStockFirstBenchmark, pushStockNightlyBenchmark } from './push-stock.js';
+import { syncAccountsBenchmark } from './sync-accounts.js';
 
 const BENCHMARKS: Benchmark[] = [
   downloadOrdersBenchmark,
@@ -25,6 +27,8 @@ const BENCHMARKS: Benchmark[] = [
   pushStockNightlyBenchmark,
   noOpRunBenchmark,
   helpBenchmark,
+  ...postgresBenchmarks,
+  syncAccountsBenchmark,
 ];
 
 function numberFromEnv(name: string, fallback: number): number {

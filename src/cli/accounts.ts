@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
+import { DEFAULT_CANCEL_REQUEST_ALERT_MINUTES } from '../core/account.js';
 import { DEFAULT_ACK_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
@@ -24,6 +25,8 @@ interface AccountFlags {
   encoding?: string;
   stockUpload?: AccountSettings['stockUpload'];
   carrierMap?: string;
+  autoAcceptCancellations?: 'yes' | 'no';
+  cancelRequestAlertMinutes?: number;
   stockBuffer?: number;
   stockShare?: number;
   stockMax?: number | 'none';
@@ -59,6 +62,17 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
       ] as const),
     )
     .option('--carrier-map <map>', 'carrier names to Edge codes: "DPD Next Day=dpd,RM 24=royal-mail"')
+    .addOption(
+      new Option(
+        '--auto-accept-cancellations <yes|no>',
+        'yes: download-orders accepts every customer cancellation request for units not yet shipped (drop shipping)',
+      ).choices(['yes', 'no'] as const),
+    )
+    .option(
+      '--cancel-request-alert-minutes <minutes>',
+      `status needs a person once a cancellation request is unanswered this long (default ${DEFAULT_CANCEL_REQUEST_ALERT_MINUTES})`,
+      parseWholeNumberOption,
+    )
     .option(
       '--stock-buffer <units>',
       'units held back from John Lewis on every product (default 0)',
@@ -112,6 +126,9 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     encoding: flags.encoding,
     stockUpload: flags.stockUpload,
     carrierMap: flags.carrierMap === undefined ? undefined : parseCarrierMap(flags.carrierMap),
+    autoAcceptCancellations:
+      flags.autoAcceptCancellations === undefined ? undefined : flags.autoAcceptCancellations === 'yes',
+    cancelRequestAlertMinutes: flags.cancelRequestAlertMinutes,
     stockBuffer: flags.stockBuffer,
     stockShare: flags.stockShare,
     stockMax: flags.stockMax === 'none' ? null : flags.stockMax,
@@ -135,6 +152,7 @@ function accountLines(view: AccountView): string[] {
     `${view.name} (${view.enabled ? 'enabled' : 'disabled'}): ${where}${secret ? `, ${secret}` : ''}`,
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
+    `  cancellation requests: ${view.auto_accept_cancellations ? 'accepted automatically for units not yet shipped' : 'answered by a person'}, status alerts after ${view.cancel_request_alert_minutes} minutes`,
     `  stock rules: buffer ${view.stock_buffer}, share ${view.stock_share}%, maximum ${view.stock_max ?? 'none'}; acknowledgement alert after ${view.ack_alert_minutes} minutes`,
     `  carriers: ${
       Object.entries(view.carrier_map)
@@ -225,6 +243,8 @@ Examples:
           encoding: given.encoding ?? 'utf-8',
           stockUpload: given.stockUpload ?? 'direct',
           carrierMap: given.carrierMap ?? {},
+          autoAcceptCancellations: given.autoAcceptCancellations ?? false,
+          cancelRequestAlertMinutes: given.cancelRequestAlertMinutes ?? DEFAULT_CANCEL_REQUEST_ALERT_MINUTES,
           stockBuffer: given.stockBuffer ?? DEFAULT_STOCK_RULES.stockBuffer,
           stockShare: given.stockShare ?? DEFAULT_STOCK_RULES.stockShare,
           stockMax: given.stockMax === undefined ? DEFAULT_STOCK_RULES.stockMax : given.stockMax,

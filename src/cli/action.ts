@@ -25,6 +25,12 @@ export function addGlobalOptions(program: Command) {
     .option('-q, --quiet', 'print only errors')
     .option('-v, --verbose', 'print more detail on stderr')
     .addOption(new Option('--timeout <seconds>', 'whole-run deadline per account').argParser(parsePositiveInt))
+    .addOption(
+      new Option(
+        '--concurrency <n>',
+        'accounts of a sync step run in parallel (default: $JL_EDGE_CONCURRENCY or 4)',
+      ).argParser(parsePositiveInt),
+    )
     .configureHelp({ showGlobalOptions: true });
 }
 
@@ -50,15 +56,18 @@ function globalOptionsOf(command: CommandUnknownOpts): GlobalOptions {
     quiet: o.quiet === true,
     verbose: o.verbose === true,
     timeout: (o.timeout as number | undefined) ?? DEFAULT_TIMEOUT_SECONDS,
+    concurrency: o.concurrency as number | undefined,
   };
 }
 
 /**
  * A command's action: builds the context, runs, prints, and maps errors to exit codes. This is the only
  * place that prints results or decides the exit code; `run` gets the command's typed arguments and options.
+ * `migrate: false` opens the database as it is (`db status`).
  */
 export function handler<Args extends unknown[], Opts extends OptionValues>(
   run: (ctx: Context, args: Args, options: Opts) => Promise<CommandOutput>,
+  contextOptions: { migrate?: boolean } = {},
 ): (...received: [...Args, Opts, CommandUnknownOpts]) => Promise<void> {
   return async (...received) => {
     const command = received[received.length - 1] as CommandUnknownOpts;
@@ -68,7 +77,7 @@ export function handler<Args extends unknown[], Opts extends OptionValues>(
     let ctx: Context | null = null;
     try {
       const { createContext } = await import('../core/context.js');
-      ctx = await createContext(options);
+      ctx = await createContext(options, process.env, contextOptions);
       const output = await run(ctx, args, own);
       print(output, options);
       process.exitCode = output.exitCode;

@@ -18,4 +18,34 @@ export function registerDb(program: Command): void {
         };
       }),
     );
+
+  db.command('status')
+    .description('show the engine, the schema version and the migrations still pending (changes nothing)')
+    .addHelpText('after', '\nExample:\n  $ jl-edge db status --db postgres://jl-edge@db.internal/jl_edge')
+    .action(
+      handler(
+        async (ctx) => {
+          const { dbStatus } = await import('../commands/db-status.js');
+          const status = await dbStatus(ctx);
+          return {
+            exitCode: ExitCode.ok,
+            json: {
+              command: 'db status',
+              engine: status.engine,
+              database: status.database,
+              schema_version: status.schemaVersion,
+              applied: status.applied,
+              pending: status.pending,
+            },
+            lines: [
+              `engine: ${status.engine} (${status.database})`,
+              `schema: ${status.schemaVersion ?? 'none'} (${status.applied.length} migrations applied)`,
+              `pending: ${status.pending.length ? status.pending.join(', ') : 'none'}`,
+            ],
+            problems: [],
+          };
+        },
+        { migrate: false },
+      ),
+    );
 }

@@ -14,13 +14,16 @@ export function registerOperations(program: Command): void {
       `
 Shows per account: the last run of every step that did its work (runs skipped on a held lock are
 counted beside it), orders per status, incomplete orders with their errors, updates pending or
-failed, open stock errors, held locks, and the dates John Lewis holds you to: orders awaiting
-acknowledgement longer than the account's ack_alert_minutes, lines late or due for dispatch today,
-and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something needs a person: a failed
-run, an internal error, a failed update, an incomplete order, a stale lock, a sync step that has not
-completed a run for longer than its limit (STALE; see jl-edge accounts set-stale-after), a late line,
-an overdue acknowledgement or an update unsent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes (a line due today is shown, not flagged).
-Run it from cron so a dead cron or a host that is down reaches a person.
+Shows per account: the last run of every step that did its work (runs skipped on a held lock are
+counted beside it), orders per status, incomplete orders with their errors, updates pending or
+failed, open stock errors, open customer cancellation requests, held locks, and the dates John Lewis
+holds you to: orders awaiting acknowledgement longer than the account's ack_alert_minutes, lines late
+or due for dispatch today, and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something
+needs a person: a failed run, an internal error, a failed update, an incomplete order, a stale lock,
+a customer cancellation request unanswered for longer than the account's cancel_request_alert_minutes,
+a sync step that has not completed a run for longer than its limit (STALE; see jl-edge accounts
+set-stale-after), a late line, an overdue acknowledgement or an update unsent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes (a line
+due today is shown, not flagged). Run it from cron so a dead cron or a host that is down reaches a person.
 
 Examples:
   $ jl-edge status
@@ -135,6 +138,14 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
         ),
       );
     for (const f of a.rejected_files) lines.push(chalk.yellow(`  ${f.status} file ${f.file}: ${f.error ?? ''}`));
+    for (const r of a.cancel_requests) {
+      const units = r.lines.map((line) => `line ${line.line_ref} x${line.quantity}`).join(', ');
+      lines.push(
+        chalk.yellow(
+          `  cancellation request open for ${r.open_minutes} min: order ${r.order_number} (${units}) from ${r.file}${r.problem ? `: ${r.problem}` : ''}`,
+        ),
+      );
+    }
     for (const l of a.locks)
       lines.push(
         `  lock ${l.step}: pid ${l.pid} on ${l.host} since ${l.acquired_at}${l.stale ? chalk.red(' STALE') : ''}`,

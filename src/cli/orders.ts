@@ -4,6 +4,7 @@ import type { StepResult } from '../core/step.js';
 import type { ImportedShipment } from '../commands/import-shipments.js';
 import type { OrderView } from '../commands/orders.js';
 import type { RecordedUpdate } from '../commands/record-update.js';
+import type { CancelRequestAnswerResult } from '../commands/cancel-requests.js';
 import { handler } from './action.js';
 import type { CommandOutput } from './output.js';
 import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
@@ -32,6 +33,23 @@ function orderTable(orders: OrderView[], withDue: boolean): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** The `cancellation requests:` block of `orders show`, with how to answer an open one. */
+function cancelRequestLines(order: OrderView): string[] {
+  const requests = order.cancel_requests ?? [];
+  if (requests.length === 0) return [];
+  const lines = ['  cancellation requests:'];
+  for (const request of requests) {
+    const units = request.lines.map((line) => `line ${line.line_ref} x${line.quantity}`).join(', ');
+    const state =
+      request.status === 'requested'
+        ? `OPEN: answer with jl-edge orders accept-cancel ${order.order_number}, or reject-cancel ${order.order_number} --reason …`
+        : `${request.status} ${request.answered_at} by ${request.answered_by}${request.answer ? ` (${request.answer})` : ''}${request.update_id !== null ? `, cancellation ${request.update_id}` : ''}`;
+    lines.push(`    ${request.file} received ${request.received_at}: ${units}: ${state}`);
+    if (request.problem) lines.push(`      problem: ${request.problem}`);
+  }
+  return lines;
 }
 
 function orderDetail(order: OrderView): string[] {
@@ -74,6 +92,7 @@ function orderDetail(order: OrderView): string[] {
       lines.push(`    ${exported.destination}/${exported.file_name}: ${when}`);
     }
   }
+  lines.push(...cancelRequestLines(order));
   return lines;
 }
 
@@ -98,6 +117,36 @@ function recordedOutput(command: string, update: RecordedUpdate, dryRun: boolean
   };
 }
 
+function answerOutput(command: string, result: CancelRequestAnswerResult, dryRun: boolean): CommandOutput {
+  const requests = result.requests.join(', ');
+  const lines: string[] = [];
+  if (result.answer === 'rejected') {
+    lines.push(
+      `${dryRun ? 'would reject' : 'rejected'} the cancellation request of order ${result.order_number} (${result.account}) from ${requests} (reason: ${result.reason}); no file is sent, its units may ship`,
+    );
+  } else {
+    const cancelled = result.lines.map((line) => `line ${line.line_ref} x${line.quantity}`).join(', ');
+    lines.push(
+      dryRun
+        ? `would accept the cancellation request of order ${result.order_number} (${result.account}) from ${requests}: cancel ${cancelled}`
+        : `accepted the cancellation request of order ${result.order_number} (${result.account}) from ${requests}: recorded cancellation update ${result.update_id}: ${cancelled} (reason: ${result.reason})`,
+    );
+    if (!dryRun) lines.push(result.waiting_for ? `it waits for ${result.waiting_for}` : 'send-cancels sends it');
+  }
+  if (dryRun) lines.push('dry run: nothing was stored');
+  const problems = result.not_cancelled.map(
+    (s) =>
+      `jl-edge ${command.replace(/^orders /, '')}: order ${result.order_number} line ${s.line_ref}: ${s.requested - s.cancelled} of ${s.requested} requested unit(s) not cancelled (${s.why})`,
+  );
+  // Requested units left uncancelled need a person (a refund, a word with the customer): exit 1.
+  return {
+    exitCode: problems.length > 0 ? ExitCode.itemsFailed : ExitCode.ok,
+    json: { command, recorded: !dryRun, ...result },
+    lines,
+    problems,
+  };
+}
+
 function importOutput(result: StepResult, dryRun: boolean): CommandOutput {
   return syncStepOutput(result, dryRun, (details) =>
     ((details.recorded_shipments as ImportedShipment[] | undefined) ?? []).map(
@@ -116,7 +165,7 @@ export function registerOrders(program: Command): void {
     .description('list orders, oldest first')
     .option(
       '--status <status>',
-      'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled)',
+      'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled), or cancel_requested: orders with an open customer cancellation request',
     )
     .addOption(
       new Option('--late', 'only orders with a line past its dispatch date, oldest due first').conflicts('dueToday'),
@@ -131,6 +180,7 @@ the earliest such date among the order's lines.
 
 Examples:
   $ jl-edge orders list --status incomplete
+  $ jl-edge orders list --status cancel_requested
   $ jl-edge orders list --late
   $ jl-edge orders list --account acme --json`,
     )
@@ -180,12 +230,15 @@ Examples:
       'a line and how many of its units (default all left); repeat for more lines; none = every unshipped unit',
       collectLines,
     )
+    .option('--force', "ship units under the customer's open cancellation request; the request is closed as rejected")
     .addHelpText(
       'after',
       `
 Only ready_to_ship and partially_shipped orders ship, never more units than are left (ordered minus
-shipped, cancelled, and recorded but not yet sent). Refused: exit 1 (the order does not allow it) or
-2 (unknown order, line or carrier; a malformed option), with the reason.
+shipped, cancelled, and recorded but not yet sent), and never units the customer asked to cancel
+while that request is open (answer it with orders accept-cancel or reject-cancel, or use --force).
+Refused: exit 1 (the order does not allow it) or 2 (unknown order, line or carrier; a malformed
+option), with the reason.
 
 Examples:
   $ jl-edge orders ship Y100012345 --carrier dpd --tracking 15501234567890
@@ -258,9 +311,51 @@ Examples:
       }),
     );
 
+  orders
+    .command('accept-cancel <order_number>')
+    .description("accept the customer's cancellation request: record the cancellation (send-cancels sends it)")
+    .addHelpText(
+      'after',
+      `
+Records a pre-shipment cancellation of the requested units that are still open and closes every open
+request of the order as accepted. Units shipped (or recorded for shipment) meanwhile cannot be
+cancelled: they are reported (exit 1), and refunded with orders refund if the customer sends them back.
+
+Examples:
+  $ jl-edge orders accept-cancel Y100012345
+  $ jl-edge orders accept-cancel Y100012345 --dry-run`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber]) => {
+        const { acceptCancel } = await import('../commands/cancel-requests.js');
+        return answerOutput('orders accept-cancel', await acceptCancel(ctx, orderNumber), ctx.options.dryRun);
+      }),
+    );
+
+  orders
+    .command('reject-cancel <order_number>')
+    .description("reject the customer's cancellation request: close it and ship as usual (no file is sent)")
+    .requiredOption('--reason <reason>', 'why, kept with the request (e.g. "already with the courier")')
+    .addHelpText(
+      'after',
+      `
+The Edge documents no rejection file, so a rejection is recorded here only: the requested units may
+ship again.
+
+Example:
+  $ jl-edge orders reject-cancel Y100012345 --reason "already with the courier"`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber], { reason }) => {
+        const { rejectCancel } = await import('../commands/cancel-requests.js');
+        return answerOutput('orders reject-cancel', await rejectCancel(ctx, orderNumber, reason), ctx.options.dryRun);
+      }),
+    );
+
   withInboxOptions(program.command('import-shipments [file]'))
     .description('record shipments in bulk from a CSV warehouse export ("-" reads stdin), or from an inbox (--from)')
     .option('--strict', 'record nothing from a file with any rejected row')
+    .option('--force', "ship units under customers' open cancellation requests; those requests are closed as rejected")
     .addHelpText(
       'after',
       `
@@ -268,7 +363,8 @@ Columns (header names matched leniently; order does not matter):
   order_number, line_ref | part_number | sku, quantity, carrier, tracking_number,
   tracking_url (optional), dispatch_date (optional, default today), delivery_date (optional)
 Rows of one order with the same carrier and tracking number are one shipment. A bad row is
-reported with its line, column and reason (exit 1); the good rows are recorded.
+reported with its line, column and reason (exit 1); the good rows are recorded. A row shipping units
+the customer asked to cancel is refused while the request is open, unless --force (never from an inbox).
 ${INBOX_HELP}
 
 Examples:
@@ -277,11 +373,14 @@ Examples:
   $ jl-edge import-shipments --from shed --quiet          (cron: the inbox of destination "shed")`,
     )
     .action(
-      handler((ctx, [file], options) =>
+      handler((ctx, [file], { force, ...options }) =>
         fileOrInbox(ctx, 'import-shipments', file, options, async (path, strict) => {
           const { importShipments } = await import('../commands/import-shipments.js');
           const { buffer } = await import('node:stream/consumers');
-          const result = await importShipments(ctx, path, () => buffer(process.stdin), strict);
+          const result = await importShipments(ctx, path, () => buffer(process.stdin), {
+            strict,
+            force: force === true,
+          });
           return importOutput(result, ctx.options.dryRun);
         }),
       ),

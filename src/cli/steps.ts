@@ -1,6 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { formatItemError, type ItemError, type StepResult } from '../core/step.js';
 import type { FileReport } from '../commands/download-orders.js';
+import type { CancelFileReport } from '../commands/download-orders/cancel-requests.js';
 import type { PlannedFile } from '../commands/ack-orders.js';
 import type { ErrorFileReport, InventoryLineView } from '../commands/push-stock.js';
 import { handler } from './action.js';
@@ -36,6 +37,13 @@ function describeDownloads(details: Record<string, unknown>): string[] {
   }
   for (const name of (details.not_ready as string[] | undefined) ?? [])
     lines.push(`${name}: not ready (no .DONE marker yet)`);
+  for (const file of (details.cancel_request_files as CancelFileReport[] | undefined) ?? []) {
+    const order = file.order_number ? `order ${file.order_number}` : 'no order';
+    lines.push(
+      `${file.file}: cancellation request would be ${file.outcome}: ${order}, ${file.lines.join(', ') || 'no units'}`,
+    );
+    for (const problem of file.problems) lines.push(`  ${problem}`);
+  }
   return lines;
 }
 
@@ -93,7 +101,9 @@ export function registerSteps(program: Command): void {
 Reads order-<token>.txt only once its .DONE marker exists, stores each file once, and leaves the
 remote files in place unless --archive-to or --delete is given. Counts: downloaded (new orders),
 incomplete (stored, never acknowledged: see orders show), duplicates, rejected (no order number),
-skipped (not ready yet or already stored).
+skipped (not ready yet or already stored). Then reads the customers' cancellation requests
+(cancel-<token>.txt in CancellationRequest) by the same rules: cancel requests (stored), applied
+(earlier requests whose order arrived), accepted (with auto_accept_cancellations).
 
 Examples:
   $ jl-edge download-orders --account acme

@@ -31,6 +31,8 @@ export interface AccountView {
   encoding: string;
   stock_upload: Account['stockUpload'];
   carrier_map: Record<string, string>;
+  auto_accept_cancellations: boolean;
+  cancel_request_alert_minutes: number;
   stock_buffer: number;
   stock_share: number;
   /** null: no maximum. */
@@ -60,6 +62,8 @@ export function viewAccount(account: Account): AccountView {
     encoding: account.encoding,
     stock_upload: account.stockUpload,
     carrier_map: account.carrierMap,
+    auto_accept_cancellations: account.autoAcceptCancellations,
+    cancel_request_alert_minutes: account.cancelRequestAlertMinutes,
     stock_buffer: account.stockBuffer,
     stock_share: account.stockShare,
     stock_max: account.stockMax,

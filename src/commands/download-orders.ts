@@ -35,6 +35,7 @@ import {
   type FileReport,
   type OrderFileDecision,
 } from './download-orders/decide.js';
+import { downloadCancelRequests } from './download-orders/cancel-requests.js';
 import { ReadAhead } from './download-orders/read-ahead.js';
 
 export type { FileOutcome, FileReport } from './download-orders/decide.js';
@@ -51,8 +52,24 @@ export async function downloadOrders(ctx: Context, options: DownloadOrdersOption
   const disposal = disposalFrom(options);
   return runStep(ctx, 'download-orders', async ({ account, transport, deadline }) => {
     await faultPause('pause-after-lock', ctx.env);
-    return new OrderDownload(ctx, account, transport, deadline, disposal).run();
+    const orders = await new OrderDownload(ctx, account, transport, deadline, disposal).run();
+    const stored = ((orders.details?.files as FileReport[] | undefined) ?? []).flatMap((file) =>
+      file.outcome === 'downloaded' || file.outcome === 'incomplete' ? [file.order_number!] : [],
+    );
+    // After the orders, so a request arriving with its order in one run finds it (SPEC §4.8).
+    return addWork(orders, await downloadCancelRequests(ctx, account, transport, deadline, new Set(stored)));
   });
+}
+
+/** One account's work of two halves of a step: counts added up, errors and details together. */
+function addWork(first: AccountWork, second: AccountWork): AccountWork {
+  const counts = { ...first.counts };
+  for (const [name, value] of Object.entries(second.counts)) counts[name] = (counts[name] ?? 0) + value;
+  return {
+    counts,
+    errors: [...first.errors, ...second.errors],
+    details: { ...first.details, ...second.details },
+  };
 }
 
 function disposalFrom(options: DownloadOrdersOptions): RemoteDisposal | null {

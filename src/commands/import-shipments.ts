@@ -17,6 +17,7 @@ import { UsageError, errorMessage } from '../core/errors.js';
 import {
   isBusinessDate,
   planShipment,
+  shipmentOverrides,
   shipmentRefusal,
   withRecorded,
   type OrderState,
@@ -35,6 +36,7 @@ import {
 } from '../formats/delimited.js';
 import { londonDate } from '../formats/file-name-token.js';
 import { normaliseColumnName } from '../formats/two-section.js';
+import { personAnswering, rejectOverriddenRequests } from './cancel-requests.js';
 import { TRACKING_URL_EXPECTED, isTrackingUrl, shipmentDetails } from './orders-ship.js';
 import { lineIds, orderState, recordedUpdate, type RecordedUpdate, type UpdateDetails } from './record-update.js';
 
@@ -90,11 +92,18 @@ interface ShipmentGroup {
 
 export type ImportedShipment = RecordedUpdate & { rows: number[] };
 
+export interface ImportShipmentsOptions {
+  /** `--strict`: the whole file in one transaction, rolled back when any row is refused. */
+  strict?: boolean;
+  /** Ship units under open customer cancellation requests, closing them as rejected (SPEC §4.8). */
+  force?: boolean;
+}
+
 export async function importShipments(
   ctx: Context,
   file: string,
   stdin: () => Promise<Buffer>,
-  strict = false,
+  options: ImportShipmentsOptions = {},
 ): Promise<StepResult> {
   const data = await readInput(file, stdin);
   const accounts = await ctx.selectAccounts();
@@ -108,17 +117,25 @@ export async function importShipments(
     ctx,
     'import-shipments',
     ({ account }) =>
-      strict ? importStrictly(ctx, account, label, data) : importShipmentFile(ctx, account, label, data),
+      options.strict
+        ? importStrictly(ctx, account, label, data, options.force === true)
+        : importShipmentFile(ctx, account, label, data, options.force === true),
     { transport: false },
   );
 }
 
 /** `--strict`: the whole file in one transaction, rolled back when any row is refused. */
-async function importStrictly(ctx: Context, account: Account, label: string, data: Buffer): Promise<AccountWork> {
+async function importStrictly(
+  ctx: Context,
+  account: Account,
+  label: string,
+  data: Buffer,
+  force: boolean,
+): Promise<AccountWork> {
   let work: AccountWork | undefined;
   await ctx.repo
     .transaction(async (repo) => {
-      work = await importShipmentFile({ ...ctx, repo }, account, label, data);
+      work = await importShipmentFile({ ...ctx, repo }, account, label, data, force);
       if (work.errors.length > 0) throw new StrictRollBack();
     })
     .catch((err: unknown) => {
@@ -137,9 +154,18 @@ async function importStrictly(ctx: Context, account: Account, label: string, dat
 
 class StrictRollBack extends Error {}
 
-/** One warehouse file of an inbox (`import-shipments --from`): recorded through `ctx.repo`. */
-export function importShipmentFile(ctx: Context, account: Account, name: string, data: Buffer): Promise<AccountWork> {
-  return new ShipmentImport(ctx, account, name).run(data);
+/**
+ * One shipments file, recorded through `ctx.repo`. An inbox file (`import-shipments --from`) never forces:
+ * a warehouse export cannot overrule a customer's cancellation request, a person can (`--force`).
+ */
+export function importShipmentFile(
+  ctx: Context,
+  account: Account,
+  name: string,
+  data: Buffer,
+  force = false,
+): Promise<AccountWork> {
+  return new ShipmentImport(ctx, account, name, force).run(data);
 }
 
 async function readInput(file: string, stdin: () => Promise<Buffer>): Promise<Buffer> {
@@ -162,6 +188,7 @@ class ShipmentImport {
     private readonly ctx: Context,
     private readonly account: Account,
     private readonly file: string,
+    private readonly force: boolean,
   ) {}
 
   async run(data: Buffer): Promise<AccountWork> {
@@ -322,7 +349,7 @@ class ShipmentImport {
       return;
     }
     const record = async (txRepo: Repository, order: Order): Promise<ImportedShipment[]> => {
-      const groups = this.groupRows(order, await orderState(txRepo, order), rows);
+      const { groups, overridden } = this.groupRows(order, await orderState(txRepo, order), rows);
       const shipments: ImportedShipment[] = [];
       for (const group of groups) {
         const updateId = this.ctx.options.dryRun
@@ -339,6 +366,14 @@ class ShipmentImport {
           rows: group.rows,
         });
       }
+      if (!this.ctx.options.dryRun)
+        await rejectOverriddenRequests(
+          txRepo,
+          order,
+          overridden,
+          `${personAnswering(this.ctx)} (import-shipments --force)`,
+          isoNow(this.ctx.clock),
+        );
       return shipments;
     };
     const shipments = this.ctx.options.dryRun
@@ -352,12 +387,20 @@ class ShipmentImport {
     this.shipments.push(...shipments);
   }
 
-  /** The order's good rows as shipments, one per carrier and tracking number; refused rows are reported. */
-  private groupRows(order: Order, initial: OrderState, rows: ShipmentRow[]): ShipmentGroup[] {
+  /**
+   * The order's good rows as shipments, one per carrier and tracking number; refused rows are reported.
+   * `overridden`: the lines whose units under a customer cancellation request ship by --force.
+   */
+  private groupRows(
+    order: Order,
+    initial: OrderState,
+    rows: ShipmentRow[],
+  ): { groups: ShipmentGroup[]; overridden: PlannedLine[] } {
+    const overridden: PlannedLine[] = [];
     const notShippable = shipmentRefusal(initial);
     if (notShippable) {
       for (const row of rows) this.fail(row.line, 'order_number', notShippable.message, order.orderNumber);
-      return [];
+      return { groups: [], overridden };
     }
     let state = initial;
     const groups = new Map<string, ShipmentGroup>();
@@ -367,11 +410,15 @@ class ShipmentImport {
       const key = `${row.details.carrier}\u0000${row.details.trackingNumber}`;
       const group = groups.get(key);
       if (group && this.disagrees(group, row, order.orderNumber)) continue;
-      const plan = planShipment(state, [{ lineRef: orderLine.lineRef, quantity: row.quantity }]);
+      const plan = planShipment(state, [{ lineRef: orderLine.lineRef, quantity: row.quantity }], {
+        force: this.force,
+        forceOption: 'import-shipments --force',
+      });
       if (plan.refusals.length > 0) {
         this.fail(row.line, 'quantity', plan.refusals.map((r) => r.message).join('; '), order.orderNumber);
         continue;
       }
+      overridden.push(...shipmentOverrides(state, plan.lines));
       state = withRecorded(state, 'shipment', plan.lines);
       const target = group ?? { details: row.details, firstRow: row.line, rows: [], lines: [] };
       groups.set(key, target);
@@ -382,7 +429,7 @@ class ShipmentImport {
         else target.lines.push({ ...planned });
       }
     }
-    return [...groups.values()];
+    return { groups: [...groups.values()], overridden };
   }
 
   private findLine(order: Order, row: ShipmentRow): OrderLine | null {

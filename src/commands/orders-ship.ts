@@ -6,10 +6,11 @@
 import { resolveCarrier } from '../core/carriers.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { isBusinessDate, parseLineRequests, planShipment } from '../core/order-rules.js';
+import { isBusinessDate, parseLineRequests, planShipment, shipmentOverrides } from '../core/order-rules.js';
 import type { Account } from '../core/account.js';
 import { londonDate } from '../formats/file-name-token.js';
 import { shipmentDeliveryDate } from '../formats/tracking.js';
+import { personAnswering, rejectOverriddenRequests } from './cancel-requests.js';
 import {
   checkedBy,
   findOrder,
@@ -28,6 +29,8 @@ export interface ShipOptions {
   deliveryDate?: string;
   /** `--line <line_ref>[:qty]` values; none = every unshipped unit. */
   lines: string[];
+  /** Ship units under an open customer cancellation request, closing it as rejected (SPEC §4.8). */
+  force?: boolean;
 }
 
 export async function shipOrder(ctx: Context, orderNumber: string, options: ShipOptions): Promise<RecordedUpdate> {
@@ -54,8 +57,16 @@ export async function shipOrder(ctx: Context, orderNumber: string, options: Ship
     account,
     order,
     'shipment',
-    checkedBy((state) => planShipment(state, requests)),
+    checkedBy((state) => planShipment(state, requests, { force: options.force })),
     details,
+    (repo, current, state, lines, now) =>
+      rejectOverriddenRequests(
+        repo,
+        current,
+        shipmentOverrides(state, lines),
+        `${personAnswering(ctx)} (orders ship --force)`,
+        now,
+      ),
   );
 }
 

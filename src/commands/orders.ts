@@ -8,6 +8,7 @@ import type { Due } from '../core/date-watch.js';
 import { UsageError } from '../core/errors.js';
 import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
+import type { CancelRequestStatus } from '../db/repo/cancel-requests.js';
 import { supplierRef } from '../formats/supplier-ref.js';
 import { dueLines } from './due-lines.js';
 import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
@@ -57,6 +58,8 @@ export interface OrderView {
   recorded_updates?: RecordedUpdateView[];
   /** `orders list --late|--due-today` only: the earliest due date among the order's lines in that state. */
   due_date?: string;
+  /** `orders show` only: the customer's cancellation requests, open or answered (SPEC §4.8). */
+  cancel_requests?: CancelRequestView[];
   /** `orders show` only: the warehouse files (SPEC §5.8) that carried the order or its cancellations. */
   exports?: OrderExportView[];
 }
@@ -69,15 +72,34 @@ export interface OrderExportView {
   written_at: string | null;
 }
 
-export function parseOrderStatus(value: string): OrderStatus {
-  if (!(ORDER_STATUSES as readonly string[]).includes(value)) {
-    throw new UsageError(`--status ${value}: not an order status (one of ${ORDER_STATUSES.join(', ')})`);
+export interface CancelRequestView {
+  file: string;
+  status: CancelRequestStatus;
+  received_at: string;
+  lines: { line_ref: string; quantity: number }[];
+  /** Why it does not (fully) apply to the order: a line the order does not have. */
+  problem: string | null;
+  answered_at: string | null;
+  answered_by: string | null;
+  answer: string | null;
+  /** The cancellation recorded when it was accepted. */
+  update_id: number | null;
+}
+
+/** Not a status of its own: orders of any status with an open customer cancellation request (SPEC §3). */
+export const CANCEL_REQUESTED = 'cancel_requested';
+export type OrderListStatus = OrderStatus | typeof CANCEL_REQUESTED;
+const LIST_STATUSES: readonly string[] = [...ORDER_STATUSES, CANCEL_REQUESTED];
+
+export function parseOrderStatus(value: string): OrderListStatus {
+  if (!LIST_STATUSES.includes(value)) {
+    throw new UsageError(`--status ${value}: not an order status (one of ${LIST_STATUSES.join(', ')})`);
   }
-  return value as OrderStatus;
+  return value as OrderListStatus;
 }
 
 export interface ListOrdersOptions {
-  status?: OrderStatus;
+  status?: OrderListStatus;
   /** Only orders with a line late, or due for dispatch today (SPEC §5.5), oldest due first. */
   due?: Extract<Due, 'late' | 'due_today'>;
 }
@@ -85,8 +107,9 @@ export interface ListOrdersOptions {
 /** Orders oldest first (oldest due first with `due`), of the `--account` account or of every account. */
 export async function listOrders(ctx: Context, options: ListOrdersOptions): Promise<OrderView[]> {
   const account = ctx.options.account === undefined ? undefined : await ctx.requireAccount(ctx.options.account);
-  if (options.due !== undefined) return listOrdersDue(ctx, account, options.due, options.status);
-  const orders = await ctx.repo.orders.list({ accountId: account?.id, status: options.status }, ctx.repo.batchSize);
+  const filter = options.status === CANCEL_REQUESTED ? { cancelRequested: true } : { status: options.status };
+  if (options.due !== undefined) return listOrdersDue(ctx, account, options.due, filter);
+  const orders = await ctx.repo.orders.list({ accountId: account?.id, ...filter }, ctx.repo.batchSize);
   const updates = await ctx.repo.outbox.listByOrders(
     orders.map((order) => order.id),
     ctx.repo.batchSize,
@@ -98,7 +121,7 @@ async function listOrdersDue(
   ctx: Context,
   account: Account | undefined,
   due: Extract<Due, 'late' | 'due_today'>,
-  status: OrderStatus | undefined,
+  filter: { status?: OrderStatus; cancelRequested?: boolean },
 ): Promise<OrderView[]> {
   // Lines come oldest due first, so an order's first line met is its earliest.
   const dueDateOf = new Map<number, string>();
@@ -111,9 +134,7 @@ async function listOrdersDue(
   const listed: { order: Order; view: OrderView }[] = [];
   for (let start = 0; start < ids.length; start += ctx.repo.batchSize) {
     const chunk = ids.slice(start, start + ctx.repo.batchSize);
-    const orders = await ctx.repo.orders.list({ status }, ctx.repo.batchSize, (query) =>
-      query.whereIn('orders.id', chunk),
-    );
+    const orders = await ctx.repo.orders.list(filter, ctx.repo.batchSize, (query) => query.whereIn('orders.id', chunk));
     const updates = await ctx.repo.outbox.listByOrders(chunk, ctx.repo.batchSize);
     for (const order of orders) {
       const view = { ...viewOrder(order, updates.get(order.id) ?? []), due_date: dueDateOf.get(order.id)! };
@@ -153,6 +174,17 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
       status: exported.status,
       created_at: exported.createdAt,
       written_at: exported.writtenAt,
+    })),
+    cancel_requests: (await ctx.repo.cancelRequests.listForOrder(order.id)).map((request) => ({
+      file: request.fileName,
+      status: request.status,
+      received_at: request.receivedAt,
+      lines: request.lines.map((line) => ({ line_ref: line.lineRef, quantity: line.quantity })),
+      problem: request.problem,
+      answered_at: request.answeredAt,
+      answered_by: request.answeredBy,
+      answer: request.answer,
+      update_id: request.updateId,
     })),
   };
 }

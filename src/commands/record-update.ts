@@ -65,6 +65,7 @@ export async function findOrder(ctx: Context, orderNumber: string): Promise<{ ac
 /** The order as the rules see it: sent quantities from its lines, unsent ones from its recorded updates. */
 export async function orderState(repo: Repository, order: Order): Promise<OrderState> {
   const unsent = await repo.orderUpdates.unsentUnits(order.id);
+  const requested = await repo.cancelRequests.openUnitsByLine(order.id);
   return {
     orderNumber: order.orderNumber,
     status: order.status,
@@ -79,13 +80,15 @@ export async function orderState(repo: Repository, order: Order): Promise<OrderS
         pendingShipped: pending?.shipment ?? 0,
         pendingCancelled: pending?.cancellation ?? 0,
         pendingRefunded: pending?.refund ?? 0,
+        requestedCancellation: requested.get(line.id) ?? 0,
         unitPrice: line.unitPrice,
       };
     }),
   };
 }
 
-async function reloadOrder(repo: Repository, order: Order): Promise<Order> {
+/** The order as stored now: read again after `lockOrder`, so checks see every update stored before. */
+export async function reloadOrder(repo: Repository, order: Order): Promise<Order> {
   const [fresh] = await repo.orders.list(
     { accountId: order.accountId, orderNumber: order.orderNumber },
     repo.batchSize,
@@ -106,11 +109,16 @@ export async function recordChecked(
   kind: UpdateKind,
   plan: (state: OrderState) => PlannedLine[],
   details: UpdateDetails,
+  /** More to store in the same transaction, once the update is in (e.g. requests a forced shipment overrides). */
+  alsoStore?: (repo: Repository, order: Order, state: OrderState, lines: PlannedLine[], now: string) => Promise<void>,
 ): Promise<RecordedUpdate> {
-  const check = async (repo: Repository, current: Order): Promise<{ order: Order; lines: PlannedLine[] }> => ({
-    order: current,
-    lines: plan(await orderState(repo, current)),
-  });
+  const check = async (
+    repo: Repository,
+    current: Order,
+  ): Promise<{ order: Order; state: OrderState; lines: PlannedLine[] }> => {
+    const state = await orderState(repo, current);
+    return { order: current, state, lines: plan(state) };
+  };
   let updateId: number | null = null;
   let checked: { order: Order; lines: PlannedLine[] };
   if (ctx.options.dryRun) {
@@ -127,6 +135,7 @@ export async function recordChecked(
         lines: lineIds(result.order, result.lines),
         now,
       });
+      await alsoStore?.(repo, result.order, result.state, result.lines, now);
       return { checked: result, updateId: id };
     }));
   }

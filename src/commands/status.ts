@@ -54,6 +54,8 @@ export interface AccountStatus {
   recorded_unsent: Record<string, number>;
   stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
   rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
+  /** Customer cancellation requests not answered yet, oldest first (SPEC §4.8). */
+  cancel_requests: OpenCancelRequest[];
   locks: LockState[];
   /** SPEC §5.8: per destination and per inbox, how the warehouse round trip is doing. */
   warehouse: {
@@ -90,6 +92,17 @@ export interface DateWatch {
   updates_unsent: { kind: string; order_number: string; recorded_at: string; minutes_waiting: number }[];
 }
 
+export interface OpenCancelRequest {
+  order_number: string;
+  file: string;
+  received_at: string;
+  /** Whole minutes since it was received. */
+  open_minutes: number;
+  lines: { line_ref: string; quantity: number }[];
+  /** Why it does not (fully) apply yet: its order has not arrived, or a line is unknown. */
+  problem: string | null;
+}
+
 export interface StatusResult {
   command: 'status';
   generated_at: string;
@@ -121,6 +134,14 @@ export async function status(ctx: Context): Promise<StatusResult> {
     const incomplete = await ctx.repo.status.incompleteOrders(account.id);
     const updates = await ctx.repo.status.unsentUpdates(account.id);
     const stockErrors = await ctx.repo.status.openStockErrors(account.id);
+    const cancelRequests = (await ctx.repo.cancelRequests.listOpen(account.id)).map((request): OpenCancelRequest => ({
+      order_number: request.orderNumber,
+      file: request.fileName,
+      received_at: request.receivedAt,
+      open_minutes: Math.max(0, Math.floor((nowMs - Date.parse(request.receivedAt)) / 60_000)),
+      lines: request.lines.map((line) => ({ line_ref: line.lineRef, quantity: line.quantity })),
+      problem: request.problem,
+    }));
     const accountLocks: LockState[] = locks
       .filter((l) => l.account === account.name)
       .map((l) => ({
@@ -129,7 +150,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         host: l.host,
         acquired_at: l.acquiredAt,
         heartbeat_at: l.heartbeatAt,
-        stale: isLockStale(l, ctx.host, nowMs),
+        stale: isLockStale(l, ctx.host, nowMs, ctx.lockStaleMs),
       }));
 
     const destinations = await ctx.repo.destinations.activity(account.id);
@@ -186,6 +207,16 @@ export async function status(ctx: Context): Promise<StatusResult> {
               .join('; ') || 'no error recorded'
           }`,
       ),
+      // A customer waits for an answer, and the warehouse may not ship the units meanwhile.
+      ...cancelRequests
+        .filter((request) => request.open_minutes >= account.cancelRequestAlertMinutes)
+        .map(
+          (request) =>
+            `order ${request.order_number}: the customer's cancellation request ${request.file} has been open for ${request.open_minutes} minutes` +
+            (request.problem
+              ? ` (${request.problem})`
+              : `: jl-edge orders accept-cancel ${request.order_number}, or orders reject-cancel ${request.order_number} --reason …`),
+        ),
       ...accountLocks
         .filter((l) => l.stale)
         .map(
@@ -224,6 +255,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
         error: f.error,
         received_at: f.receivedAt,
       })),
+      cancel_requests: cancelRequests,
       locks: accountLocks,
       warehouse,
       dates,

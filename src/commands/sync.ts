@@ -1,5 +1,6 @@
 import { forAccount, type Context } from '../core/context.js';
 import { UsageError, describeError, exitCodeOf, worstExitCode } from '../core/errors.js';
+import { mapConcurrently } from '../core/parallel.js';
 import type { StepResult } from '../core/step.js';
 import { SYNC_STEPS, type SyncStep } from '../core/steps.js';
 import { SYNC_STEP_RUNNERS } from './sync-steps.js';
@@ -11,16 +12,18 @@ export interface SyncResult {
 }
 
 /**
- * Every sync step once, in order, per account — for the small seller who wants one cron line. One step
+ * Every sync step once, in order, per account (`--concurrency` accounts at a time) — for the small seller who wants one cron line. One step
  * failing (even to connect) never stops the others; the exit code is the worst of them.
  */
 export async function sync(ctx: Context): Promise<SyncResult> {
   const accounts = await ctx.selectAccounts();
-  const steps: StepResult[] = [];
-  for (const account of accounts) {
+  const perAccount = await mapConcurrently(accounts, ctx.concurrency, async (account) => {
     const scoped = forAccount(ctx, account.name);
+    const steps: StepResult[] = [];
     for (const step of SYNC_STEPS) steps.push(await runOne(scoped, step, account.name));
-  }
+    return steps;
+  });
+  const steps = perAccount.flat();
   return { command: 'sync', exitCode: worstExitCode(steps.map((s) => s.exitCode)), steps };
 }
 

@@ -20,6 +20,10 @@ export interface Account {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  /** SPEC §4.8: accept every customer cancellation request for units not yet shipped while downloading. */
+  autoAcceptCancellations: boolean;
+  /** `status` needs a person once a cancellation request has been open this long. */
+  cancelRequestAlertMinutes: number;
   /** SPEC §2 stock rules: what push-stock sends is derived from the stored stock with these. */
   stockBuffer: number;
   stockShare: number;
@@ -35,6 +39,9 @@ export interface Account {
   fromEnvironment: boolean;
 }
 
+/** How long a customer cancellation request may stay unanswered before `status` needs a person (SPEC §5.9). */
+export const DEFAULT_CANCEL_REQUEST_ALERT_MINUTES = 60;
+
 export type TradedCodeSource = 'none' | 'sku' | 'ean';
 
 export const PATH_LABELS = [
@@ -46,6 +53,7 @@ export const PATH_LABELS = [
   'OrderRefund',
   'StockUpdate',
   'StockUpdateError',
+  'CancellationRequest',
 ] as const;
 export type PathLabel = (typeof PATH_LABELS)[number];
 
@@ -59,6 +67,8 @@ const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   OrderRefund: '/outgoing',
   StockUpdate: '/inventory',
   StockUpdateError: '/inventory/errors',
+  // ◇ SPEC §1: as documented for another retailer on The Edge.
+  CancellationRequest: '/incoming',
 };
 
 export function effectivePaths(root: string, overrides: Partial<Record<PathLabel, string>>): Record<PathLabel, string> {

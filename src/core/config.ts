@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
-import type { AccountSettings } from '../db/repo/accounts.js';
+import type { NewAccountSettings } from '../db/repo/accounts.js';
 import { DEFAULT_ACK_ALERT_MINUTES } from './date-watch.js';
 import { DEFAULT_STOCK_RULES, isStockShare } from './stock-rules.js';
 
@@ -25,7 +25,7 @@ export function databaseUrl(dbOption: string | undefined, env: NodeJS.ProcessEnv
 
 export interface EnvironmentAccount {
   name: string;
-  settings: AccountSettings;
+  settings: NewAccountSettings;
 }
 
 /**

@@ -4,7 +4,7 @@ import { databaseUrl, environmentAccount, loadEnvironment } from './config.js';
 import { UsageError } from './errors.js';
 import { clockFromEnv, isoNow, type Clock } from './time.js';
 import { createLogger, type Logger } from './logger.js';
-import { openDatabase } from '../db/connection.js';
+import { openDatabase, redactedUrl } from '../db/connection.js';
 import { Repository } from '../db/repository.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -18,6 +18,8 @@ export interface GlobalOptions {
   verbose: boolean;
   /** Whole-run deadline per account, in seconds (SPEC §6.5). */
   timeout: number;
+  /** `--concurrency`; when absent, JL_EDGE_CONCURRENCY or the default (see Context.concurrency). */
+  concurrency?: number;
 }
 
 export interface Context {
@@ -27,6 +29,12 @@ export interface Context {
   options: GlobalOptions;
   env: NodeJS.ProcessEnv;
   host: string;
+  /** How many accounts of a sync step run at once (SPEC §5.2). */
+  concurrency: number;
+  /** A lock whose heartbeat is older than this is taken over (SPEC §6.4). */
+  lockStaleMs: number;
+  /** The database as given (`--db` / JL_EDGE_DB), its password masked: for messages. */
+  database: string;
   /** Migrations this process applied when it opened the database (empty when it was up to date). */
   migrationsApplied: string[];
   /** The accounts a sync step runs for: `--account`, else every enabled account. */
@@ -37,13 +45,24 @@ export interface Context {
   close(): Promise<void>;
 }
 
-export async function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Context> {
+/**
+ * `migrate: false` opens the database as it is (`db status`): no migration, and no environment
+ * account written into a schema that may not exist yet.
+ */
+export async function createContext(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  { migrate = true }: { migrate?: boolean } = {},
+): Promise<Context> {
   loadEnvironment(options.envFile, env);
   const clock = clockFromEnv(env);
-  const { knex, dialect, applied } = await openDatabase(databaseUrl(options.db, env));
+  const concurrency = options.concurrency ?? positiveWholeNumber(env, 'JL_EDGE_CONCURRENCY') ?? DEFAULT_CONCURRENCY;
+  const lockStaleMs = (positiveWholeNumber(env, 'JL_EDGE_LOCK_STALE_SECONDS') ?? DEFAULT_LOCK_STALE_MS / 1000) * 1000;
+  const url = databaseUrl(options.db, env);
+  const { knex, dialect, applied } = await openDatabase(url, { migrate, concurrency });
   const repo = new Repository(knex, dialect);
   try {
-    await syncEnvironmentAccount(repo, env, isoNow(clock));
+    if (migrate) await syncEnvironmentAccount(repo, env, isoNow(clock));
   } catch (err) {
     await repo.close();
     throw err;
@@ -65,7 +84,11 @@ export async function createContext(options: GlobalOptions, env: NodeJS.ProcessE
     logger: createLogger(options, process.stderr),
     options,
     env,
-    host: hostname(),
+    // Tests run two "hosts" on one machine; a lock names its holder's host (SPEC §6.4).
+    host: env.JL_EDGE_HOSTNAME || hostname(),
+    concurrency,
+    lockStaleMs,
+    database: redactedUrl(url),
     migrationsApplied: applied,
     requireAccount,
     async selectAccounts() {
@@ -100,6 +123,19 @@ export function forAccount(ctx: Context, name: string): Context {
       return [await ctx.requireAccount(name)];
     },
   };
+}
+
+const DEFAULT_CONCURRENCY = 4;
+/** A lock whose heartbeat is older than this belongs to a dead or hung run (JL_EDGE_LOCK_STALE_SECONDS overrides). */
+const DEFAULT_LOCK_STALE_MS = 120_000;
+
+/** A setting from the environment (read after .env is loaded); undefined when unset. */
+function positiveWholeNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) === 0)
+    throw new UsageError(`${name}="${value}" is not a positive whole number`);
+  return Number(value);
 }
 
 /** The JL_EDGE_* account is written to the database so orders and products can refer to it. */

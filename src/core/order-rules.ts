@@ -30,6 +30,8 @@ export interface LineState {
   pendingShipped: number;
   pendingCancelled: number;
   pendingRefunded: number;
+  /** Units the customer asked to cancel in requests not answered yet (SPEC §4.8): they may not ship. */
+  requestedCancellation: number;
   /** The order file's `unit_price` as written, or null when the file gave none. */
   unitPrice: string | null;
 }
@@ -193,18 +195,95 @@ function planUnits(order: OrderState, requests: readonly LineRequest[], rule: Un
   return { lines, refusals };
 }
 
+/** Open units the customer asked to cancel: a request for more than is left covers what is left. */
+export function requestedUnits(line: LineState): number {
+  return Math.min(line.requestedCancellation, Math.max(openUnits(line), 0));
+}
+
+/** The planned lines that would ship units under an open cancellation request (SPEC §3, §4.8). */
+export function shipmentOverrides(order: OrderState, planned: readonly PlannedLine[]): PlannedLine[] {
+  return planned.filter((plannedLine) => {
+    const line = order.lines.find((l) => l.lineRef === plannedLine.lineRef)!;
+    return plannedLine.quantity > openUnits(line) - requestedUnits(line);
+  });
+}
+
 /**
  * SPEC §3/§5.4: only `ready_to_ship`/`partially_shipped` orders; never more than ordered − cancelled −
- * shipped, counting what is recorded; no lines = every unit left.
+ * shipped, counting what is recorded; no lines = every unit left. Units under an open customer cancellation
+ * request are refused unless `force` (the caller then closes that request as rejected).
  */
-export function planShipment(order: OrderState, requests: readonly LineRequest[]): UnitsPlan {
+export function planShipment(
+  order: OrderState,
+  requests: readonly LineRequest[],
+  options: { force?: boolean; forceOption?: string } = {},
+): UnitsPlan {
   const refusal = shipmentRefusal(order);
   if (refusal) return { lines: [], refusals: [refusal] };
-  return planUnits(order, requests, {
+  const plan = planUnits(order, requests, {
     verb: 'shipped',
     available: openUnits,
     hint: (line) => (line.pendingCancelled > 0 ? ' — units recorded for cancellation cannot ship' : ''),
   });
+  if (options.force || plan.refusals.length > 0) return plan;
+  const refusals = shipmentOverrides(order, plan.lines).map((planned): Refusal => {
+    const line = order.lines.find((l) => l.lineRef === planned.lineRef)!;
+    const units = requestedUnits(line);
+    return {
+      kind: 'refused',
+      message:
+        `order ${order.orderNumber} line ${line.lineRef}: ${units} unit(s) are under the customer's open cancellation request, ` +
+        `so ${planned.quantity} cannot ship (${describeLine(line)}, ${units} requested for cancellation) — answer it first with ` +
+        `\`jl-edge orders accept-cancel ${order.orderNumber}\` or \`jl-edge orders reject-cancel ${order.orderNumber} --reason …\`, ` +
+        `or ship anyway with ${options.forceOption ?? '--force'}, which closes the request as rejected`,
+    };
+  });
+  return refusals.length > 0 ? { lines: [], refusals } : plan;
+}
+
+/** A request's units that cannot be cancelled any more (shipped, or already cancelled), and why. */
+export interface RequestShortfall {
+  lineRef: string;
+  requested: number;
+  cancelled: number;
+  why: string;
+}
+
+/**
+ * SPEC §4.8 accept: the requested units still open become a pre-shipment cancellation; what was shipped
+ * (or recorded for shipment) meanwhile cannot be, and is reported. Refused when the order's status allows no
+ * cancellation, or nothing requested is left to cancel.
+ */
+export function planRequestedCancellation(order: OrderState): UnitsPlan & { shortfalls: RequestShortfall[] } {
+  const refusal = statusRefusal(order, CANCELLABLE, 'cancelled');
+  if (refusal) return { lines: [], refusals: [refusal], shortfalls: [] };
+  const lines: PlannedLine[] = [];
+  const shortfalls: RequestShortfall[] = [];
+  for (const line of order.lines) {
+    if (line.requestedCancellation === 0) continue;
+    const units = requestedUnits(line);
+    if (units > 0) lines.push({ lineRef: line.lineRef, quantity: units });
+    if (units < line.requestedCancellation) {
+      shortfalls.push({
+        lineRef: line.lineRef,
+        requested: line.requestedCancellation,
+        cancelled: units,
+        why: describeLine(line),
+      });
+    }
+  }
+  const refusals: Refusal[] =
+    lines.length === 0
+      ? [
+          {
+            kind: 'refused',
+            message: `order ${order.orderNumber}: none of the units the customer asked to cancel is left to cancel (${shortfalls
+              .map((s) => `line ${s.lineRef}: ${s.why}`)
+              .join('; ')}) — close the request with \`jl-edge orders reject-cancel ${order.orderNumber} --reason …\``,
+          },
+        ]
+      : [];
+  return { lines, refusals, shortfalls };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Account } from './account.js';
 import type { Context } from './context.js';
 import { ConnectionError, ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
+import { mapConcurrently } from './parallel.js';
 import { isoNow } from './time.js';
 import type { LockHolder } from '../db/repo/locks.js';
 import type { RunOutcome } from '../db/repo/runs.js';
@@ -48,12 +49,11 @@ export interface StepScope {
   deadline: number;
 }
 
-const HEARTBEAT_MS = 5_000;
-/** A lock whose heartbeat is older than this belongs to a dead or hung run. */
-export const LOCK_STALE_MS = 120_000;
+/** Heartbeats come often enough that a live holder never looks stale. */
+const heartbeatMs = (staleMs: number): number => Math.min(5_000, staleMs / 4);
 
 /**
- * Runs one sync step for every selected account, one after another: lock (SPEC §6.4), run-log row,
+ * Runs one sync step for every selected account, `--concurrency` of them at a time: lock (SPEC §6.4), run-log row,
  * transport, the work, and the mapping of failures to per-account outcomes. One account failing
  * never stops the next.
  */
@@ -64,9 +64,9 @@ export async function runStep(
   options: { transport?: boolean } = {},
 ): Promise<StepResult> {
   const accounts = await ctx.selectAccounts();
-  const outcomes: AccountOutcome[] = [];
-  for (const account of accounts)
-    outcomes.push(await runForAccount(ctx, step, account, work, options.transport !== false));
+  const outcomes = await mapConcurrently(accounts, ctx.concurrency, (account) =>
+    runForAccount(ctx, step, account, work, options.transport !== false),
+  );
   return { command: step, exitCode: worstExitCode(outcomes.map((o) => o.exitCode)), accounts: outcomes };
 }
 
@@ -85,7 +85,7 @@ async function runForAccount(
   if (!dryRun) {
     const attempt = await ctx.repo.locks.acquire(
       { step, account: account.name, owner, pid: process.pid, host: ctx.host, now: isoNow(ctx.clock) },
-      (holder) => isLockStale(holder, ctx.host, ctx.clock.now().getTime()),
+      (holder) => isLockStale(holder, ctx.host, ctx.clock.now().getTime(), ctx.lockStaleMs),
     );
     if (!attempt.acquired) {
       const runId = await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
@@ -100,7 +100,7 @@ async function runForAccount(
       return { account: account.name, ok: false, exitCode: ExitCode.locked, counts: {}, errors: [{ message }] };
     }
     if (attempt.tookOverFrom)
-      ctx.logger.warn(`${step} ${account.name}: took over a stale lock from ${describeHolder(attempt.tookOverFrom)}`);
+      ctx.logger.warn(`${step} ${account.name}: took over a stale lock (${describeHolder(attempt.tookOverFrom)})`);
   }
 
   const runId = dryRun ? null : await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
@@ -108,7 +108,7 @@ async function runForAccount(
     ? null
     : setInterval(() => {
         ctx.repo.locks.heartbeat(step, account.name, owner, isoNow(ctx.clock)).catch(() => undefined);
-      }, HEARTBEAT_MS);
+      }, heartbeatMs(ctx.lockStaleMs));
   heartbeat?.unref();
 
   const deadline = Date.now() + ctx.options.timeout * 1000;
@@ -168,8 +168,8 @@ async function runForAccount(
 }
 
 /** A lock is stale when its heartbeat stopped, or when its process is gone from this very host. */
-export function isLockStale(holder: LockHolder, thisHost: string, nowMs: number): boolean {
-  if (nowMs - Date.parse(holder.heartbeatAt) > LOCK_STALE_MS) return true;
+export function isLockStale(holder: LockHolder, thisHost: string, nowMs: number, staleMs: number): boolean {
+  if (nowMs - Date.parse(holder.heartbeatAt) > staleMs) return true;
   return holder.host === thisHost && !processAlive(holder.pid);
 }
 

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from '
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import { MIGRATION_NAMES, migrationSource } from './migrations.js';
-import { UsageError, errorMessage } from '../core/errors.js';
+import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -10,12 +10,19 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-/** Opens the database named by a SQLite path or a postgres:// URL and migrates it to the latest schema. */
-export async function openDatabase(url: string): Promise<{ knex: Knex; dialect: Dialect; applied: string[] }> {
+/**
+ * Opens the database named by a SQLite path or a postgres:// URL and, unless `migrate` is false
+ * (`db status` looks before it leaps), migrates it to the latest schema. `concurrency`: accounts that
+ * will run at once, each wanting a connection of its own (PostgreSQL; SQLite has one connection).
+ */
+export async function openDatabase(
+  url: string,
+  options: { migrate?: boolean; concurrency?: number } = {},
+): Promise<{ knex: Knex; dialect: Dialect; applied: string[] }> {
   const dialect: Dialect = isPostgresUrl(url) ? 'postgres' : 'sqlite';
-  const db = dialect === 'postgres' ? await connectPostgres(url) : connectSqlite(url);
+  const db = dialect === 'postgres' ? await connectPostgres(url, options.concurrency ?? 1) : connectSqlite(url);
   try {
-    return { knex: db, dialect, applied: await migrateLatest(db) };
+    return { knex: db, dialect, applied: options.migrate === false ? [] : await migrateLatest(db) };
   } catch (err) {
     await db.destroy();
     throw err;
@@ -23,22 +30,24 @@ export async function openDatabase(url: string): Promise<{ knex: Knex; dialect: 
 }
 
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  if (await schemaIsCurrent(db)) return [];
+  if ((await schemaState(db)).pending.length === 0) return [];
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;
 }
 
 /**
- * One cheap query instead of knex's full migration protocol (table checks, lock row, transaction) on
- * every cron run: most runs find nothing to migrate.
+ * The migrations applied and still pending, by name. One cheap query instead of knex's full migration
+ * protocol (table checks, lock row, transaction) on every cron run: most runs find nothing to migrate.
  */
-async function schemaIsCurrent(db: Knex): Promise<boolean> {
+export async function schemaState(db: Knex): Promise<{ applied: string[]; pending: string[] }> {
+  let applied: string[];
   try {
-    const done = new Set((await db('knex_migrations').select('name')).map((row: { name: string }) => row.name));
-    return MIGRATION_NAMES.every((name) => done.has(name));
+    applied = (await db('knex_migrations').orderBy('id').select('name')).map((row: { name: string }) => row.name);
   } catch {
-    return false;
+    applied = []; // a new database: no migrations table yet
   }
+  const done = new Set(applied);
+  return { applied, pending: MIGRATION_NAMES.filter((name) => !done.has(name)) };
 }
 
 // compileSqlOnError: false keeps bound values (customer addresses …) out of error messages, which
@@ -117,13 +126,57 @@ function connectSqlite(path: string): Knex {
   });
 }
 
-async function connectPostgres(url: string): Promise<Knex> {
+/** How long to wait for PostgreSQL to accept a connection before exit 3: cron must never stack up. */
+const POSTGRES_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Upper bound for one statement (the largest is a 200,000-row push's bookkeeping, seconds long) and for
+ * waiting on another host's row lock: a stuck database or a forgotten session ends the run, not hangs it.
+ */
+const POSTGRES_STATEMENT_TIMEOUT_MS = 300_000;
+
+async function connectPostgres(url: string, concurrency: number): Promise<Knex> {
   try {
     await import('pg');
   } catch {
     throw new UsageError('a postgres:// database needs the "pg" package: npm install pg');
   }
-  return knex({ client: 'pg', connection: url, pool: { min: 0, max: 4 }, compileSqlOnError: false });
+  const db = knex({
+    client: 'pg',
+    connection: {
+      connectionString: url,
+      connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS,
+      statement_timeout: POSTGRES_STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: POSTGRES_STATEMENT_TIMEOUT_MS,
+      application_name: 'jl-edge',
+    },
+    // One more than the accounts running at once: their lock heartbeats run beside their work.
+    pool: { min: 0, max: Math.max(4, concurrency + 1) },
+    // Waiting for a pooled connection means waiting for another account's statement to end.
+    acquireConnectionTimeout: POSTGRES_STATEMENT_TIMEOUT_MS,
+    compileSqlOnError: false,
+    // knex's pool prints every failed connection attempt with its stack on its own; the failure
+    // reaches us as an error anyway, and becomes one line (below, and in the CLI).
+    log: { warn: ignore, error: ignore, deprecate: ignore, debug: ignore },
+  });
+  try {
+    await db.raw('select 1');
+  } catch (err) {
+    await db.destroy();
+    throw new ConnectionError(`cannot reach the database ${redactedUrl(url)}: ${errorMessage(err)}`);
+  }
+  return db;
+}
+
+/** A database URL without its password, for messages; a SQLite path as it is. */
+export function redactedUrl(url: string): string {
+  if (!isPostgresUrl(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
 }
 
 function ignore(): void {}

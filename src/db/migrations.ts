@@ -310,9 +310,57 @@ const accountStaleAfter: Migration = {
   },
 };
 
+/** SPEC §4.8: customer cancellation requests, their lines, and the two account settings that govern them. */
+const cancelRequests: Migration = {
+  name: '0004_cancel_requests',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.boolean('auto_accept_cancellations').notNullable().defaultTo(false);
+      t.integer('cancel_request_alert_minutes').notNullable().defaultTo(60);
+    });
+    await knex.schema.createTable('cancel_requests', (t) => {
+      t.increments('id').primary();
+      t.integer('account_id').notNullable().references('accounts.id').onDelete('CASCADE');
+      t.integer('inbound_file_id').notNullable().references('inbound_files.id');
+      // The order may arrive after its request: the number is kept, the order joined once it is stored.
+      t.string('order_number', 32).notNullable();
+      t.integer('order_id').references('orders.id').onDelete('CASCADE');
+      t.string('status', 16).notNullable(); // requested | accepted | rejected
+      t.text('fields').notNullable().defaultTo('{}'); // the order section of the file, JSON
+      t.text('problem'); // why it cannot be applied (yet): unknown order or line
+      t.string('received_at', 32).notNullable();
+      t.string('answered_at', 32);
+      t.string('answered_by', 128);
+      t.text('answer'); // why: the rejection reason, or what an acceptance could not cancel
+      t.integer('update_id').references('order_updates.id').onDelete('SET NULL'); // the cancellation recorded
+      t.index(['account_id', 'status']);
+      t.index(['order_id', 'status']);
+    });
+    await knex.schema.createTable('cancel_request_lines', (t) => {
+      t.increments('id').primary();
+      t.integer('request_id').notNullable().references('cancel_requests.id').onDelete('CASCADE');
+      t.integer('file_line').notNullable();
+      t.string('line_ref', 64).notNullable();
+      t.integer('line_id').references('order_lines.id').onDelete('SET NULL');
+      t.integer('quantity').notNullable();
+      t.text('reason');
+      t.text('fields').notNullable().defaultTo('{}');
+      t.index(['request_id']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('cancel_request_lines');
+    await knex.schema.dropTableIfExists('cancel_requests');
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumn('auto_accept_cancellations');
+      t.dropColumn('cancel_request_alert_minutes');
+    });
+  },
+};
+
 /** SPEC §2 stock rules (account defaults, product overrides) and §5.5's acknowledgement alert. */
 const stockRulesAndAckAlert: Migration = {
-  name: '0004_stock_rules_and_ack_alert',
+  name: '0005_stock_rules_and_ack_alert',
   async up(knex) {
     await knex.schema.alterTable('accounts', (t) => {
       t.integer('stock_buffer').notNullable().defaultTo(0);
@@ -336,7 +384,13 @@ const stockRulesAndAckAlert: Migration = {
   },
 };
 
-const migrations: Migration[] = [initialSchema, warehouseRoundTrip, accountStaleAfter, stockRulesAndAckAlert];
+const migrations: Migration[] = [
+  initialSchema,
+  warehouseRoundTrip,
+  accountStaleAfter,
+  cancelRequests,
+  stockRulesAndAckAlert,
+];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AccountsRepo } from './repo/accounts.js';
 import { DestinationsRepo } from './repo/destinations.js';
+import { CancelRequestsRepo } from './repo/cancel-requests.js';
 import { InboundRepo } from './repo/inbound.js';
 import { LocksRepo } from './repo/locks.js';
 import { OrderUpdatesRepo } from './repo/order-updates.js';
@@ -22,6 +23,7 @@ export class Repository {
   readonly locks: LocksRepo;
   readonly orders: OrdersRepo;
   readonly orderUpdates: OrderUpdatesRepo;
+  readonly cancelRequests: CancelRequestsRepo;
   readonly inbound: InboundRepo;
   readonly outbox: OutboxRepo;
   readonly status: StatusRepo;
@@ -38,6 +40,7 @@ export class Repository {
     this.locks = new LocksRepo(knex);
     this.orders = new OrdersRepo(knex);
     this.orderUpdates = new OrderUpdatesRepo(knex);
+    this.cancelRequests = new CancelRequestsRepo(knex);
     this.inbound = new InboundRepo(knex);
     this.outbox = new OutboxRepo(knex);
     this.status = new StatusRepo(knex);

@@ -52,7 +52,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       folders: [
         {
           path: '/live/incoming',
-          labels: ['OrderDownload'],
+          labels: ['OrderDownload', 'CancellationRequest'],
           exists: true,
           listable: true,
           writable: true,
@@ -93,7 +93,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     await runCli(['accounts', 'set', 'uat', '--root', '/uat', '--db', db, '--quiet']);
     const run = await runCli(['accounts', 'test', 'uat', '--db', db]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /\/uat\/incoming \[OrderDownload\]: FAILED: folder does not exist/);
+    assert.match(run.stderr, /\/uat\/incoming \[OrderDownload, CancellationRequest\]: FAILED: folder does not exist/);
   });
 
   it('a password given through the environment appears in no output, log or database row', async () => {

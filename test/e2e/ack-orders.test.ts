@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
 
@@ -41,7 +42,7 @@ interface Summary {
   }[];
 }
 
-describe('ack-orders against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`ack-orders against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = EdgeWorld.perTest();
 
   const outbox = () => world.rows<OutboxRow>('select * from outbox order by id');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, renameSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
 import {
@@ -35,7 +36,7 @@ const EXAMPLE_CANCEL = readFileSync(
 );
 const CANCEL_HEADER = 'order_number,supplier_ref\nY100000001,JLE-1\nline_ref,part_number,quantity,reason,comment\n';
 
-describe('cancellations against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`cancellations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = useEdgeWorld();
 
   /** Moves the outgoing folder away so every upload fails, as a server refusing writes would. */

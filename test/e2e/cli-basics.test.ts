@@ -38,7 +38,8 @@ describe('the command line contract', () => {
         '0001_initial_schema',
         '0002_warehouse_round_trip',
         '0003_account_stale_after',
-        '0004_stock_rules_and_ack_alert',
+        '0004_cancel_requests',
+        '0005_stock_rules_and_ack_alert',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
@@ -86,7 +87,13 @@ describe('accounts', () => {
       OrderRefund: '/uat/outgoing',
       StockUpdate: '/uat/inventory',
       StockUpdateError: '/uat/inventory/errors',
+      CancellationRequest: '/uat/incoming',
     });
+    assert.deepEqual(
+      [view.auto_accept_cancellations, view.cancel_request_alert_minutes],
+      [false, 60],
+      'customer cancellation requests are answered by a person unless the account says otherwise',
+    );
 
     const setPath = await runCli([
       'accounts',

@@ -1,13 +1,13 @@
 /**
  * download-orders through the built binary against a real OpenSSH sshd (SPEC §4.2, §6): what is read,
- * what is stored (rows read back from the SQLite file), and what is left on the server.
+ * what is stored (rows read back from the database), and what is left on the server.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL, TEST_ENGINE } from '../helpers/test-db.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, INCOMING, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
 
@@ -61,7 +61,7 @@ interface Summary {
   }[];
 }
 
-describe('download-orders against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   // The part numbers the built files use are products, so only the test about unknown products has one.
   const world = EdgeWorld.perTest((fresh) =>
     fresh.addProducts([
@@ -622,11 +622,14 @@ describe('download-orders against a real SFTP server', { skip: sshdSkip }, () =>
         orderFileName(n),
         orderFile({ order: orderSection(`Y300000${n}`), items: [item('1', '11111111', '1')] }),
       );
-    const db = new Database(world.db);
-    db.exec(
-      `create trigger refuse_one before insert on orders when new.order_number = 'Y300000202' begin select raise(abort, 'refused by a test trigger'); end`,
+    world.script(
+      TEST_ENGINE === 'postgres'
+        ? `create function refuse_one() returns trigger language plpgsql as $$ begin
+             if new.order_number = 'Y300000202' then raise exception 'refused by a test trigger'; end if;
+             return new; end $$;
+           create trigger refuse_one before insert on orders for each row execute function refuse_one();`
+        : `create trigger refuse_one before insert on orders when new.order_number = 'Y300000202' begin select raise(abort, 'refused by a test trigger'); end`,
     );
-    db.close();
 
     const { run, summary } = await download();
 

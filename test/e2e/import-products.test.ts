@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { ENGINE_LABEL, createTestDb, type TestDb } from '../helpers/test-db.js';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
 
 const FIXTURES = new URL('../fixtures/products/', import.meta.url);
@@ -129,19 +129,19 @@ const MIXED_STDERR =
     (e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
   ).join('');
 
-describe('import-products', () => {
+describe(`import-products${ENGINE_LABEL}`, () => {
   let work: ReturnType<typeof tempDir>;
-  let db: string;
+  let database: TestDb;
 
   beforeEach(() => {
     work = tempDir('jl-edge-import-');
-    db = work.path('db.sqlite');
+    database = createTestDb(work.path('db.sqlite'));
     for (const name of readdirSync(FIXTURES)) copyFileSync(new URL(name, FIXTURES), work.path(name));
   });
   afterEach(() => work.remove());
 
   const cli = (args: string[], options: { now?: string; input?: string } = {}): Promise<CliRun> =>
-    runCli([...args, '--db', db], {
+    runCli([...args, '--db', database.url], {
       cwd: work.dir,
       input: options.input,
       env: { JL_EDGE_NOW: options.now ?? FIRST_DAY },
@@ -151,14 +151,7 @@ describe('import-products', () => {
     assert.equal(run.code, 0, run.stderr);
   };
   const importFile = (file: string, ...args: string[]) => cli(['import-products', file, ...args]);
-  const rows = <T>(sql: string): T[] => {
-    const database = new Database(db, { readonly: true });
-    try {
-      return database.prepare(sql).all() as T[];
-    } finally {
-      database.close();
-    }
-  };
+  const rows = <T>(sql: string): T[] => database.rows<T>(sql);
   const products = () =>
     rows<ProductRow>('select sku, channel_item_id, ean, lead_time_days, stock, title from products order by sku');
   const stored = () => rows<StoredRow>('select * from products order by sku');
@@ -223,13 +216,10 @@ describe('import-products', () => {
     await withOtherProduct();
     await importFile('mixed.csv');
     // What push-stock sent: the import must not touch it (push-stock compares against it).
-    const database = new Database(db);
-    database
-      .prepare(
-        "update products set pushed_stock = 12, pushed_lead_time_days = 5, pushed_at = ? where sku = 'OAK-TABLE'",
-      )
-      .run(FIRST_DAY);
-    database.close();
+    database.run(
+      "update products set pushed_stock = 12, pushed_lead_time_days = 5, pushed_at = ? where sku = 'OAK-TABLE'",
+      FIRST_DAY,
+    );
     const before = bySku(stored());
 
     const run = await cli(['import-products', 'stock-only.csv'], { now: NEXT_DAY });

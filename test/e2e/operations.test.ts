@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, OUTGOING } from '../fixtures/orders/edge-world.js';
 
@@ -42,20 +42,20 @@ interface AccountStatus {
   attention: string[];
 }
 
-function insertLock(db: string, lock: { step: string; pid: number; host: string; heartbeatAt: string }): void {
-  const sqlite = new Database(db);
-  try {
-    sqlite
-      .prepare(
-        'insert into locks (step, account, owner, pid, host, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(lock.step, ACCOUNT, 'someone-else', lock.pid, lock.host, lock.heartbeatAt, lock.heartbeatAt);
-  } finally {
-    sqlite.close();
-  }
+function insertLock(world: EdgeWorld, lock: { step: string; pid: number; host: string; heartbeatAt: string }): void {
+  world.exec(
+    'insert into locks (step, account, owner, pid, host, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?, ?, ?)',
+    lock.step,
+    ACCOUNT,
+    'someone-else',
+    lock.pid,
+    lock.host,
+    lock.heartbeatAt,
+    lock.heartbeatAt,
+  );
 }
 
-describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = EdgeWorld.perTest(async (w) => {
     w.putOrder(orderFileName(1), EXAMPLE);
     w.putOrder(
@@ -91,7 +91,7 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
     const block = blockAckUpload();
     await failAckFiveTimes();
     block.clear();
-    insertLock(world.db, {
+    insertLock(world, {
       step: 'push-stock',
       pid: 4242,
       host: 'cron-2.example',
@@ -267,7 +267,7 @@ describe('operations against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('unlock frees a lock held by a live run elsewhere, saying whose it was, so the step runs', async () => {
-    insertLock(world.db, {
+    insertLock(world, {
       step: 'ack-orders',
       pid: 777,
       host: 'cron-2.example',

@@ -251,7 +251,7 @@ describe('orders list and orders show', () => {
     assert.equal(badStatus.code, 2);
     assert.match(
       badStatus.stderr,
-      /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled\)/,
+      /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled, cancel_requested\)/,
     );
   });
 });

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { BIN, type CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { ACCOUNT, EdgeWorld, waitFor } from '../fixtures/orders/edge-world.js';
 
 const INVENTORY = '/live/inventory';
@@ -128,13 +128,8 @@ function importStock(world: EdgeWorld, stockBySku: Record<string, number>): Prom
 
 /** New stock levels written straight into the shared products table, as another system may (SPEC §2). */
 function setStockDirectly(world: EdgeWorld, stockBySku: Record<string, number>): void {
-  const db = new Database(world.db);
-  try {
-    const update = db.prepare('update products set stock = ? where sku = ?');
-    for (const [sku, stock] of Object.entries(stockBySku)) assert.equal(update.run(stock, sku).changes, 1);
-  } finally {
-    db.close();
-  }
+  for (const [sku, stock] of Object.entries(stockBySku))
+    assert.equal(world.exec('update products set stock = ? where sku = ?', stock, sku), 1);
 }
 
 function putErrorFile(world: EdgeWorld, name: string, content: string | Buffer): void {
@@ -152,7 +147,7 @@ function pushedBySku(rows: ProductRow[]): Record<string, [number | null, number 
   );
 }
 
-describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`push-stock against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = EdgeWorld.perTest((fresh) => importProducts(fresh, catalogueCsv(CATALOGUE)));
 
   it('a full push sends every listed product: traded code empty, own lead times, negative stock as 0, unlisted never', async () => {
@@ -427,12 +422,12 @@ describe('push-stock against a real SFTP server', { skip: sshdSkip }, () => {
 
   it('a run killed midway upload leaves a partial file that the next run removes before sending the same products again', async () => {
     // The runs' local working folders go here, to see what a killed run leaves behind.
-    const localTemp = mkdtempSync(join(dirname(world.db), 'tmp-'));
+    const localTemp = mkdtempSync(join(world.dir, 'tmp-'));
     const child = spawn(process.execPath, [BIN, 'push-stock', '--db', world.db], {
-      cwd: dirname(world.db),
+      cwd: world.dir,
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: dirname(world.db),
+        HOME: world.dir,
         TZ: 'UTC',
         TMPDIR: localTemp,
         JL_EDGE_NOW: NOW,
@@ -642,19 +637,26 @@ async function waitForInventoryFile(world: EdgeWorld, pattern = FILE_NAME): Prom
   return present()!;
 }
 
-describe('push-stock writes the example inventory file of test/fixtures/edge-examples', { skip: sshdSkip }, () => {
-  const example = 'inventory-20260301101500000001.csv';
-  const world = EdgeWorld.perTest((fresh) =>
-    importProducts(fresh, 'sku,channel_item_id,lead_time_days,stock\nCUSH-RED,12345678,,10\nOAK-TABLE,87654321,5,-1\n'),
-  );
+describe(
+  `push-stock writes the example inventory file of test/fixtures/edge-examples${ENGINE_LABEL}`,
+  { skip: sshdSkip },
+  () => {
+    const example = 'inventory-20260301101500000001.csv';
+    const world = EdgeWorld.perTest((fresh) =>
+      importProducts(
+        fresh,
+        'sku,channel_item_id,lead_time_days,stock\nCUSH-RED,12345678,,10\nOAK-TABLE,87654321,5,-1\n',
+      ),
+    );
 
-  it('byte for byte, under an inventory-<token>.csv name from the pinned clock', async () => {
-    const { run, summary } = await push(world, '--full');
-    assert.equal(run.code, 0, run.stderr);
-    const [[name, bytes], ...others] = [...world.files(INVENTORY)];
-    assert.deepEqual(others, []);
-    assert.match(name, FILE_NAME);
-    assert.equal(summary.file, name);
-    assert.deepEqual(bytes, readFileSync(new URL(`../fixtures/edge-examples/${example}`, import.meta.url)));
-  });
-});
+    it('byte for byte, under an inventory-<token>.csv name from the pinned clock', async () => {
+      const { run, summary } = await push(world, '--full');
+      assert.equal(run.code, 0, run.stderr);
+      const [[name, bytes], ...others] = [...world.files(INVENTORY)];
+      assert.deepEqual(others, []);
+      assert.match(name, FILE_NAME);
+      assert.equal(summary.file, name);
+      assert.deepEqual(bytes, readFileSync(new URL(`../fixtures/edge-examples/${example}`, import.meta.url)));
+    });
+  },
+);

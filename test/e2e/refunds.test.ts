@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import {
   LATER,
   acknowledged,
@@ -27,7 +28,7 @@ const EXAMPLE_SHIPMENT = readFileSync(new URL('tracking-20260302143000000001.txt
 const EXAMPLE_REFUND = readFileSync(new URL('tracking-20260306091500000001.txt', EXAMPLES), 'utf8');
 const ORDER = 'Y100000001';
 
-describe('refunds against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = useEdgeWorld();
 
   const refund = (...args: string[]) => world().cli(['orders', 'refund', ...args], { env: LATER });

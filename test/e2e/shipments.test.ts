@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
 import {
   LATER,
@@ -30,7 +31,7 @@ const GROUPED_CSV = readFileSync(new URL('../fixtures/shipments/import-grouped.c
 const TRACKING_HEADER =
   'order_number,supplier_ref\nY100000001,JLE-1\nline_ref,part_number,quantity,status,carrier,tracking_number,tracking_url,supplier_dispatch_date,supplier_delivery_date,comment\n';
 
-describe('shipments against a real SFTP server', { skip: sshdSkip }, () => {
+describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = useEdgeWorld(['--carrier-map', 'DPD Next Day=dpd,Royal Mail 24=royal-mail']);
 
   it('ships one line of a three-line order, then the other two: the second tracking file lists all three with full quantities; partially_shipped, then shipped', async () => {

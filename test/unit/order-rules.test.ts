@@ -10,7 +10,9 @@ import {
   parseLineRequests,
   planCancellation,
   planRefund,
+  planRequestedCancellation,
   planShipment,
+  shipmentOverrides,
   unitsForAmount,
   withRecorded,
   type LineState,
@@ -28,6 +30,7 @@ function line(lineRef: string, quantity: number, figures: Partial<LineState> = {
     pendingShipped: 0,
     pendingCancelled: 0,
     pendingRefunded: 0,
+    requestedCancellation: 0,
     unitPrice: null,
     ...figures,
   };
@@ -191,6 +194,58 @@ describe('cancelling', () => {
     assert.match(
       planCancellation(state, [{ lineRef: '1', quantity: 2 }]).refusals[0].message,
       /2 cannot be cancelled, only 1 can/,
+    );
+  });
+});
+
+describe('customer cancellation requests', () => {
+  const requested = order('partially_shipped', [
+    line('1', 3, { shipped: 1, requestedCancellation: 1 }),
+    line('2', 1, { requestedCancellation: 1 }),
+    line('3', 2, { pendingShipped: 2, requestedCancellation: 2 }),
+  ]);
+
+  it('units under an open request do not ship; the others do', () => {
+    assert.deepEqual(planShipment(requested, [{ lineRef: '1', quantity: 1 }]), {
+      lines: [{ lineRef: '1', quantity: 1 }],
+      refusals: [],
+    });
+    const refused = planShipment(requested, [{ lineRef: '1', quantity: 2 }]);
+    assert.deepEqual(refused.lines, []);
+    assert.deepEqual(
+      refused.refusals.map((r) => r.kind),
+      ['refused'],
+    );
+    assert.match(refused.refusals[0].message, /^order Y100000001 line 1: 1 unit\(s\) are under the customer's open/);
+    assert.equal(planShipment(requested, []).refusals.length, 2, 'no --line: lines 1 and 2 hold requested units');
+  });
+
+  it('--force ships them, and names the lines whose request it overrides', () => {
+    const forced = planShipment(requested, [], { force: true });
+    assert.deepEqual(forced, {
+      lines: [
+        { lineRef: '1', quantity: 2 },
+        { lineRef: '2', quantity: 1 },
+      ],
+      refusals: [],
+    });
+    assert.deepEqual(shipmentOverrides(requested, forced.lines), forced.lines);
+    assert.deepEqual(shipmentOverrides(requested, [{ lineRef: '1', quantity: 1 }]), []);
+  });
+
+  it('accepting cancels the requested units still open and reports those shipped meanwhile', () => {
+    assert.deepEqual(planRequestedCancellation(requested), {
+      lines: [
+        { lineRef: '1', quantity: 1 },
+        { lineRef: '2', quantity: 1 },
+      ],
+      refusals: [],
+      shortfalls: [{ lineRef: '3', requested: 2, cancelled: 0, why: 'ordered 2: 2 recorded for shipment' }],
+    });
+    const allShipped = order('shipped', [line('1', 1, { shipped: 1, requestedCancellation: 1 })]);
+    assert.deepEqual(
+      planRequestedCancellation(allShipped).refusals.map((r) => r.message),
+      ['order Y100000001 cannot be cancelled: it is already shipped in full'],
     );
   });
 });

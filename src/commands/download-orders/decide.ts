@@ -146,7 +146,7 @@ export const COUNT_OF: Record<FileOutcome, 'downloaded' | 'incomplete' | 'duplic
 };
 
 /** An item error for one problem; its `line N:` prefix moves into `line` so the printed form names it once. */
-function itemError(file: string, order: string | null, what: string, problem: FormatProblem): ItemError {
+export function itemError(file: string, order: string | null, what: string, problem: FormatProblem): ItemError {
   const match = /^line (\d+): /.exec(problem.message);
   return {
     file,

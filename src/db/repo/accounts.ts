@@ -20,12 +20,26 @@ export interface AccountSettings {
   encoding: string;
   stockUpload: 'direct' | 'rename';
   carrierMap: Record<string, string>;
+  autoAcceptCancellations: boolean;
+  cancelRequestAlertMinutes: number;
   stockBuffer: number;
   stockShare: number;
   stockMax: number | null;
   ackAlertMinutes: number;
   enabled: boolean;
 }
+
+/** What a new account needs: the cancellation-request settings have defaults in the schema. */
+/** Settings with a column default may be left out. */
+type DefaultedSetting =
+  | 'autoAcceptCancellations'
+  | 'cancelRequestAlertMinutes'
+  | 'stockBuffer'
+  | 'stockShare'
+  | 'stockMax'
+  | 'ackAlertMinutes';
+export type NewAccountSettings = Omit<AccountSettings, DefaultedSetting> &
+  Partial<Pick<AccountSettings, DefaultedSetting>>;
 
 const COLUMN: Record<keyof AccountSettings, string> = {
   transport: 'transport',
@@ -43,6 +57,8 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   encoding: 'encoding',
   stockUpload: 'stock_upload',
   carrierMap: 'carrier_map',
+  autoAcceptCancellations: 'auto_accept_cancellations',
+  cancelRequestAlertMinutes: 'cancel_request_alert_minutes',
   stockBuffer: 'stock_buffer',
   stockShare: 'stock_share',
   stockMax: 'stock_max',
@@ -89,7 +105,7 @@ export class AccountsRepo {
     if (minutes !== null) await this.db('account_stale_after').insert({ account_id: accountId, step, minutes });
   }
 
-  async insert(name: string, settings: AccountSettings, now: string): Promise<Account> {
+  async insert(name: string, settings: NewAccountSettings, now: string): Promise<Account> {
     await this.db('accounts').insert({ name, ...toRow(settings), created_at: now, updated_at: now });
     return (await this.findByName(name))!;
   }
@@ -132,6 +148,8 @@ export class AccountsRepo {
       encoding: String(row.encoding),
       stockUpload: row.stock_upload as Account['stockUpload'],
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
+      autoAcceptCancellations: toBool(row.auto_accept_cancellations),
+      cancelRequestAlertMinutes: Number(row.cancel_request_alert_minutes),
       stockBuffer: toNumber(row.stock_buffer),
       stockShare: toNumber(row.stock_share),
       stockMax: toNullableNumber(row.stock_max),

@@ -7,7 +7,8 @@ import { toNullableString, toNumber } from './normalise.js';
  * as whatever the file produced, so a re-read after a crash is recognised and skipped.
  */
 /** The Edge's folders, and the warehouse inboxes of SPEC §5.8 (`import-shipments|import-products --from`). */
-export type InboundFlow = 'OrderDownload' | 'StockUpdateError' | 'WarehouseShipments' | 'WarehouseProducts';
+export type InboundFlow =
+  'OrderDownload' | 'StockUpdateError' | 'WarehouseShipments' | 'WarehouseProducts' | 'CancellationRequest';
 export type InboundStatus = 'processed' | 'rejected' | 'duplicate';
 
 /** What to do with the remote file once its row is committed: move it into a folder, or delete it. */

@@ -26,7 +26,6 @@ export class LocksRepo {
     isStale: (holder: LockHolder) => boolean,
   ): Promise<LockAttempt> {
     return this.db.transaction(async (trx) => {
-      const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
       const record = {
         step: lock.step,
         account: lock.account,
@@ -36,14 +35,13 @@ export class LocksRepo {
         acquired_at: lock.now,
         heartbeat_at: lock.now,
       };
-      if (!row) {
-        // Another host may insert between our read and our insert (PostgreSQL): the row decides.
-        await trx('locks').insert(record).onConflict(['step', 'account']).ignore();
-        const winner = await trx('locks').where({ step: lock.step, account: lock.account }).first();
-        if (winner.owner === lock.owner) return { acquired: true, tookOverFrom: null };
-        return { acquired: false, holder: fromRow(winner) };
-      }
+      // The write comes first: SQLite then takes its write lock at once, waiting out its busy timeout,
+      // where a read followed by a write fails with SQLITE_BUSY when another process wrote in between.
+      // On PostgreSQL a racing insert waits for the other transaction; either way the stored row decides.
+      await trx('locks').insert(record).onConflict(['step', 'account']).ignore();
+      const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
       const holder = fromRow(row);
+      if (holder.owner === lock.owner) return { acquired: true, tookOverFrom: null };
       if (!isStale(holder)) return { acquired: false, holder };
       const updated = await trx('locks')
         .where({ step: lock.step, account: lock.account, owner: holder.owner })

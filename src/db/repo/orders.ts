@@ -87,6 +87,8 @@ export interface OrderFilter {
   accountId?: number;
   status?: OrderStatus;
   orderNumber?: string;
+  /** Only orders with an open customer cancellation request (SPEC §3 `cancel_requested`). */
+  cancelRequested?: boolean;
 }
 
 export class OrdersRepo {
@@ -225,6 +227,12 @@ export class OrdersRepo {
     if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
     if (filter.status) query.where('orders.status', filter.status);
     if (filter.orderNumber) query.where('orders.order_number', filter.orderNumber);
+    if (filter.cancelRequested)
+      query.whereExists(
+        this.db('cancel_requests')
+          .whereRaw('cancel_requests.order_id = orders.id')
+          .where('cancel_requests.status', 'requested'),
+      );
     if (narrow) query = narrow(query);
     const orders = (await query).map(orderFromRow);
     const byId = new Map(orders.map((order) => [order.id, order]));

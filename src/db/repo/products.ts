@@ -66,6 +66,17 @@ const COLUMN: Record<ImportedField, string> = {
   active: 'active',
 };
 
+/** Column types for PostgreSQL's `unnest` of one array per column. */
+const POSTGRES_TYPE: Record<string, string> = {
+  sku: 'text',
+  channel_item_id: 'text',
+  ean: 'text',
+  title: 'text',
+  lead_time_days: 'integer',
+  stock: 'integer',
+  resend: 'boolean',
+};
+
 /** Negative: KiB, per SQLite's convention. */
 const IMPORT_PAGE_CACHE_KIB = -32_768;
 
@@ -79,7 +90,8 @@ const STORED_COLUMNS =
  *
  * The bulk methods bypass knex's query builder on SQLite (see `statements.ts`): the same SQL text runs
  * on the transaction's own better-sqlite3 connection, prepared once per statement shape, and statement
- * sizes are kept to a few shapes (see `chunks`). PostgreSQL runs the same SQL through `knex.raw`.
+ * sizes are kept to a few shapes (see `chunks`). PostgreSQL gets its batches as one array per column
+ * (`unnest`) through `knex.raw`.
  */
 export class ProductsRepo {
   constructor(
@@ -151,8 +163,8 @@ export class ProductsRepo {
     const found = new Map<string, StoredProduct>();
     if (skus.length === 0) return found;
     const rows = await this.query(
-      `select ${STORED_COLUMNS} from products where account_id = ? and sku in (${this.placeholders(skus.length)})`,
-      [accountId, ...this.padded(skus)],
+      `select ${STORED_COLUMNS} from products where account_id = ? and sku ${this.inList(skus.length)}`,
+      [accountId, ...this.listBindings(skus)],
     );
     for (const row of rows) {
       found.set(String(row[1]), {
@@ -177,8 +189,8 @@ export class ProductsRepo {
     const found = new Map<string, ChannelItemHolder>();
     if (channelItemIds.length === 0) return found;
     const rows = await this.query(
-      `select id, sku, channel_item_id from products where account_id = ? and channel_item_id in (${this.placeholders(channelItemIds.length)})`,
-      [accountId, ...this.padded(channelItemIds)],
+      `select id, sku, channel_item_id from products where account_id = ? and channel_item_id ${this.inList(channelItemIds.length)}`,
+      [accountId, ...this.listBindings(channelItemIds)],
     );
     for (const row of rows) found.set(String(row[2]), { id: toNumber(row[0]), sku: String(row[1]) });
     return found;
@@ -189,6 +201,7 @@ export class ProductsRepo {
    * in row order. The caller has checked that no SKU or channel item id is taken.
    */
   async insertMany(accountId: number, fields: ImportedField[], rows: ProductValues[], now: string): Promise<number[]> {
+    if (this.dialect === 'postgres') return this.insertManyPostgres(accountId, fields, rows, now);
     const ids: number[] = [];
     const columns = ['account_id', 'sku', ...fields.map((f) => COLUMN[f]), 'created_at', 'updated_at'];
     for (const chunk of chunks(rows, this.batchSize)) {
@@ -212,6 +225,20 @@ export class ProductsRepo {
     const withResend = fields.includes('channelItemId');
     const written = [...fields.map((f) => COLUMN[f]), ...(withResend ? ['resend'] : [])];
     const assignments = [...written, 'updated_at'].map((c) => `${c} = excluded.${c}`);
+    const conflict = `on conflict (account_id, sku) do update set ${assignments.join(', ')}`;
+    if (this.dialect === 'postgres') {
+      const values = (row: ProductUpdate): unknown[] => [
+        row.sku,
+        ...fields.map((f) => row[f] ?? null),
+        ...(withResend ? [row.resend] : []),
+      ];
+      for (const chunk of chunks(rows, this.batchSize))
+        await this.run(
+          this.unnestInsert(accountId, ['sku', ...written], now, conflict),
+          this.columnArrays(chunk, values),
+        );
+      return;
+    }
     for (const chunk of chunks(rows, this.batchSize)) {
       const bindings: unknown[] = [];
       for (const row of chunk) {
@@ -222,7 +249,7 @@ export class ProductsRepo {
       await this.run(
         `insert into products (account_id, sku, ${written.join(', ')}, created_at, updated_at) ` +
           `values ${this.tuples(chunk.length, accountId, written.length + 1, now)} ` +
-          `on conflict (account_id, sku) do update set ${assignments.join(', ')}`,
+          conflict,
         bindings,
       );
     }
@@ -237,8 +264,63 @@ export class ProductsRepo {
     }
   }
 
+  /**
+   * PostgreSQL takes a batch as one array per column (`unnest`): a handful of bound values instead of
+   * one per field, so the server parses and plans a short statement instead of one with thousands of
+   * parameters.
+   */
+  private async insertManyPostgres(
+    accountId: number,
+    fields: ImportedField[],
+    rows: ProductValues[],
+    now: string,
+  ): Promise<number[]> {
+    const ids: number[] = [];
+    const values = (row: ProductValues): unknown[] => [row.sku, ...fields.map((f) => row[f] ?? null)];
+    const columns = ['sku', ...fields.map((f) => COLUMN[f])];
+    for (const chunk of chunks(rows, this.batchSize)) {
+      const stored = await this.query(
+        `${this.unnestInsert(accountId, columns, now, '')} returning id, sku`,
+        this.columnArrays(chunk, values),
+      );
+      const idBySku = new Map(stored.map((row) => [String(row[1]), toNumber(row[0])]));
+      ids.push(...chunk.map((row) => idBySku.get(row.sku)!));
+    }
+    return ids;
+  }
+
+  /** `insert … select` from one array per column; `columns` start with sku. */
+  private unnestInsert(accountId: number, columns: string[], now: string, onConflict: string): string {
+    const time = `'${now.replaceAll("'", "''")}'`;
+    const arrays = columns.map((c) => `?::${POSTGRES_TYPE[c]}[]`).join(', ');
+    return (
+      `insert into products (account_id, ${columns.join(', ')}, created_at, updated_at) ` +
+      `select ${Number(accountId)}, ${columns.map((c) => `v.${c}`).join(', ')}, ${time}, ${time} ` +
+      `from unnest(${arrays}) as v(${columns.join(', ')}) ${onConflict}`
+    );
+  }
+
+  /** The rows' values as one array per column. */
+  private columnArrays<T>(rows: T[], values: (row: T) => unknown[]): unknown[][] {
+    const columns: unknown[][] = [];
+    for (const row of rows)
+      values(row).forEach((value, index) => {
+        (columns[index] ??= []).push(value);
+      });
+    return columns;
+  }
+
   // ----------------------------------------------------------------------------------------------
   // Statement execution
+
+  /** `in (…)` for a list of keys: padded placeholders on SQLite, one array on PostgreSQL. */
+  private inList(count: number): string {
+    return this.dialect === 'postgres' ? '= any(?::text[])' : `in (${this.placeholders(count)})`;
+  }
+
+  private listBindings(values: string[]): unknown[] {
+    return this.dialect === 'postgres' ? [values] : this.padded(values);
+  }
 
   /** `?` placeholders for an IN list, padded to a fixed length so SQLite prepares one statement shape. */
   private placeholders(count: number): string {
@@ -284,10 +366,10 @@ export class ProductsRepo {
   }
 
   /**
-   * Runs an insert and returns the new ids in row order. PostgreSQL says so with RETURNING. On SQLite,
-   * RETURNING costs ~20% of the whole import, while one statement inserting n rows under the
-   * transaction's write lock gives them n increasing rowids ending at `lastInsertRowid`; the first
-   * row's id is read back to prove they are consecutive.
+   * Runs an insert on SQLite and returns the new ids in row order. RETURNING costs ~20% of the whole
+   * import, while one statement inserting n rows under the transaction's write lock gives them n
+   * increasing rowids ending at `lastInsertRowid`; the first row's id is read back to prove they are
+   * consecutive.
    */
   private async insertReturningIds(
     sql: string,
@@ -295,13 +377,6 @@ export class ProductsRepo {
     rows: ProductValues[],
     accountId: number,
   ): Promise<number[]> {
-    if (this.dialect !== 'sqlite') {
-      const result = (await this.db.raw(`${sql} returning id, sku`, bindings as Knex.RawBinding[])) as {
-        rows: { id: unknown; sku: string }[];
-      };
-      const idBySku = new Map(result.rows.map((row) => [row.sku, toNumber(row.id)]));
-      return rows.map((row) => idBySku.get(row.sku)!);
-    }
     const { lastInsertRowid, changes } = await this.withStatement(sql, (statement) => statement.run(bindings));
     const first = Number(lastInsertRowid) - changes + 1;
     const stored = await this.query(`select id from products where account_id = ? and sku = ?`, [

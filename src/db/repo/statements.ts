@@ -16,11 +16,12 @@ import type { Dialect } from '../connection.js';
 export async function queryRows(db: Knex, dialect: Dialect, sql: string, bindings: unknown[]): Promise<unknown[][]> {
   if (dialect === 'sqlite')
     return withSqliteStatement(db, sql, (statement) => statement.raw(true).all(bindings) as unknown[][]);
-  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as {
-    rows: Record<string, unknown>[];
-    fields: { name: string }[];
+  // Rows as arrays from the driver itself: read back through column names, two unnamed expressions
+  // (PostgreSQL calls both `?column?`) would collide and one value would stand in for the other.
+  const result = (await db.raw(sql, bindings as Knex.RawBinding[]).options({ rowMode: 'array' })) as {
+    rows: unknown[][];
   };
-  return result.rows.map((row) => result.fields.map((field) => row[field.name]));
+  return result.rows;
 }
 
 /** A write; returns the number of rows it changed. */

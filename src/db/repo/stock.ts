@@ -121,8 +121,9 @@ export class StockRepo {
     // In PushCandidate's order and typed by the database (integers and text on both engines), so the rows
     // are handed on as they come. Unary plus keeps SQLite off the (account_id, channel_item_id) index: through
     // it every page would scan the account's whole index and sort it; in id order a page reads just its own rows.
-    const sql = `select id, channel_item_id, ${tradedCode}, ${leadTime}, stock, stock_buffer, stock_max,
-        case when active then 1 else 0 end, pushed_stock, case when ${otherwiseChanged} then 1 else 0 end
+    const sql = `select id, channel_item_id, ${tradedCode} as traded_code, ${leadTime} as lead_time_days,
+        stock, stock_buffer, stock_max, case when active then 1 else 0 end as active, pushed_stock,
+        case when ${otherwiseChanged} then 1 else 0 end as otherwise_changed
       from products
       where +account_id = ? and channel_item_id is not null and channel_item_id <> '' and id > ?
       order by id limit ?`;
