@@ -8,7 +8,7 @@
  * catalogue each, nothing downloaded), the order files in place (left there by default), the outgoing
  * and inventory folders empty.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ACCOUNT,
@@ -34,8 +34,11 @@ const server = new BenchServer();
 
 function sync(ctx: BenchContext, concurrency: number): TimedProcess {
   copyDatabase(ctx);
+  // Files only: the inventory folder keeps its errors/ subfolder.
   for (let index = 1; index <= accountCount(ctx); index++)
-    for (const folder of ['outgoing', 'inventory']) server.emptyFolder(`${rootOf(index)}/${folder}`);
+    for (const folder of ['outgoing', 'inventory'])
+      for (const entry of readdirSync(server.local(`${rootOf(index)}/${folder}`), { withFileTypes: true }))
+        if (entry.isFile()) rmSync(join(server.local(`${rootOf(index)}/${folder}`), entry.name));
   return {
     command: process.execPath,
     args: [ctx.bin, 'sync', '--concurrency', String(concurrency), '--db', databasePath(ctx), '--quiet'],

@@ -7,6 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError, errorMessage } from '../core/errors.js';
+import { faultPause } from '../core/fault-injection.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
 import type { ProductsRepo } from '../db/repo/products.js';
@@ -66,9 +67,15 @@ export async function importProducts(ctx: Context, options: ImportProductsOption
   }
   input.setEncoding('utf8');
   try {
-    return await runStep(ctx, STEP, ({ account }) => importInto(ctx, account, input, fileLabel, options.strict), {
-      transport: false,
-    });
+    return await runStep(
+      ctx,
+      STEP,
+      async ({ account }) => {
+        await faultPause('pause-after-lock', ctx.env);
+        return importInto(ctx, account, input, fileLabel, options.strict);
+      },
+      { transport: false },
+    );
   } finally {
     input.destroy();
     await handle?.close();

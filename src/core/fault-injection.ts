@@ -3,7 +3,8 @@
  * the environment holds `JL_EDGE_FAULT=<point>` (or `<point>:<milliseconds>`); cron and people never
  * set it, and every hook is a no-op without it. They make the tests deterministic where timing would not:
  *
- * - `pause-after-lock:<ms>`  a sync step sleeps right after taking its lock (overlapping runs);
+ * - `pause-after-lock:<ms>`  a sync step (or import-products) sleeps right after taking its lock
+ *                            (overlapping runs), until the time is up or SIGUSR2 arrives;
  * - `after-commit`           download-orders dies (SIGKILL) after its first file's commit, before the
  *                            remote file is archived or deleted;
  * - `after-claim`            ack-orders dies after storing its acknowledgements, before uploading any;
@@ -12,7 +13,9 @@
  * - `inbox-after-record`     an inbox run dies after recording its first file, before moving it;
  * - `upload-midway:<ms>`     the outbox sender writes the first half of its first file under the final
  *                            name, then sleeps, so the test can kill the connection mid-upload; push-stock
- *                            does the same with its inventory file (`faultUploadMidwayFromFile`).
+ *                            does the same with its inventory file (`faultUploadMidwayFromFile`);
+ * - `before-marker:<ms>`     the outbox sender sleeps between a complete, size-checked data file and its
+ *                            `.DONE` marker, so the test can cut the connection exactly there.
  */
 import { readFile } from 'node:fs/promises';
 import type { Transport } from '../transport/transport.js';
@@ -24,7 +27,8 @@ export type FaultPoint =
   | 'upload-midway'
   | 'export-after-record'
   | 'export-after-write'
-  | 'inbox-after-record';
+  | 'inbox-after-record'
+  | 'before-marker';
 
 const fired = new Set<FaultPoint>();
 
@@ -39,10 +43,32 @@ function faultArmed(point: FaultPoint, env: NodeJS.ProcessEnv): number | null {
   return Number(ms) || 0;
 }
 
-/** Sleeps for the hook's milliseconds when `point` is armed. */
+/**
+ * SIGUSR2 ends a pause (and any pause still to come): a test holding a run at a point releases it as soon
+ * as it has seen what it needed. Listened for from the moment this module loads — before any lock is
+ * taken — so the signal can never find the process without a handler (Node's default is to exit).
+ */
+let pauseReleased = false;
+let wakePause: (() => void) | null = null;
+if (process.env.JL_EDGE_FAULT) {
+  process.on('SIGUSR2', () => {
+    pauseReleased = true;
+    wakePause?.();
+  });
+}
+
+/** Sleeps for the hook's milliseconds when `point` is armed, unless released by SIGUSR2. */
 export async function faultPause(point: FaultPoint, env: NodeJS.ProcessEnv): Promise<void> {
   const ms = faultArmed(point, env);
-  if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+  if (!ms || pauseReleased) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wakePause = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  wakePause = null;
 }
 
 /** Dies on the spot, as `kill -9` would, when `point` is armed: no cleanup, no lock release. */

@@ -11,7 +11,7 @@
 import type { Account, PathLabel } from './account.js';
 import type { Context } from './context.js';
 import { errorMessage } from './errors.js';
-import { faultUploadMidway } from './fault-injection.js';
+import { faultPause, faultUploadMidway } from './fault-injection.js';
 import type { ItemError } from './step.js';
 import { isoNow, type Clock } from './time.js';
 import type { Repository } from '../db/repository.js';
@@ -66,7 +66,10 @@ export async function sendPendingOutbox(ctx: Context, options: SendPendingOption
     try {
       if (row.content === null) throw new Error('the outbox row holds no content to upload');
       await faultUploadMidway(transport, remotePath, row.content, ctx.env);
-      await deliverFile(transport, remotePath, row.content, { marker: row.marker });
+      await deliverFile(transport, remotePath, row.content, {
+        marker: row.marker,
+        beforeMarker: () => faultPause('before-marker', ctx.env),
+      });
       return true;
     } catch (err) {
       const after = await ctx.repo.outbox.recordFailedAttempt(row.id, errorMessage(err), isoNow(ctx.clock));

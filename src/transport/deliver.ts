@@ -10,14 +10,16 @@ export async function deliverFile(
   transport: Transport,
   remotePath: string,
   content: Buffer,
-  options: { marker: boolean },
+  options: { marker: boolean; beforeMarker?: () => Promise<void> },
 ): Promise<void> {
   // Almost every delivery is a first one: create the file exclusively, without asking first whether it
   // is there. Exclusive, because a file that IS there (an earlier run was cut off after starting the
   // upload) may already carry its marker: truncating it could let The Edge read a partial file. Such a
   // file is left untouched here and handled below, by size.
   if (await transport.writeNew(remotePath, content)) {
-    if (options.marker) await transport.writeMarker(remotePath);
+    if (!options.marker) return;
+    await options.beforeMarker?.();
+    await transport.writeMarker(remotePath);
     return;
   }
   const existingSize = await transport.size(remotePath);
@@ -29,6 +31,7 @@ export async function deliverFile(
   // Only an earlier run that finished the data file can have written the marker; after a fresh
   // upload the check would cost a round trip per file for nothing (the marker is empty either way).
   if (!complete || (await transport.size(remotePath + MARKER_SUFFIX)) === null) {
+    await options.beforeMarker?.();
     await transport.writeMarker(remotePath);
   }
 }

@@ -367,7 +367,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
     assert.match(
       late.stdout,
       new RegExp(
-        `\\n  cancellation request open for 60 min: order ${ORDER} \\(line 1 x1\\) from ${requestName(1)}\\n` +
+        `\\n  cancellation request open for 60 min: order ${ORDER} \\(line 1 x1\\) from ${requestName(1)}\\n(?:[^]*\\n)?` +
           `  ! order ${ORDER}: the customer's cancellation request ${requestName(1)} has been open for 60 minutes: ` +
           `jl-edge orders accept-cancel ${ORDER}, or orders reject-cancel ${ORDER} --reason …\\n`,
       ),

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
-import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
+import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { EdgeWorld, INCOMING } from '../fixtures/orders/edge-world.js';
 
 const COUNT_MISMATCH = 'There is a mismatch between expected lines and actual read lines within the order file';
@@ -267,26 +267,30 @@ interface DownloadSummary {
   errors: { file?: string; message: string }[];
 }
 
+/** One sshd for the file; each part starts from a fresh database and empty folders. */
+let world: EdgeWorld;
+before(async () => {
+  if (!sshdSkip) world = await EdgeWorld.start();
+});
+after(() => world?.stop());
+
 describe('hostile input: order files, one download of them all', { skip: sshdSkip }, () => {
-  let world: EdgeWorld;
   const named = ORDER_CASES.map((orderCase) => ({ ...orderCase, file: nextName() }));
   let summary: DownloadSummary;
   let exitCode: number;
 
   before(async () => {
-    world = await EdgeWorld.start();
     await world.reset();
     world.addProducts([{ sku: 'SKU-1', channelItemId: '11111111' }]);
     // The first case goes first, on its own, so the duplicate case finds its order stored.
     const [first, ...rest] = named;
     world.putOrder(first!.file, first!.content ?? good('A100000001'));
     assert.equal((await world.cli(['download-orders', '--quiet'])).code, 0);
-    for (const orderCase of rest) place(world, orderCase.file, orderCase);
+    for (const orderCase of rest) place(orderCase.file, orderCase);
     const run = await world.cli(['download-orders', '--json']);
     exitCode = run.code;
     summary = run.json<{ accounts: DownloadSummary[] }>().accounts[0]!;
   });
-  after(() => world?.stop());
 
   it('the run goes on past every bad file and exits 1 (some items failed)', () => {
     assert.equal(exitCode, 1);
@@ -348,7 +352,7 @@ describe('hostile input: order files, one download of them all', { skip: sshdSki
   }
 });
 
-function place(world: EdgeWorld, name: string, orderCase: OrderCase): void {
+function place(name: string, orderCase: OrderCase): void {
   const path = world.local(`${INCOMING}/${name}`);
   switch (orderCase.place) {
     case 'symlink':
@@ -426,3 +430,203 @@ function safeRead(path: string): Buffer | null {
     return null;
   }
 }
+
+/** One row of a CSV corpus: its line, and either the error it must give or that it is stored. */
+interface RowCase {
+  name: string;
+  row: string;
+  /** `[column or null, message, order?]` of the one error the row gives; null when the row is stored. */
+  error: [string | null, string, string?] | null;
+}
+
+const PRODUCT_HEADER = 'sku,channel_item_id,ean,lead_time_days,stock,title';
+const PRODUCT_ROWS: RowCase[] = [
+  { name: 'a well-formed product', row: 'GOOD-1,10000001,5012345678900,3,5,Cushion', error: null },
+  { name: 'empty sku', row: ',10000002,,,1,x', error: ['sku', 'sku is empty'] },
+  {
+    name: 'channel item id of 7 digits',
+    row: 'CID-7,1234567,,,1,x',
+    error: ['channel_item_id', 'channel item id must be 8 digits or empty, got "1234567"'],
+  },
+  {
+    name: 'channel item id with a letter',
+    row: 'CID-A,1234567a,,,1,x',
+    error: ['channel_item_id', 'channel item id must be 8 digits or empty, got "1234567a"'],
+  },
+  {
+    name: 'ean of 15 digits',
+    row: 'EAN-15,10000005,123456789012345,,1,x',
+    error: ['ean', 'ean must be at most 14 digits, got "123456789012345"'],
+  },
+  {
+    name: 'negative lead time',
+    row: 'LEAD-NEG,10000006,,-1,1,x',
+    error: ['lead_time_days', 'lead time must be a whole number of days, 0 or more, got "-1"'],
+  },
+  {
+    name: 'fractional stock',
+    row: 'STOCK-FRAC,10000007,,,2.5,x',
+    error: ['stock', 'stock must be a whole number, got "2.5"'],
+  },
+  {
+    name: 'stock beyond exact integers',
+    row: 'STOCK-HUGE,10000008,,,99999999999999999999,x',
+    error: ['stock', 'stock must be a whole number, got "99999999999999999999"'],
+  },
+  { name: 'negative stock from a warehouse is stored as given', row: 'STOCK-NEG,10000009,,,-7,x', error: null },
+  {
+    name: 'a spreadsheet formula as title is stored as text',
+    row: `FORMULA,10000010,,,1,"=cmd|' /C calc'!A0"`,
+    error: null,
+  },
+  { name: 'a short row', row: 'SHORT,10000011', error: [null, 'the row has 2 fields, the header has 6'] },
+  { name: 'a duplicate sku', row: 'GOOD-1,10000012,,,1,x', error: ['sku', 'duplicate SKU "GOOD-1": first on line 2'] },
+  {
+    name: 'a channel item id given twice',
+    row: 'CID-DUP,10000001,,,1,x',
+    error: ['channel_item_id', 'channel item id 10000001 is already given to SKU "GOOD-1" on line 2'],
+  },
+  {
+    name: 'a title of 256 characters',
+    row: `LONG,10000014,,,1,${'t'.repeat(256)}`,
+    error: ['title', 'title is longer than 255 characters (256)'],
+  },
+  {
+    name: 'text after a closing quote',
+    row: 'QUOTE,"10000015"x,,,1,x',
+    error: [null, 'text "x" follows the closing quote of a field'],
+  },
+  { name: 'emoji and accents in a title', row: 'EMOJI,10000016,,,1,Zoë’s 🛋 cushion', error: null },
+];
+
+const SHIPMENT_HEADER = 'order_number,line_ref,quantity,carrier,tracking_number,dispatch_date';
+const SHIPMENT_ROWS: RowCase[] = [
+  { name: 'a shipment of one unit', row: 'A100000001,1,1,dpd,T1,2026-03-02', error: null },
+  {
+    name: 'an order that does not exist',
+    row: 'Z999999999,1,1,dpd,T2,2026-03-02',
+    error: ['order_number', 'no order Z999999999 in account acme', 'Z999999999'],
+  },
+  {
+    name: 'a line the order does not have',
+    row: 'A100000019,9,1,dpd,T3,2026-03-02',
+    error: [
+      'line_ref',
+      'order A100000019 has no line with line_ref "9" (its lines: 1 (part number 11111111, sku SKU-1))',
+      'A100000019',
+    ],
+  },
+  {
+    name: 'more units than ordered',
+    row: 'A100000023,1,5,dpd,T4,2026-03-02',
+    error: [
+      'quantity',
+      'order A100000023 line 1: 5 cannot be shipped, only 2 can (ordered 2, nothing shipped or cancelled yet)',
+      'A100000023',
+    ],
+  },
+  {
+    name: 'a quantity that is not a number',
+    row: 'A100000026,1,x,dpd,T5,2026-03-02',
+    error: ['quantity', '"x" is not a whole number of units, at least 1'],
+  },
+  {
+    name: 'a carrier neither known nor mapped',
+    row: 'A100000027,1,1,pigeon,T6,2026-03-02',
+    error: [
+      'carrier',
+      'unknown carrier "pigeon": use one of The Edge\'s carrier codes (dpd, royal-mail, parcelforce, dhl, yodel, evri, ups, fedex, tnt, dx), or map it: jl-edge accounts set acme --carrier-map "pigeon=<code>"',
+    ],
+  },
+  {
+    name: 'an impossible date',
+    row: 'A100000028,1,1,dpd,T7,2026-13-45',
+    error: ['dispatch_date', '"2026-13-45" is not a date as yyyy-mm-dd'],
+  },
+  {
+    name: 'no tracking number',
+    row: 'A100000029,1,1,dpd,,2026-03-02',
+    error: ['tracking_number', 'the tracking number is empty'],
+  },
+];
+
+/** The errors a CSV of `rows` (after a header line) must give, in line order. */
+function expectedErrors(file: string, rows: RowCase[]): StepErrors['errors'] {
+  return rows.flatMap((c, index) =>
+    c.error ? [{ file, line: index + 2, ...(c.error[0] ? { column: c.error[0] } : {}), message: c.error[1] }] : [],
+  );
+}
+
+interface StepErrors {
+  exit_code: number;
+  errors: { file?: string; line?: number; column?: string; message: string }[];
+}
+
+describe('hostile input: product and shipment CSV rows, one import of each file', { skip: sshdSkip }, () => {
+  before(async () => {
+    await world.reset();
+    world.addProducts([{ sku: 'SKU-1', channelItemId: '11111111' }]);
+  });
+
+  it('product rows: each bad row reported by line, column and reason; the good rows stored', async () => {
+    const file = world.local('/products.csv');
+    writeFileSync(file, [PRODUCT_HEADER, ...PRODUCT_ROWS.map((c) => c.row), ''].join('\n'));
+    const run = await world.cli(['import-products', file, '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const { errors } = run.json<{ accounts: StepErrors[] }>().accounts[0]!;
+    assert.deepEqual(errors, expectedErrors(file, PRODUCT_ROWS));
+    const stored = world.rows<{ sku: string; stock: number; title: string }>(
+      "select sku, stock, title from products where sku <> 'SKU-1' order by id",
+    );
+    assert.deepEqual(stored, [
+      { sku: 'GOOD-1', stock: 5, title: 'Cushion' },
+      { sku: 'STOCK-NEG', stock: -7, title: 'x' },
+      { sku: 'FORMULA', stock: 1, title: "=cmd|' /C calc'!A0" },
+      { sku: 'EMOJI', stock: 1, title: 'Zoë’s 🛋 cushion' },
+    ]);
+  });
+
+  for (const [name, content, message] of [
+    ['an empty product file', Buffer.alloc(0), 'the file is empty'],
+    [
+      'a binary file given as products',
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+      'sku',
+    ],
+  ] as const) {
+    it(`${name}: exit 1 with the reason, nothing stored`, async () => {
+      const file = world.local('/odd.csv');
+      writeFileSync(file, content);
+      const before = world.rows('select sku from products order by id');
+      const run = await world.cli(['import-products', file]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.ok(run.stderr.includes(message), run.stderr);
+      assert.deepEqual(world.rows('select sku from products order by id'), before);
+    });
+  }
+
+  it('shipment rows: each bad row reported by line and reason; the good row recorded', async () => {
+    world.putOrder(orderFileName(900), good('A100000001'));
+    for (const [n, orderNumber] of [
+      'A100000019',
+      'A100000023',
+      'A100000026',
+      'A100000027',
+      'A100000028',
+      'A100000029',
+    ].entries())
+      world.putOrder(orderFileName(901 + n), good(orderNumber));
+    assert.equal((await world.cli(['download-orders'])).code, 0);
+    assert.equal((await world.cli(['ack-orders'])).code, 0);
+    const file = world.local('/shipments.csv');
+    writeFileSync(file, [SHIPMENT_HEADER, ...SHIPMENT_ROWS.map((c) => c.row), ''].join('\n'));
+    const run = await world.cli(['import-shipments', file, '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const { errors } = run.json<{ accounts: StepErrors[] }>().accounts[0]!;
+    assert.deepEqual(errors, expectedErrors(file, SHIPMENT_ROWS));
+    const recorded = world.rows<{ order_number: string; tracking_number: string }>(
+      'select o.order_number, u.tracking_number from order_updates u join orders o on o.id = u.order_id',
+    );
+    assert.deepEqual(recorded, [{ order_number: 'A100000001', tracking_number: 'T1' }]);
+  });
+});

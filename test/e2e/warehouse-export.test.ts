@@ -4,12 +4,13 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 import { LATER, acknowledged, ok, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
 import { tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { sftpDestination } from '../fixtures/warehouse.js';
 
 const HEADER =
   'account,order_number,supplier_ref,order_date,line_ref,part_number,sku,description,quantity,unit_price,line_total,' +
@@ -196,25 +197,7 @@ describe('export-orders', { skip: sshdSkip }, () => {
   it('writes to an SFTP destination on the real sshd, pinned host key, no temporary file left', async () => {
     const w = world();
     await acknowledged(w, deliveryOrder('Y100000007'));
-    rmSync(w.local('/warehouse'), { recursive: true, force: true });
-    w.mkdirRemote('/warehouse/orders');
-    await ok(w, [
-      'destinations',
-      'add',
-      'tpl',
-      '--host',
-      w.server.host,
-      '--port',
-      String(w.server.port),
-      '--username',
-      w.server.username,
-      '--private-key',
-      w.server.privateKeyPath,
-      '--host-key',
-      w.server.hostKeyFingerprint,
-      '--path',
-      '/warehouse/orders',
-    ]);
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w)]);
     await ok(w, ['export-orders']);
     assert.deepEqual(
       [...w.files('/warehouse/orders')].map(([name, bytes]) => [name, bytes.toString('utf8')]),
@@ -227,28 +210,38 @@ describe('export-orders', { skip: sshdSkip }, () => {
   it('an SFTP destination whose host key does not match is refused; the file waits and goes out once fixed', async () => {
     const w = world();
     await acknowledged(w, deliveryOrder('Y100000008'));
-    rmSync(w.local('/warehouse'), { recursive: true, force: true });
-    w.mkdirRemote('/warehouse/orders');
-    const destination = [
-      '--host',
-      w.server.host,
-      '--port',
-      String(w.server.port),
-      '--username',
-      w.server.username,
-      '--private-key',
-      w.server.privateKeyPath,
-      '--path',
-      '/warehouse/orders',
-    ];
-    await ok(w, ['destinations', 'add', 'tpl', ...destination, '--host-key', `SHA256:${'A'.repeat(43)}`]);
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w, `SHA256:${'A'.repeat(43)}`)]);
     const refused = await w.cli(['export-orders'], { env: LATER });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /destination tpl: host key mismatch/);
     assert.equal(w.files('/warehouse/orders').size, 0);
+    const status = await w.cli(['status', '--json']);
+    assert.equal(status.code, 1, 'a file that cannot be written needs a person');
+    const account = status.json<{
+      accounts: { warehouse: { destinations: Record<string, unknown>[] }; attention: string[] }[];
+    }>().accounts[0];
+    assert.deepEqual(account.warehouse.destinations, [
+      {
+        destination: 'tpl',
+        files_waiting: 1,
+        files_failing: 1,
+        last_error: account.warehouse.destinations[0].last_error,
+        last_file: null,
+        last_written_at: null,
+      },
+    ]);
+    assert.match(String(account.warehouse.destinations[0].last_error), /^destination tpl: host key mismatch/);
+    assert.ok(
+      account.attention.some((reason) => reason.startsWith('1 file(s) for destination tpl could not be written')),
+    );
     await ok(w, ['destinations', 'set', 'tpl', '--host-key', w.server.hostKeyFingerprint]);
     const fixed = await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
     assert.equal(fixed.stdout, 'export-orders acme: 0 orders, 0 cancellations, 1 files written, 0 files waiting\n');
     assert.deepEqual([...w.files('/warehouse/orders').keys()], ['orders-20260302143000000000.csv']);
+    const human = await w.cli(['status']);
+    assert.match(
+      human.stdout,
+      /\n {2}destination tpl: last orders-20260302143000000000\.csv at 2026-03-02T15:00:00\.000Z; 0 file\(s\) waiting\n/,
+    );
   });
 });

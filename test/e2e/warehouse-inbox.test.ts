@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LATER, acknowledged, ok, threeLineOrder, updates, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
 import { tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { WAREHOUSE_INBOX, sftpDestination } from '../fixtures/warehouse.js';
 
 const ORDER = 'Y100000001';
 const SHIP_HEADER = 'order_number,line_ref,quantity,carrier,tracking_number\n';
@@ -208,5 +209,36 @@ describe('warehouse inboxes', { skip: sshdSkip }, () => {
       { sku: 'SKU-3', stock: 0 },
     ]);
     assert.deepEqual(Object.keys(tree(inbox)), ['done/stock.csv']);
+  });
+
+  it("import-shipments --from an SFTP destination's inbox on the real sshd: done/ and failed/ made there", async () => {
+    const w = world();
+    await acknowledged(w, threeLineOrder(ORDER));
+    await ok(w, ['destinations', 'add', 'tpl', ...sftpDestination(w)]);
+    const back = w.local(WAREHOUSE_INBOX);
+    drop(back, 'good.csv', `${SHIP_HEADER}${ORDER},1,2,dpd,TRK1\n`, 1);
+    drop(back, 'bad.csv', `${SHIP_HEADER}${ORDER},2,0,dpd,TRK2\n`, 2);
+    const run = await w.cli(['import-shipments', '--from', 'tpl', '--settle', '1'], { env: LATER });
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(tree(back), {
+      'done/good.csv': `${SHIP_HEADER}${ORDER},1,2,dpd,TRK1\n`,
+      'failed/bad.csv': `${SHIP_HEADER}${ORDER},2,0,dpd,TRK2\n`,
+      'failed/bad.csv.errors.txt': 'bad.csv line 2 column quantity: "0" is not a whole number of units, at least 1\n',
+    });
+    assert.deepEqual(shipments(), [['TRK1', '1 x2']]);
+    const status = await w.cli(['status', '--json']);
+    assert.deepEqual(
+      status.json<{ accounts: { warehouse: { inboxes: unknown[] } }[] }>().accounts[0].warehouse.inboxes,
+      [
+        {
+          inbox: '/warehouse/back',
+          step: 'import-shipments',
+          last_file_at: '2026-03-02T14:30:00.000Z',
+          files_processed: 1,
+          files_failed: 1,
+          files_waiting: 0,
+        },
+      ],
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,8 @@ export interface CliOptions {
   input?: string | Buffer;
   /** Kill the process after this many ms (fault tests); the run then reports code -1. */
   killAfterMs?: number;
+  /** Called with the process once it is started (to signal it). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -30,6 +32,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   return new Promise((done, fail) => {
     const child = spawn(BIN, args, { cwd: options.cwd ?? tmpdir(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    options.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
