@@ -2,9 +2,10 @@ import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { DEFAULT_CANCEL_REQUEST_ALERT_MINUTES } from '../core/account.js';
 import { DEFAULT_ACK_ALERT_MINUTES } from '../core/date-watch.js';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { ExitCode, UsageError, errorMessage } from '../core/errors.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
 import { DEFAULT_STOCK_RULES } from '../core/stock-rules.js';
+import { parseLegacyAlgorithms } from '../transport/algorithms.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
 import { handler, parseWholeNumberOption } from './action.js';
@@ -16,7 +17,9 @@ interface AccountFlags {
   username?: string;
   passwordEnv?: string;
   privateKey?: string;
+  passphraseEnv?: string;
   hostKey?: string;
+  legacyAlgorithms?: string;
   localRoot?: string;
   root?: string;
   leadTime?: number;
@@ -42,9 +45,17 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
     .option('--username <user>', 'SFTP user name')
     .option('--password-env <VAR>', 'NAME of the environment variable holding the password (never the password)')
     .option('--private-key <file>', 'private key file for SFTP')
-    .option('--host-key <SHA256:…>', "the server's SHA256 host-key fingerprint (accounts test prints it)")
+    .option('--passphrase-env <VAR>', "NAME of the environment variable holding the private key's passphrase")
+    .option(
+      '--host-key <SHA256:…>',
+      "the server's host-key fingerprint(s), comma-separated, one per key type (accounts test prints them)",
+    )
+    .option(
+      '--legacy-algorithms <names>',
+      'weak SSH algorithms to allow for an old server, comma-separated (accounts test names the one needed)',
+    )
     .option('--local-root <dir>', 'use a local folder instead of SFTP (sandbox, mounted exchange folders)')
-    .option('--root <root>', '/live, or /uat for the John Lewis test environment')
+    .option('--root <root>', '/live, /uat (John Lewis test environment), or the absolute folder holding them')
     .option(
       '--lead-time <days>',
       'standard delivery time in days, for products without their own',
@@ -109,15 +120,25 @@ export function parseCarrierMap(text: string): Record<string, string> {
   return map;
 }
 
+function parseLegacyOption(text: string): string[] {
+  try {
+    return parseLegacyAlgorithms(text);
+  } catch (err) {
+    throw new UsageError(`--legacy-algorithms: ${errorMessage(err)}`);
+  }
+}
+
 function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
   const settings: Partial<AccountSettings> = {
     host: flags.host,
     port: flags.port,
     username: flags.username,
     passwordEnv: flags.passwordEnv,
+    passphraseEnv: flags.passphraseEnv,
     // Stored absolute: cron runs from another working directory.
     privateKeyPath: flags.privateKey === undefined ? undefined : resolve(flags.privateKey),
     hostKey: flags.hostKey,
+    legacyAlgorithms: flags.legacyAlgorithms === undefined ? undefined : parseLegacyOption(flags.legacyAlgorithms),
     localRoot: flags.localRoot === undefined ? undefined : resolve(flags.localRoot),
     root: flags.root,
     leadTimeDays: flags.leadTime,
@@ -185,11 +206,21 @@ function viewOutput(view: AccountView): CommandOutput {
   return { exitCode: ExitCode.ok, json: view, lines: accountLines(view), problems: [] };
 }
 
+/** Every key the server holds, as a seller compares them with what John Lewis gave and pins them. */
+function hostKeyLines(result: AccountTestResult): string[] {
+  if (result.server_host_keys.length === 0) return [];
+  return [
+    '  the server holds these host keys:',
+    ...result.server_host_keys.map((k) => `    ${k.type.padEnd(20)} ${k.fingerprint}${k.pinned ? '  (pinned)' : ''}`),
+  ];
+}
+
 function testOutput(result: AccountTestResult): CommandOutput {
   const lines: string[] = [];
   const problems: string[] = [];
   if (!result.connected) {
     problems.push(`accounts test ${result.account}: ${result.error}`);
+    problems.push(...hostKeyLines(result));
     if (result.offered_host_key) {
       problems.push(`the server offered host key ${result.offered_host_key}`);
       problems.push(
@@ -199,10 +230,17 @@ function testOutput(result: AccountTestResult): CommandOutput {
     return { exitCode: ExitCode.connection, json: result, lines, problems };
   }
   lines.push(`${result.account}: connected, host key ${result.host_key ?? 'n/a (local folder)'}`);
+  lines.push(...hostKeyLines(result));
+  if (result.root && !result.root.exists) {
+    problems.push(
+      `  root ${result.root.path} does not exist on this server; on a server that is not chrooted it sits deeper ` +
+        `(e.g. --root /home/<user>${result.root.path})`,
+    );
+  }
   for (const folder of result.folders) {
     const state = folder.error
       ? `FAILED: ${folder.error}`
-      : `ok (${[folder.listable && 'list', folder.writable && 'write'].filter(Boolean).join(', ')})`;
+      : `ok (${['list', folder.write === 'ok' && 'write'].filter(Boolean).join(', ')})${folder.note ? `; ${folder.note}` : ''}`;
     (folder.error ? problems : lines).push(`  ${folder.path} [${folder.labels.join(', ')}]: ${state}`);
   }
   return { exitCode: result.ok ? ExitCode.ok : ExitCode.itemsFailed, json: result, lines, problems };
@@ -234,7 +272,9 @@ Examples:
           username: given.username ?? null,
           passwordEnv: given.passwordEnv ?? null,
           privateKeyPath: given.privateKeyPath ?? null,
+          passphraseEnv: given.passphraseEnv ?? null,
           hostKey: given.hostKey ?? null,
+          legacyAlgorithms: given.legacyAlgorithms ?? [],
           localRoot: given.localRoot ?? null,
           root: given.root ?? '/live',
           leadTimeDays: given.leadTimeDays ?? 3,

@@ -1,4 +1,11 @@
-import { distinctFolders, isPathLabel, PATH_LABELS, type Account, type PathLabel } from '../core/account.js';
+import {
+  distinctFolders,
+  isPathLabel,
+  normaliseRoot,
+  PATH_LABELS,
+  type Account,
+  type PathLabel,
+} from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
 import { isStockShare } from '../core/stock-rules.js';
@@ -6,10 +13,10 @@ import { isoNow } from '../core/time.js';
 import { SYNC_STEPS, isSyncStep, staleAfterMinutes, type SyncStep } from '../core/steps.js';
 import type { AccountSettings } from '../db/repo/accounts.js';
 import { fileNameToken } from '../formats/file-name-token.js';
-import { joinRemote } from '../transport/transport.js';
+import { formatHostKeyPins, matchesPin, parseHostKeyPins } from '../transport/host-keys.js';
+import { joinRemote, type Transport } from '../transport/transport.js';
 
 const ACCOUNT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** An account as printed and serialised: settings and paths, never a secret. */
@@ -22,7 +29,9 @@ export interface AccountView {
   username: string | null;
   password_env: string | null;
   private_key: string | null;
+  passphrase_env: string | null;
   host_key: string | null;
+  legacy_algorithms: string[];
   local_root: string | null;
   root: string;
   lead_time_days: number;
@@ -53,7 +62,9 @@ export function viewAccount(account: Account): AccountView {
     username: account.username,
     password_env: account.passwordEnv,
     private_key: account.privateKeyPath,
+    passphrase_env: account.passphraseEnv,
     host_key: account.hostKey,
+    legacy_algorithms: account.legacyAlgorithms,
     local_root: account.localRoot,
     root: account.root,
     lead_time_days: account.leadTimeDays,
@@ -75,42 +86,53 @@ export function viewAccount(account: Account): AccountView {
   };
 }
 
-export function validateSettings(name: string, settings: Partial<AccountSettings>): void {
-  if (settings.hostKey && !FINGERPRINT.test(settings.hostKey)) {
-    throw new UsageError(`--host-key must be an OpenSSH SHA256 fingerprint like SHA256:${'A'.repeat(43)}`);
+/** Checks settings and returns them in stored form (pins and root normalised), or throws a UsageError. */
+export function normaliseSettings<T extends Partial<AccountSettings>>(name: string, settings: T): T {
+  const normalised = { ...settings };
+  if (settings.hostKey)
+    normalised.hostKey = asUsage('--host-key', () => formatHostKeyPins(parseHostKeyPins(settings.hostKey!)));
+  for (const [option, value] of [
+    ['--password-env', settings.passwordEnv],
+    ['--passphrase-env', settings.passphraseEnv],
+  ] as const) {
+    if (value && !ENV_NAME.test(value)) {
+      throw new UsageError(`${option} takes the NAME of an environment variable (the secret itself is never stored)`);
+    }
   }
-  if (settings.passwordEnv && !ENV_NAME.test(settings.passwordEnv)) {
-    throw new UsageError(
-      '--password-env takes the NAME of an environment variable (the password itself is never stored)',
-    );
-  }
-  if (settings.root !== undefined && settings.root !== '/live' && settings.root !== '/uat') {
-    throw new UsageError(`--root must be /live or /uat, not ${settings.root}`);
-  }
+  if (settings.root !== undefined) normalised.root = asUsage('--root', () => normaliseRoot(settings.root!));
   if (settings.stockShare !== undefined && !isStockShare(settings.stockShare)) {
     throw new UsageError(`--stock-share is a percentage from 0 to 100, not ${settings.stockShare}`);
   }
   if (settings.transport === 'sftp' && (!settings.host || !settings.username)) {
     throw new UsageError(`account "${name}" needs --host and --username (or --local-root for a local folder)`);
   }
+  return normalised;
+}
+
+function asUsage<T>(option: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${option}: ${errorMessage(err)}`);
+  }
 }
 
 export async function addAccount(ctx: Context, name: string, settings: AccountSettings): Promise<AccountView> {
   if (!ACCOUNT_NAME.test(name))
     throw new UsageError(`account name "${name}" must be letters, digits, '.', '_' or '-' (at most 64)`);
-  validateSettings(name, settings);
+  const stored = normaliseSettings(name, settings);
   if (await ctx.repo.accounts.findByName(name))
     throw new UsageError(`account "${name}" already exists (change it with jl-edge accounts set ${name} …)`);
   if (ctx.options.dryRun)
     return viewAccount({
       id: 0,
       name,
-      ...settings,
+      ...stored,
       staleAfterMinutes: {},
-      paths: emptyPaths(settings.root),
+      paths: emptyPaths(stored.root),
       fromEnvironment: false,
     });
-  return viewAccount(await ctx.repo.accounts.insert(name, settings, isoNow(ctx.clock)));
+  return viewAccount(await ctx.repo.accounts.insert(name, stored, isoNow(ctx.clock)));
 }
 
 function emptyPaths(root: string): Record<PathLabel, string> {
@@ -128,9 +150,9 @@ export async function showAccount(ctx: Context, name: string): Promise<AccountVi
 export async function setAccount(ctx: Context, name: string, settings: Partial<AccountSettings>): Promise<AccountView> {
   const account = await ctx.requireAccount(name);
   const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-  const merged = { ...account, ...given };
-  validateSettings(name, merged);
-  if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, settings, isoNow(ctx.clock));
+  const merged = normaliseSettings(name, { ...account, ...given });
+  const changed = Object.fromEntries(Object.keys(given).map((k) => [k, merged[k as keyof typeof merged]]));
+  if (!ctx.options.dryRun) await ctx.repo.accounts.update(name, changed, isoNow(ctx.clock));
   return viewAccount(ctx.options.dryRun ? merged : await ctx.requireAccount(name));
 }
 
@@ -166,13 +188,26 @@ export async function setAccountStaleAfter(
   return viewAccount(await ctx.requireAccount(name));
 }
 
+/**
+ * What `accounts test` did about writing in a folder: `ok` a probe was written and removed; `not needed`
+ * jl-edge only reads there; `not checked` a probe could have been left where The Edge reads (see `note`).
+ */
+export type WriteCheck = 'ok' | 'failed' | 'not checked' | 'not needed';
+
 export interface FolderCheck {
   path: string;
   labels: PathLabel[];
   exists: boolean;
   listable: boolean;
-  writable: boolean;
+  write: WriteCheck;
+  note: string | null;
   error: string | null;
+}
+
+export interface OfferedKeyView {
+  type: string;
+  fingerprint: string;
+  pinned: boolean;
 }
 
 export interface AccountTestResult {
@@ -181,14 +216,25 @@ export interface AccountTestResult {
   connected: boolean;
   host_key: string | null;
   offered_host_key: string | null;
+  /** Every host key the server holds, one per key type (SFTP accounts). */
+  server_host_keys: OfferedKeyView[];
+  root: { path: string; exists: boolean } | null;
   error: string | null;
   folders: FolderCheck[];
 }
 
+/** Folders jl-edge only reads: nothing is written there, so no write check is needed. */
+const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'StockUpdateError'];
+/** The Edge reads every file that appears here (no .DONE marker), so even a probe could be read. */
+const READ_ON_ARRIVAL_LABELS: readonly PathLabel[] = ['StockUpdate'];
+const PROBE_PREFIX = '.jl-edge-write-test-';
+
 /**
- * Connects, verifies the host key, and checks that every labelled folder exists, can be listed and can
- * be written. The write probe is a dot-named file that is deleted at once: The Edge reads neither
- * dot files nor files without a marker.
+ * Connects, verifies the host key, lists every key the server holds, and checks that every labelled
+ * folder exists, can be listed and — where jl-edge writes — can be written. A probe never stays where
+ * The Edge reads: it is a dot-named file without a .DONE marker (The Edge reads only marked files in
+ * those folders), written only once the server has shown, in a folder The Edge does not read, that it
+ * lets the probe be removed.
  */
 export async function testAccount(ctx: Context, name: string): Promise<AccountTestResult> {
   const account = await ctx.requireAccount(name);
@@ -198,6 +244,8 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
     connected: false,
     host_key: account.hostKey,
     offered_host_key: null,
+    server_host_keys: [],
+    root: null,
     error: null,
     folders: [],
   };
@@ -208,13 +256,26 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
     if (!(err instanceof ConnectionError)) throw err;
     result.error = err.message;
     result.offered_host_key = err.offeredFingerprint ?? null;
+    if (err.offeredFingerprint) result.server_host_keys = await serverHostKeys(ctx, account);
     return result;
   }
   result.connected = true;
   try {
+    result.server_host_keys = await serverHostKeys(ctx, account);
+    result.root = { path: account.root, exists: await transport.isDir(account.root) };
+    const probeName = `${PROBE_PREFIX}${fileNameToken(ctx.clock.now())}`;
+    const deletes = ctx.options.dryRun ? 'unknown' : await probeDeletes(transport, account, probeName);
     for (const path of distinctFolders(account)) {
       const labels = PATH_LABELS.filter((l) => account.paths[l] === path);
-      const check: FolderCheck = { path, labels, exists: false, listable: false, writable: false, error: null };
+      const check: FolderCheck = {
+        path,
+        labels,
+        exists: false,
+        listable: false,
+        write: 'not checked',
+        note: null,
+        error: null,
+      };
       result.folders.push(check);
       try {
         check.exists = await transport.isDir(path);
@@ -224,11 +285,7 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
         }
         await transport.list(path);
         check.listable = true;
-        if (ctx.options.dryRun) continue;
-        const probe = joinRemote(path, `.jl-edge-write-test-${fileNameToken(ctx.clock.now())}`);
-        await transport.write(probe, Buffer.from('jl-edge write test\n'));
-        await transport.delete(probe);
-        check.writable = true;
+        await checkWrite(transport, check, { dryRun: ctx.options.dryRun, deletes, probeName });
       } catch (err) {
         check.error = errorMessage(err);
       }
@@ -236,6 +293,79 @@ export async function testAccount(ctx: Context, name: string): Promise<AccountTe
   } finally {
     await transport.end();
   }
-  result.ok = result.folders.every((f) => f.exists && f.listable && (f.writable || ctx.options.dryRun));
+  result.ok = result.folders.every((f) => f.exists && f.listable && f.write !== 'failed');
   return result;
+}
+
+async function serverHostKeys(ctx: Context, account: Account): Promise<OfferedKeyView[]> {
+  const { scanHostKeys } = await import('../transport/open.js');
+  const pins = account.hostKey ? parseHostKeyPins(account.hostKey) : [];
+  try {
+    const keys = await scanHostKeys(account, ctx.env);
+    return keys.map((k) => ({ type: k.keyType, fingerprint: k.fingerprint, pinned: matchesPin(k, pins) }));
+  } catch {
+    // The listing is a help for pinning; the connection's own outcome is what the test reports.
+    return [];
+  }
+}
+
+/**
+ * Whether the server lets a written file be removed, tried in the OrderDownload folder: The Edge only
+ * writes there, so a probe the server will not remove harms nothing.
+ */
+async function probeDeletes(
+  transport: Transport,
+  account: Account,
+  probeName: string,
+): Promise<'allowed' | 'refused' | 'unknown'> {
+  const probe = joinRemote(account.paths.OrderDownload, probeName);
+  try {
+    await transport.write(probe, PROBE_CONTENT);
+  } catch {
+    return 'unknown';
+  }
+  try {
+    await transport.delete(probe);
+    return 'allowed';
+  } catch {
+    return 'refused';
+  }
+}
+
+const PROBE_CONTENT = Buffer.from('jl-edge write test\n');
+
+async function checkWrite(
+  transport: Transport,
+  check: FolderCheck,
+  options: { dryRun: boolean; deletes: 'allowed' | 'refused' | 'unknown'; probeName: string },
+): Promise<void> {
+  if (check.labels.every((l) => READ_ONLY_LABELS.includes(l))) {
+    check.write = 'not needed';
+    return;
+  }
+  if (options.dryRun) {
+    check.note = 'write not checked (--dry-run)';
+    return;
+  }
+  if (check.labels.some((l) => READ_ON_ARRIVAL_LABELS.includes(l))) {
+    check.note = 'write not checked: The Edge reads every file that appears in this folder';
+    return;
+  }
+  if (options.deletes !== 'allowed') {
+    check.note =
+      options.deletes === 'refused'
+        ? 'write not checked: the server refuses deletes, so a probe could not be removed'
+        : 'write not checked: no probe could be written and removed where The Edge does not read';
+    return;
+  }
+  const probe = joinRemote(check.path, options.probeName);
+  try {
+    await transport.write(probe, PROBE_CONTENT);
+  } catch (err) {
+    check.write = 'failed';
+    check.error = `cannot write: ${errorMessage(err)}`;
+    return;
+  }
+  await transport.delete(probe);
+  check.write = 'ok';
 }

@@ -8,7 +8,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { isoNow } from '../core/time.js';
 import type { Destination, DestinationSettings } from '../db/repo/destinations.js';
-import { validateSettings } from './accounts.js';
+import { normaliseSettings } from './accounts.js';
 
 const DESTINATION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -131,7 +131,7 @@ export async function requireDestination(ctx: Context, name: string): Promise<De
 }
 
 async function settingsFrom(ctx: Context, flags: DestinationFlags): Promise<Partial<DestinationSettings>> {
-  validateSettings('destination', { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv });
+  const checked = normaliseSettings('destination', { hostKey: flags.hostKey, passwordEnv: flags.passwordEnv });
   const settings: Partial<DestinationSettings> = {
     dir: flags.dir === undefined ? undefined : absoluteFolder('--dir', flags.dir),
     host: flags.host,
@@ -139,7 +139,7 @@ async function settingsFrom(ctx: Context, flags: DestinationFlags): Promise<Part
     username: flags.username,
     passwordEnv: flags.passwordEnv,
     privateKeyPath: flags.privateKey === undefined ? undefined : absoluteFolder('--private-key', flags.privateKey),
-    hostKey: flags.hostKey,
+    hostKey: checked.hostKey,
     path: flags.path,
     inbox: flags.inbox,
   };

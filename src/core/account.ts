@@ -11,8 +11,14 @@ export interface Account {
   /** Name of the environment variable that holds the password. */
   passwordEnv: string | null;
   privateKeyPath: string | null;
+  /** Name of the environment variable that holds the private key's passphrase. */
+  passphraseEnv: string | null;
+  /** Pins, comma-separated (transport/host-keys.ts). */
   hostKey: string | null;
+  /** Weak SSH algorithms allowed for this server (transport/algorithms.ts). */
+  legacyAlgorithms: string[];
   localRoot: string | null;
+  /** `/live`, `/uat`, or any absolute folder holding the same subfolders (`/home/acme/live`). */
   root: string;
   leadTimeDays: number;
   handlingDays: number;
@@ -57,7 +63,7 @@ export const PATH_LABELS = [
 ] as const;
 export type PathLabel = (typeof PATH_LABELS)[number];
 
-/** Default folders under the account root (`/live`, or `/uat` for John Lewis' test environment). */
+/** Default folders under the account root (`/live`, `/uat` for John Lewis' test environment, or deeper). */
 const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   OrderDownload: '/incoming',
   OrderAcknowledge: '/outgoing',
@@ -70,6 +76,18 @@ const DEFAULT_PATH_SUFFIX: Record<PathLabel, string> = {
   // ◇ SPEC §1: as documented for another retailer on The Edge.
   CancellationRequest: '/incoming',
 };
+
+/**
+ * A root is `/live`, `/uat` or any absolute folder holding the same subfolders (a server that is not
+ * chrooted: `/home/acme/live`). Returns it without a trailing slash, or throws an Error saying why not.
+ */
+export function normaliseRoot(root: string): string {
+  const trimmed = root.length > 1 ? root.replace(/\/+$/, '') : root;
+  if (!trimmed.startsWith('/') || trimmed === '/' || trimmed.split('/').some((s) => s === '..' || s === '.')) {
+    throw new Error(`must be an absolute folder such as /live, /uat or /home/acme/live (no . or ..), not "${root}"`);
+  }
+  return trimmed;
+}
 
 export function effectivePaths(root: string, overrides: Partial<Record<PathLabel, string>>): Record<PathLabel, string> {
   const base = root.replace(/\/+$/, '');

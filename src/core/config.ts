@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import dotenv from 'dotenv';
-import { UsageError } from './errors.js';
+import { normaliseRoot } from './account.js';
+import { UsageError, errorMessage } from './errors.js';
 import type { NewAccountSettings } from '../db/repo/accounts.js';
 import { DEFAULT_ACK_ALERT_MINUTES } from './date-watch.js';
 import { DEFAULT_STOCK_RULES, isStockShare } from './stock-rules.js';
+import { parseLegacyAlgorithms } from '../transport/algorithms.js';
+import { formatHostKeyPins, parseHostKeyPins } from '../transport/host-keys.js';
 
 export const DEFAULT_DB_PATH = './data/jl-edge.sqlite';
 
@@ -38,8 +41,7 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
   const localRoot = env.JL_EDGE_LOCAL_ROOT;
   if (!host && !localRoot) return null;
   const name = env.JL_EDGE_ACCOUNT || 'default';
-  const root = env.JL_EDGE_ROOT || '/live';
-  if (root !== '/live' && root !== '/uat') throw new UsageError(`JL_EDGE_ROOT must be /live or /uat, not ${root}`);
+  const root = setting('JL_EDGE_ROOT', () => normaliseRoot(env.JL_EDGE_ROOT || '/live'));
   const leadTimeDays = parseWholeNumber('JL_EDGE_LEAD_TIME_DAYS', env.JL_EDGE_LEAD_TIME_DAYS, 3);
   const base = {
     root,
@@ -72,7 +74,13 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
         // The variable's name is stored, never its value.
         passwordEnv: env.JL_EDGE_SFTP_PASSWORD !== undefined ? 'JL_EDGE_SFTP_PASSWORD' : null,
         privateKeyPath: env.JL_EDGE_SFTP_PRIVATE_KEY ? resolve(env.JL_EDGE_SFTP_PRIVATE_KEY) : null,
-        hostKey: env.JL_EDGE_SFTP_HOST_KEY ?? null,
+        passphraseEnv: env.JL_EDGE_SFTP_PASSPHRASE !== undefined ? 'JL_EDGE_SFTP_PASSPHRASE' : null,
+        hostKey: env.JL_EDGE_SFTP_HOST_KEY
+          ? setting('JL_EDGE_SFTP_HOST_KEY', () => formatHostKeyPins(parseHostKeyPins(env.JL_EDGE_SFTP_HOST_KEY!)))
+          : null,
+        legacyAlgorithms: setting('JL_EDGE_SFTP_LEGACY_ALGORITHMS', () =>
+          parseLegacyAlgorithms(env.JL_EDGE_SFTP_LEGACY_ALGORITHMS ?? ''),
+        ),
         localRoot: null,
       },
     };
@@ -87,7 +95,9 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
       username: null,
       passwordEnv: null,
       privateKeyPath: null,
+      passphraseEnv: null,
       hostKey: null,
+      legacyAlgorithms: [],
       localRoot: resolve(localRoot!),
     },
   };
@@ -97,6 +107,15 @@ function parseStockShare(name: string, value: string | undefined): number {
   const share = parseWholeNumber(name, value, DEFAULT_STOCK_RULES.stockShare);
   if (!isStockShare(share)) throw new UsageError(`${name} is a percentage from 0 to 100, not ${share}`);
   return share;
+}
+
+/** A variable's value checked by `parse`; what is wrong with it becomes a usage error naming the variable. */
+function setting<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError(`${name}: ${errorMessage(err)}`);
+  }
 }
 
 function parseWholeNumber(name: string, value: string | undefined, fallback: number): number {

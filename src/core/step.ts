@@ -1,6 +1,6 @@
 import type { Account } from './account.js';
 import type { Context } from './context.js';
-import { ConnectionError, ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
+import { ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
 import { mapConcurrently } from './parallel.js';
 import { isoNow } from './time.js';
 import type { LockHolder } from '../db/repo/locks.js';
@@ -131,10 +131,8 @@ async function runForAccount(
   } catch (err) {
     // Whatever stops a step before it finishes could not be an item's fault: the run failed.
     runFailed = true;
+    // A host-key refusal already names every key the server showed.
     const errors: ItemError[] = [{ message: describeError(err) }];
-    if (err instanceof ConnectionError && err.offeredFingerprint) {
-      errors[0]!.message += ` (the server offered ${err.offeredFingerprint})`;
-    }
     if (!(err instanceof JlEdgeError) && err instanceof Error && err.stack) ctx.logger.verbose(err.stack);
     outcome = { account: account.name, ok: false, exitCode: exitCodeOf(err), counts: {}, errors };
   } finally {

@@ -358,9 +358,33 @@ const cancelRequests: Migration = {
   },
 };
 
+/**
+ * Issue 18, SFTP servers as they are in the wild: a passphrase for an encrypted key (by variable name),
+ * legacy algorithms allowed by name, several host-key pins and roots deeper than /live. SQLite does not
+ * enforce string lengths; PostgreSQL does, so there the two columns become text.
+ */
+const sftpServerVariants: Migration = {
+  name: '0005_sftp_server_variants',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.string('passphrase_env', 255); // the NAME of the variable holding the key's passphrase
+      t.text('legacy_algorithms').notNullable().defaultTo(''); // comma-separated algorithm names
+    });
+    if (knex.client.config.client === 'pg') {
+      await knex.raw('alter table accounts alter column host_key type text, alter column root type text');
+    }
+  },
+  async down(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumn('passphrase_env');
+      t.dropColumn('legacy_algorithms');
+    });
+  },
+};
+
 /** SPEC §2 stock rules (account defaults, product overrides) and §5.5's acknowledgement alert. */
 const stockRulesAndAckAlert: Migration = {
-  name: '0005_stock_rules_and_ack_alert',
+  name: '0006_stock_rules_and_ack_alert',
   async up(knex) {
     await knex.schema.alterTable('accounts', (t) => {
       t.integer('stock_buffer').notNullable().defaultTo(0);
@@ -389,6 +413,7 @@ const migrations: Migration[] = [
   warehouseRoundTrip,
   accountStaleAfter,
   cancelRequests,
+  sftpServerVariants,
   stockRulesAndAckAlert,
 ];
 

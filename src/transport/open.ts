@@ -1,6 +1,8 @@
 import { UsageError } from '../core/errors.js';
 import type { Account } from '../core/account.js';
 import type { Destination } from '../db/repo/destinations.js';
+import type { OfferedHostKey } from './host-keys.js';
+import type { SftpOptions } from './sftp.js';
 import type { Transport } from './transport.js';
 
 /** Opens the account's transport. SFTP is loaded lazily so local and offline commands never pay for ssh2. */
@@ -44,6 +46,9 @@ interface SftpEndpoint {
   passwordEnv: string | null;
   privateKeyPath: string | null;
   hostKey: string | null;
+  /** Accounts only (destinations have neither). */
+  passphraseEnv?: string | null;
+  legacyAlgorithms?: string[];
 }
 
 async function openSftp(
@@ -66,13 +71,31 @@ async function openSftp(
     throw new UsageError(`${owner} has no secret: give --password-env <VAR> or --private-key <file>`);
   }
   const { openSftpTransport } = await import('./sftp.js');
-  return openSftpTransport({
-    host: endpoint.host,
+  return openSftpTransport({ ...sftpOptions(owner, endpoint, options.env), password, deadline: options.deadline });
+}
+
+/** Every host key the account's server holds (type and SHA256 fingerprint), for `accounts test`. */
+export async function scanHostKeys(account: Account, env: NodeJS.ProcessEnv): Promise<OfferedHostKey[]> {
+  if (account.transport !== 'sftp' || !account.host || !account.username) return [];
+  const { scanHostKeys: scan } = await import('./sftp.js');
+  return scan(sftpOptions(`account "${account.name}"`, account, env));
+}
+
+function sftpOptions(owner: string, endpoint: SftpEndpoint, env: NodeJS.ProcessEnv): SftpOptions {
+  let passphrase: string | undefined;
+  if (endpoint.passphraseEnv) {
+    passphrase = env[endpoint.passphraseEnv];
+    if (passphrase === undefined) {
+      throw new UsageError(`${owner}: the passphrase variable ${endpoint.passphraseEnv} is not set`);
+    }
+  }
+  return {
+    host: endpoint.host!,
     port: endpoint.port,
-    username: endpoint.username,
-    password,
+    username: endpoint.username!,
     privateKey: endpoint.privateKeyPath ?? undefined,
+    passphrase,
     hostKey: endpoint.hostKey,
-    deadline: options.deadline,
-  });
+    legacyAlgorithms: endpoint.legacyAlgorithms,
+  };
 }

@@ -4,12 +4,21 @@
  * time, so a hung server never stacks cron jobs; nothing is printed; the password never appears in an
  * error message.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
+import ssh2, { type Algorithms, type AuthHandlerMiddleware, type AuthenticationType, type ParsedKey } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
-import { ConnectionError, TransferError, errorMessage } from '../core/errors.js';
+import { ConnectionError, TransferError, UsageError, errorMessage } from '../core/errors.js';
+import { legacyAdvice, ssh2Algorithms, type AlgorithmKind } from './algorithms.js';
+import {
+  describeOfferedKey,
+  hostKeyAlgorithmsFor,
+  matchesPin,
+  parseHostKeyPins,
+  type HostKeyPin,
+  type OfferedHostKey,
+} from './host-keys.js';
 import {
   MARKER_SUFFIX,
   assertSafeRemotePath,
@@ -22,11 +31,19 @@ export interface SftpOptions {
   host: string;
   port: number;
   username: string;
+  /** Also answers keyboard-interactive prompts. */
   password?: string;
   /** Path of a private key file. */
   privateKey?: string;
-  /** OpenSSH form `SHA256:…`; null refuses every server and reports the fingerprint it offered. */
+  /** For an encrypted private key. */
+  passphrase?: string;
+  /**
+   * Pins as host-keys.ts reads them (several, comma-separated); null refuses every server and reports
+   * the key it offered.
+   */
   hostKey: string | null;
+  /** Weak algorithms the account allows explicitly (algorithms.ts). */
+  legacyAlgorithms?: readonly string[];
   /** Per connection attempt, TCP connect to SFTP session ready. Default 10000. */
   connectTimeoutMs?: number;
   /**
@@ -59,6 +76,11 @@ const UPLOAD_CHUNK_BYTES = 256 * 1024;
 const PIPELINED_WRITE_BYTES = 16 * 1024;
 /** Reads ask for this much at a time: every order file in one request, a large file in few. */
 const READ_PIECE_BYTES = 64 * 1024;
+/**
+ * Mode of every file we create. ssh2 asks for 0666 unless told, and a server that applies no umask
+ * (ProFTPD, OpenSSH with -u 0) then leaves our orders' files writable by every user on it.
+ */
+const FILE_MODE = 0o644;
 /** setTimeout's ceiling; a later deadline is simply not armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Failures worth another attempt: the network, not the credentials or the server's key. */
@@ -84,7 +106,9 @@ interface Settings {
   username: string;
   password: string | undefined;
   privateKeyPath: string | undefined;
-  hostKey: string | null;
+  passphrase: string | undefined;
+  hostKeys: HostKeyPin[] | null;
+  legacyAlgorithms: readonly string[];
   connectTimeoutMs: number;
   operationTimeoutMs: number;
   deadline: number;
@@ -92,25 +116,8 @@ interface Settings {
   keepaliveIntervalMs: number;
 }
 
-/** OpenSSH's fingerprint of a raw public key blob: `SHA256:` + unpadded base64 of its SHA-256. */
-export function fingerprintOf(key: Buffer): string {
-  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-}
-
 export async function openSftpTransport(options: SftpOptions): Promise<Transport> {
-  const settings: Settings = {
-    host: options.host,
-    port: options.port,
-    username: options.username,
-    password: options.password,
-    privateKeyPath: options.privateKey,
-    hostKey: options.hostKey,
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    operationTimeoutMs: options.operationTimeoutMs ?? 30_000,
-    deadline: options.deadline ?? Number.POSITIVE_INFINITY,
-    connectAttempts: Math.max(1, options.connectAttempts ?? 3),
-    keepaliveIntervalMs: options.keepaliveIntervalMs ?? 1000,
-  };
+  const settings = settingsFrom(options);
   const privateKey = settings.privateKeyPath ? await readPrivateKey(settings) : undefined;
   if (privateKey === undefined && !settings.password) {
     throw new ConnectionError(`no password or private key configured for ${settings.username}@${endpoint(settings)}`);
@@ -118,14 +125,69 @@ export async function openSftpTransport(options: SftpOptions): Promise<Transport
   return new SftpTransport(await connectWithRetries(settings, privateKey), settings);
 }
 
-async function readPrivateKey(settings: Settings): Promise<Buffer> {
+/**
+ * Every host key the server holds, one per key type, found by asking for each type in turn. For
+ * `accounts test`: a seller compares them with the fingerprints John Lewis gave and pins the right ones.
+ */
+export async function scanHostKeys(options: SftpOptions): Promise<OfferedHostKey[]> {
+  const settings = settingsFrom({ ...options, hostKey: null });
+  const found: OfferedHostKey[] = [];
+  for (;;) {
+    const outcome = await handshakeOnly(
+      settings,
+      found.map((k) => k.keyType),
+    );
+    if (outcome === null) return found;
+    found.push(outcome);
+  }
+}
+
+function settingsFrom(options: SftpOptions): Settings {
+  let hostKeys: HostKeyPin[] | null = null;
   try {
-    return await readFile(settings.privateKeyPath!);
+    hostKeys = options.hostKey === null ? null : parseHostKeyPins(options.hostKey);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  return {
+    host: options.host,
+    port: options.port,
+    username: options.username,
+    password: options.password,
+    privateKeyPath: options.privateKey,
+    passphrase: options.passphrase,
+    hostKeys,
+    legacyAlgorithms: options.legacyAlgorithms ?? [],
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    operationTimeoutMs: options.operationTimeoutMs ?? 30_000,
+    deadline: options.deadline ?? Number.POSITIVE_INFINITY,
+    connectAttempts: Math.max(1, options.connectAttempts ?? 3),
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? 1000,
+  };
+}
+
+async function readPrivateKey(settings: Settings): Promise<ParsedKey> {
+  let text: Buffer;
+  try {
+    text = await readFile(settings.privateKeyPath!);
   } catch (err) {
     throw new ConnectionError(
       `cannot read private key ${settings.privateKeyPath}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`,
     );
   }
+  const parsed = ssh2.utils.parseKey(text, settings.passphrase);
+  if (parsed instanceof Error) {
+    // ssh2's wording for an encrypted key without a passphrase does not say what to do about it.
+    const encrypted = /encrypted|passphrase/i.test(parsed.message);
+    throw new UsageError(
+      encrypted
+        ? settings.passphrase === undefined
+          ? `private key ${settings.privateKeyPath} is protected by a passphrase: give the NAME of the variable holding it with --passphrase-env (or set JL_EDGE_SFTP_PASSPHRASE)`
+          : `private key ${settings.privateKeyPath}: the passphrase does not open it`
+        : `private key ${settings.privateKeyPath} cannot be used: ${parsed.message}`,
+    );
+  }
+  return Array.isArray(parsed) ? parsed[0] : parsed;
 }
 
 function endpoint(settings: Settings): string {
@@ -137,18 +199,28 @@ function redact(settings: Settings, message: string): string {
   return settings.password ? message.split(settings.password).join('***') : message;
 }
 
-async function connectWithRetries(settings: Settings, privateKey: Buffer | undefined): Promise<Connection> {
+async function connectWithRetries(settings: Settings, privateKey: ParsedKey | undefined): Promise<Connection> {
   let lastReason = '';
-  for (let attempt = 1; ; attempt++) {
+  // Keys the server showed that match no pin: each is excluded from the next handshake, so a server
+  // holding several keys is asked for its other ones before the connection is refused.
+  const unmatchedKeys: OfferedHostKey[] = [];
+  for (let attempt = 1; ;) {
     const remaining = settings.deadline - Date.now();
     if (remaining <= 0) {
       throw new ConnectionError(
         `whole-run deadline passed before connecting to ${endpoint(settings)}${lastReason ? ` (last failure: ${lastReason})` : ''}`,
       );
     }
-    const outcome = await connectOnce(settings, privateKey, Math.min(settings.connectTimeoutMs, remaining));
+    const excluded = unmatchedKeys.map((k) => k.keyType);
+    const outcome = await connectOnce(settings, privateKey, Math.min(settings.connectTimeoutMs, remaining), excluded);
     if ('connection' in outcome) return outcome.connection;
     if ('refused' in outcome) throw outcome.refused;
+    if ('unmatchedKey' in outcome) {
+      unmatchedKeys.push(outcome.unmatchedKey);
+      if (settings.hostKeys === null) throw hostKeyRefusal(settings, unmatchedKeys);
+      continue;
+    }
+    if ('noOtherHostKey' in outcome) throw hostKeyRefusal(settings, unmatchedKeys);
     lastReason = outcome.networkFailure;
     if (attempt >= settings.connectAttempts) {
       throw new ConnectionError(`cannot connect to ${endpoint(settings)} after ${attempt} attempt(s): ${lastReason}`);
@@ -160,16 +232,54 @@ async function connectWithRetries(settings: Settings, privateKey: Buffer | undef
       );
     }
     await new Promise((resolve) => setTimeout(resolve, backoff));
+    attempt++;
   }
 }
 
-/** `refused` fails the same way on every attempt; `networkFailure` is worth another. */
-type ConnectOutcome = { connection: Connection } | { refused: ConnectionError } | { networkFailure: string };
+function hostKeyRefusal(settings: Settings, offered: OfferedHostKey[]): ConnectionError {
+  const keys = offered.map((k) => `${k.keyType} ${k.fingerprint}`).join(', ');
+  if (settings.hostKeys === null) {
+    return new ConnectionError(
+      `no host key pinned for ${endpoint(settings)}: the server offered ${keys}. Check it with John Lewis, ` +
+        `then pin it (\`jl-edge accounts test <name>\` prints every key the server holds; or set JL_EDGE_SFTP_HOST_KEY)`,
+      offered[0]?.fingerprint,
+    );
+  }
+  const pinned = settings.hostKeys.map((p) => (p.keyType ? `${p.keyType} ${p.fingerprint}` : p.fingerprint));
+  return new ConnectionError(
+    `host key mismatch for ${endpoint(settings)}: pinned ${pinned.join(', ')}, but the server holds ${keys}`,
+    offered[0]?.fingerprint,
+  );
+}
+
+/**
+ * `refused` fails the same way on every attempt; `networkFailure` is worth another; `unmatchedKey` is a
+ * host key that matches no pin; `noOtherHostKey`: the server holds no key of the types not yet seen.
+ */
+type ConnectOutcome =
+  | { connection: Connection }
+  | { refused: ConnectionError }
+  | { networkFailure: string }
+  | { unmatchedKey: OfferedHostKey }
+  | { noOtherHostKey: true };
+
+type AuthMethod = 'publickey' | 'password' | 'keyboard-interactive';
+
+/** What ssh2's debug output says the server offered, by handshake step: how a failed negotiation is explained. */
+const SERVER_OFFER_LINE = /^Handshake: \(remote\) (KEX method|C->S cipher|C->S MAC): (.*)$/;
+const OFFER_KIND: Record<string, AlgorithmKind> = {
+  'KEX method': 'kex',
+  'C->S cipher': 'cipher',
+  'C->S MAC': 'hmac',
+};
+const NO_COMMON_ALGORITHM = /no matching (key exchange algorithm|[CS]->[CS] cipher|[CS]->[CS] MAC)/;
+const NO_COMMON_HOST_KEY = /no matching host key format/;
 
 async function connectOnce(
   settings: Settings,
-  privateKey: Buffer | undefined,
+  privateKey: ParsedKey | undefined,
   budgetMs: number,
+  excludedKeyTypes: readonly string[],
 ): Promise<ConnectOutcome> {
   // ssh2 never sets TCP_NODELAY; without it a streamed upload stalls on Nagle + delayed ACK.
   const socket = coalesceWrites(net.connect({ host: settings.host, port: settings.port, noDelay: true }));
@@ -180,10 +290,11 @@ async function connectOnce(
   // default callbacks print to the console, and cron mails every printed line.
   const client = new SftpClient('jl-edge', { error: ignore, end: ignore, close: ignore });
 
-  let hostKeyRefusal: ConnectionError | undefined;
+  let unmatchedKey: OfferedHostKey | undefined;
   let sshFailure: SshError | undefined;
   let socketClosed = false;
   let timedOut = false;
+  const serverOffer: Partial<Record<AlgorithmKind, string[]>> = {};
   const recordFailure = (err: SshError): void => {
     sshFailure ??= err;
   };
@@ -191,21 +302,13 @@ async function connectOnce(
   socket.once('close', () => (socketClosed = true));
 
   const hostVerifier = (key: Buffer): boolean => {
-    const offered = fingerprintOf(key);
-    if (settings.hostKey !== null && normaliseFingerprint(settings.hostKey) === offered) return true;
-    hostKeyRefusal =
-      settings.hostKey === null
-        ? new ConnectionError(
-            `no host key pinned for ${endpoint(settings)}: the server offered ${offered}. Check it with John Lewis, ` +
-              `then pin it (\`jl-edge accounts test <name>\` prints it; or set JL_EDGE_SFTP_HOST_KEY)`,
-            offered,
-          )
-        : new ConnectionError(
-            `host key mismatch for ${endpoint(settings)}: expected ${settings.hostKey}, server offered ${offered}`,
-            offered,
-          );
+    const offered = describeOfferedKey(key);
+    if (settings.hostKeys !== null && matchesPin(offered, settings.hostKeys)) return true;
+    unmatchedKey = offered;
     return false;
   };
+
+  const auth = authenticator(settings, privateKey);
 
   // readyTimeout stops at authentication; this timer also covers opening the SFTP subsystem.
   const timer = setTimeout(() => {
@@ -218,28 +321,48 @@ async function connectOnce(
       host: settings.host,
       port: settings.port,
       username: settings.username,
-      password: settings.password,
-      privateKey,
+      authHandler: auth.next,
       readyTimeout: budgetMs,
       keepaliveInterval: settings.keepaliveIntervalMs,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       hostVerifier,
+      // The names come from ssh2's own lists (host-keys.ts, algorithms.ts); its types enumerate them.
+      algorithms: {
+        serverHostKey: hostKeyAlgorithmsFor(settings.hostKeys ?? [], excludedKeyTypes),
+        ...ssh2Algorithms(settings.legacyAlgorithms),
+      } as Algorithms,
+      debug: (line: string) => {
+        const offer = SERVER_OFFER_LINE.exec(line);
+        // Pseudo-algorithms (kex-strict-…, ext-info-…) are signals, not choices.
+        if (offer)
+          serverOffer[OFFER_KIND[offer[1]]] = offer[2].split(',').filter((n) => !/^(kex-strict|ext-info)-/.test(n));
+      },
     });
     client.removeListener('error', recordFailure);
     return { connection: { client, sftp, socket } };
   } catch (err) {
     socket.destroy();
-    if (hostKeyRefusal) return { refused: hostKeyRefusal };
+    if (unmatchedKey) return { unmatchedKey };
+    const reason = redact(settings, errorMessage(sshFailure ?? err));
+    if (excludedKeyTypes.length > 0 && NO_COMMON_HOST_KEY.test(reason)) return { noOtherHostKey: true };
     if (sshFailure?.level === 'client-authentication') {
-      const method = settings.password ? 'password' : `private key ${settings.privateKeyPath}`;
       return {
         refused: new ConnectionError(
-          `authentication failed for ${settings.username}@${endpoint(settings)} (${method})`,
+          `authentication failed for ${settings.username}@${endpoint(settings)}: ${auth.describe()}`,
         ),
       };
     }
     if (timedOut) return { networkFailure: `no SFTP session within ${budgetMs} ms` };
-    const reason = redact(settings, errorMessage(sshFailure ?? err));
+    const missing = NO_COMMON_ALGORITHM.exec(reason);
+    if (missing) {
+      const kind: AlgorithmKind = missing[1].startsWith('key') ? 'kex' : missing[1].endsWith('MAC') ? 'hmac' : 'cipher';
+      const advice = legacyAdvice(kind, serverOffer[kind] ?? []);
+      return {
+        refused: new ConnectionError(
+          `cannot connect to ${endpoint(settings)}: ${reason}${advice ? `: ${advice}` : ''}`,
+        ),
+      };
+    }
     // A connection that dropped before the session was ready is a network failure; anything else
     // (an unparsable key, no common algorithm) fails the same way every time.
     const transient = sshFailure ? TRANSIENT_SSH_LEVELS.has(sshFailure.level ?? '') : socketClosed;
@@ -249,6 +372,63 @@ async function connectOnce(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The order SPEC §5.1 gives: the key, the password, then keyboard-interactive answering every prompt
+ * with the password (managed SFTP services often allow only that). A method the server does not offer
+ * is not tried. The first request is "none", whose refusal lists the methods the server offers.
+ */
+function authenticator(
+  settings: Settings,
+  privateKey: ParsedKey | undefined,
+): { next: AuthHandlerMiddleware; describe(): string } {
+  const ours: AuthMethod[] = [];
+  if (privateKey) ours.push('publickey');
+  if (settings.password !== undefined) ours.push('password', 'keyboard-interactive');
+  const tried: AuthMethod[] = [];
+  let offered: string[] | null = null;
+  let askedNone = false;
+  const username = settings.username;
+  const password = settings.password ?? '';
+  const next: AuthHandlerMiddleware = (methodsLeft, _partialSuccess, callback) => {
+    if (methodsLeft) offered = methodsLeft;
+    if (!askedNone) {
+      askedNone = true;
+      return callback({ type: 'none', username });
+    }
+    const method = ours.find((m) => !tried.includes(m) && (offered === null || offered.includes(m)));
+    // ssh2 takes false as "give up"; its types do not say so.
+    if (method === undefined) return callback(false as unknown as AuthenticationType);
+    tried.push(method);
+    if (method === 'publickey') return callback({ type: 'publickey', username, key: privateKey! });
+    if (method === 'password') return callback({ type: 'password', username, password });
+    return callback({
+      type: 'keyboard-interactive',
+      username,
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+    });
+  };
+  return {
+    next,
+    describe: () => {
+      const triedText = tried.length ? `tried ${tried.join(', ')}` : `tried none of ${ours.join(', ')}`;
+      return `${triedText}; the server offers ${offered?.join(', ') ?? 'no method it named'}`;
+    },
+  };
+}
+
+/** One handshake to see a host key, then hang up; null when the server holds no key of the types not yet seen. */
+async function handshakeOnly(settings: Settings, excludedKeyTypes: readonly string[]): Promise<OfferedHostKey | null> {
+  const outcome = await connectOnce(settings, undefined, settings.connectTimeoutMs, excludedKeyTypes);
+  if ('unmatchedKey' in outcome) return outcome.unmatchedKey;
+  if ('noOtherHostKey' in outcome) return null;
+  if ('connection' in outcome) {
+    outcome.connection.socket.destroy();
+    return null;
+  }
+  if ('refused' in outcome) throw outcome.refused;
+  throw new ConnectionError(`cannot connect to ${endpoint(settings)}: ${outcome.networkFailure}`);
 }
 
 function ignore(): void {}
@@ -275,11 +455,6 @@ type Stats = { size: number };
 /** One request on ssh2's SFTP session as a promise (ssh2 fails every pending request when the channel closes). */
 function sftpRequest<T>(send: (done: (err: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => send((err, value) => (err ? reject(err) : resolve(value))));
-}
-
-/** Accept a pasted fingerprint with base64 padding or stray whitespace. */
-function normaliseFingerprint(fingerprint: string): string {
-  return fingerprint.trim().replace(/=+$/, '');
 }
 
 class SftpTransport implements Transport {
@@ -335,10 +510,10 @@ class SftpTransport implements Transport {
         this.readPiece(handle, 0),
         sftpRequest<void>((done) => sftp.close(handle, done)),
       ]);
-      for (const step of [stats, first, close]) if (step.status === 'rejected') throw step.reason;
+      for (const step of [first, close]) if (step.status === 'rejected') throw step.reason;
       const content = (first as PromiseFulfilledResult<Buffer>).value;
       progress();
-      if (content.length === (stats as PromiseFulfilledResult<Stats>).value.size) return content;
+      if (content.length === (await this.sizeAfterFstat(path, stats))) return content;
       return this.readToEnd(path, progress);
     });
   }
@@ -373,7 +548,7 @@ class SftpTransport implements Transport {
 
   write(path: string, data: Buffer): Promise<void> {
     return this.guarded('write', [path], async (progress) => {
-      await this.writeBuffer(await this.open(path, 'w'), data, progress);
+      await this.writeBuffer(path, await this.open(path, 'w'), data, progress);
     });
   }
 
@@ -389,7 +564,7 @@ class SftpTransport implements Transport {
         if (typeof code === 'number' && code !== SFTP_NO_SUCH_FILE) return false;
         throw err;
       }
-      await this.writeBuffer(handle, data, progress);
+      await this.writeBuffer(path, handle, data, progress);
       return true;
     });
   }
@@ -402,7 +577,7 @@ class SftpTransport implements Transport {
       // upload leaves a prefix of the file, never a full-size file with holes that a size check accepts.
       const source = createReadStream(localFile, { highWaterMark: UPLOAD_CHUNK_BYTES });
       source.on('data', progress);
-      await this.connection.client.put(source, path);
+      await this.connection.client.put(source, path, { writeStreamOptions: { mode: FILE_MODE } });
       progress();
       await this.verifySize(path, expected);
     });
@@ -490,12 +665,14 @@ class SftpTransport implements Transport {
    */
   private writeSmallFile(path: string, data: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.connection.sftp.writeFile(path, data, (err) => (err ? reject(err) : resolve()));
+      this.connection.sftp.writeFile(path, data, { mode: FILE_MODE, flag: 'w' }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
   }
 
   private open(path: string, flags: 'r' | 'w' | 'wx'): Promise<Buffer> {
-    return sftpRequest<Buffer>((done) => this.connection.sftp.open(path, flags, done));
+    return sftpRequest<Buffer>((done) => this.connection.sftp.open(path, flags, { mode: FILE_MODE }, done));
   }
 
   /**
@@ -504,7 +681,7 @@ class SftpTransport implements Transport {
    * state, so deliveries can overlap. Pieces go up one after another: a cut-off upload leaves a prefix
    * of the file, never a full-size file with a hole that a size check would accept.
    */
-  private async writeBuffer(handle: Buffer, data: Buffer, progress: () => void): Promise<void> {
+  private async writeBuffer(path: string, handle: Buffer, data: Buffer, progress: () => void): Promise<void> {
     const sftp = this.connection.sftp;
     const writePiece = (offset: number, length: number): Promise<void> =>
       sftpRequest<void>((done) => sftp.write(handle, data, offset, length, offset, done));
@@ -529,9 +706,19 @@ class SftpTransport implements Transport {
       sftpRequest<Stats>((done) => sftp.fstat(handle, done)),
       sftpRequest<void>((done) => sftp.close(handle, done)),
     ]);
-    for (const step of [write, stats, close]) if (step.status === 'rejected') throw step.reason;
-    const actual = (stats as PromiseFulfilledResult<Stats>).value.size;
+    for (const step of [write, close]) if (step.status === 'rejected') throw step.reason;
+    const actual = await this.sizeAfterFstat(path, stats);
     if (actual !== data.length) throw new Error(`remote size after upload is ${actual} bytes, expected ${data.length}`);
+  }
+
+  /**
+   * The size from an FSTAT on the open file, or — from a server that refuses FSTAT (it is optional to
+   * some, and a hardened OpenSSH may deny it) — from a STAT of the path.
+   */
+  private async sizeAfterFstat(path: string, fstat: PromiseSettledResult<Stats>): Promise<number> {
+    if (fstat.status === 'fulfilled') return fstat.value.size;
+    if (typeof (fstat.reason as SshError).code !== 'number') throw fstat.reason;
+    return (await sftpRequest<Stats>((done) => this.connection.sftp.stat(path, done))).size;
   }
 
   private offersPosixRename(): boolean {

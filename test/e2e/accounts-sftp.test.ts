@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
 
@@ -48,6 +49,8 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       connected: true,
       host_key: server.hostKeyFingerprint,
       offered_host_key: null,
+      server_host_keys: [{ type: 'ssh-ed25519', fingerprint: server.hostKeyFingerprint, pinned: true }],
+      root: { path: '/live', exists: true },
       error: null,
       folders: [
         {
@@ -55,16 +58,26 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
           labels: ['OrderDownload', 'CancellationRequest'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'not needed',
+          note: null,
           error: null,
         },
-        { path: '/live/inventory', labels: ['StockUpdate'], exists: true, listable: true, writable: true, error: null },
+        {
+          path: '/live/inventory',
+          labels: ['StockUpdate'],
+          exists: true,
+          listable: true,
+          write: 'not checked',
+          note: 'write not checked: The Edge reads every file that appears in this folder',
+          error: null,
+        },
         {
           path: '/live/inventory/errors',
           labels: ['StockUpdateError'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'not needed',
+          note: null,
           error: null,
         },
         {
@@ -72,11 +85,15 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
           labels: ['OrderAcknowledge', 'OrderShipment', 'CancellationAcknowledgement', 'OrderCancel', 'OrderRefund'],
           exists: true,
           listable: true,
-          writable: true,
+          write: 'ok',
+          note: null,
           error: null,
         },
       ],
     });
+    // The probes are gone, from the folder The Edge does not read as from the one it does.
+    assert.deepEqual(readdirSync(join(server.jail, 'live/incoming')), []);
+    assert.deepEqual(readdirSync(join(server.jail, 'live/outgoing')), []);
   });
 
   it('a wrong fingerprint is refused with exit 3 naming the fingerprint the server offered', async () => {

@@ -39,7 +39,8 @@ describe('the command line contract', () => {
         '0002_warehouse_round_trip',
         '0003_account_stale_after',
         '0004_cancel_requests',
-        '0005_stock_rules_and_ack_alert',
+        '0005_sftp_server_variants',
+        '0006_stock_rules_and_ack_alert',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
@@ -140,9 +141,12 @@ describe('accounts', () => {
       [['accounts', 'add', 'x', '--host', 'h'], /needs --host and --username/],
       [
         ['accounts', 'add', 'x', '--host', 'h', '--username', 'u', '--host-key', 'abc'],
-        /--host-key must be an OpenSSH SHA256 fingerprint/,
+        /--host-key: host key "abc" is not a fingerprint jl-edge can check: .*SHA256:<43 base64 characters>/,
       ],
-      [['accounts', 'add', 'x', '--local-root', tmp.dir, '--root', '/prod'], /--root must be \/live or \/uat/],
+      [
+        ['accounts', 'add', 'x', '--local-root', tmp.dir, '--root', 'live'],
+        /--root: must be an absolute folder such as \/live, \/uat or \/home\/acme\/live/,
+      ],
       [['accounts', 'add', 'x', '--local-root', tmp.dir, '--lead-time', 'two'], /"two" is not a whole number/],
       [['accounts', 'set-path', 'acme', 'Nowhere', '/x'], /unknown path label "Nowhere"/],
       [['accounts', 'show', 'ghost'], /no account named "ghost" \(known: acme\)/],

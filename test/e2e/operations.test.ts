@@ -194,7 +194,7 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
     assert.match(
       account.attention[0]!,
       new RegExp(
-        `^the last download-orders run failed \\(exit 3\\): host key mismatch for 127\\.0\\.0\\.1:${world.server.port}: expected SHA256:A{43}, server offered ${world.server.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}`,
+        `^the last download-orders run failed \\(exit 3\\): host key mismatch for 127\\.0\\.0\\.1:${world.server.port}: pinned SHA256:A{43}, but the server holds ssh-ed25519 ${world.server.hostKeyFingerprint.replace(/[+/]/g, '\\$&')}`,
       ),
     );
   });

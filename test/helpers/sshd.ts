@@ -18,11 +18,24 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, rmdir, writeFile, copyFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fingerprintOf, type SftpOptions } from '../../src/transport/sftp.js';
+import { describeOfferedKey, type OfferedHostKey } from '../../src/transport/host-keys.js';
+import type { SftpOptions } from '../../src/transport/sftp.js';
 
 const run = promisify(execFile);
 
@@ -33,20 +46,42 @@ const PASSWORD_USER = 'jledgetest';
 const PASSWORD_USER_STATE = '/run/jl-edge-test-user';
 const INSTALL_HINT = 'sshd not installed: apt-get install -y openssh-server';
 
+/**
+ * How a server differs from the default one (key for root, password for the password user, one
+ * ed25519 host key, modern algorithms only, every SFTP request served): the kinds of server a seller
+ * meets in the wild (issue 18).
+ */
+export interface SshdVariant {
+  /** Host key types, in the order the server lists them. Default ['ed25519']. */
+  hostKeyTypes?: HostKeyType[];
+  /** The password user logs in with keyboard-interactive only, answered through PAM. */
+  keyboardInteractiveOnly?: boolean;
+  /** Only diffie-hellman-group14-sha1 key exchange, CBC ciphers and an ssh-rsa host key, as old servers. */
+  legacyAlgorithmsOnly?: boolean;
+  /** SFTP requests the server refuses (internal-sftp -P), e.g. ['fstat'] or ['remove']. */
+  deniedRequests?: string[];
+}
+
+export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
+
 export interface SshdServer {
   host: '127.0.0.1';
   port: number;
   /** Logs in with `privateKeyPath`. */
   username: string;
   privateKeyPath: string;
-  /** OpenSSH `SHA256:…` form, as an account pins it. */
+  /** OpenSSH `SHA256:…` form, as an account pins it: the server's first host key. */
   hostKeyFingerprint: string;
+  /** Every host key, in the server's order, with its SSH key type (`ssh-rsa`, …). */
+  hostKeys: OfferedHostKey[];
   /** Local path of the chroot: the remote `/live/x` is `join(jail, 'live/x')`. */
   jail: string;
   /** A local user that logs in with a password; null when the machine cannot create one. */
   passwordUser: { username: string; password: string } | null;
   /** Creates the SPEC §1 label folders under `root` (`/live` or `/uat`), writable by both users. */
   makeTree(root?: string): Promise<void>;
+  /** Lets another key (its `.pub` file) log in as `username`. */
+  authorizeKey(publicKeyPath: string): Promise<void>;
   /** SIGSTOP the per-connection sshd processes: a server that stops answering mid-session. */
   freeze(): void;
   /** SIGSTOP the listening sshd: new connections are accepted by the kernel but never answered. */
@@ -92,9 +127,10 @@ export function sftpTestOptions(server: SshdServer, overrides: Partial<SftpOptio
   };
 }
 
-export async function startSshd(): Promise<SshdServer> {
+export async function startSshd(variant: SshdVariant = {}): Promise<SshdServer> {
   const { available, reason } = sshdAvailability();
   if (!available) throw new Error(reason);
+  const hostKeyTypes = variant.hostKeyTypes ?? (variant.legacyAlgorithmsOnly ? ['rsa'] : ['ed25519']);
 
   const keysDir = await mkdtemp(join(tmpdir(), 'jl-edge-sshd-'));
   // Every component of a ChrootDirectory must be root-owned and not group/world-writable; /tmp is
@@ -102,26 +138,31 @@ export async function startSshd(): Promise<SshdServer> {
   const jail = await mkdtemp('/run/sftp-jail.');
   await chmod(jail, 0o755);
   try {
-    const hostKeyPath = join(keysDir, 'host_ed25519');
     const privateKeyPath = join(keysDir, 'client_ed25519');
-    await Promise.all([generateKey(hostKeyPath), generateKey(privateKeyPath)]);
+    const hostKeyPaths = hostKeyTypes.map((type) => join(keysDir, `host_${type}`));
+    await Promise.all([
+      ...hostKeyTypes.map((type, i) => generateKey(hostKeyPaths[i], type)),
+      generateKey(privateKeyPath, 'ed25519'),
+    ]);
     await copyFile(`${privateKeyPath}.pub`, join(keysDir, 'authorized_keys'));
-    const hostKeyFingerprint = fingerprintOf(publicKeyBlob(await readFile(`${hostKeyPath}.pub`, 'utf8')));
+    const hostKeys = await Promise.all(
+      hostKeyPaths.map(async (path) => {
+        const blob = (await readFile(`${path}.pub`, 'utf8')).trim().split(/\s+/)[1];
+        return describeOfferedKey(Buffer.from(blob, 'base64'));
+      }),
+    );
     const passwordUser = await ensurePasswordUser();
     await mkdir('/run/sshd', { recursive: true });
 
-    const { child, port } = await spawnOnFreePort(keysDir, jail, passwordUser !== null);
-    const passwordUserIds = passwordUser ? await userIds(passwordUser.username) : null;
-    return new RunningSshd(
-      child,
-      port,
+    const { child, port } = await spawnOnFreePort({
       keysDir,
       jail,
-      privateKeyPath,
-      hostKeyFingerprint,
-      passwordUser,
-      passwordUserIds,
-    );
+      hostKeyPaths,
+      allowPasswordUser: passwordUser !== null,
+      variant,
+    });
+    const passwordUserIds = passwordUser ? await userIds(passwordUser.username) : null;
+    return new RunningSshd(child, port, keysDir, jail, privateKeyPath, hostKeys, passwordUser, passwordUserIds);
   } catch (err) {
     await rm(keysDir, { recursive: true, force: true });
     await rm(jail, { recursive: true, force: true });
@@ -132,6 +173,7 @@ export async function startSshd(): Promise<SshdServer> {
 class RunningSshd implements SshdServer {
   readonly host = '127.0.0.1' as const;
   readonly username = 'root';
+  readonly hostKeyFingerprint: string;
   private stopped = false;
 
   constructor(
@@ -140,10 +182,12 @@ class RunningSshd implements SshdServer {
     private readonly keysDir: string,
     readonly jail: string,
     readonly privateKeyPath: string,
-    readonly hostKeyFingerprint: string,
+    readonly hostKeys: OfferedHostKey[],
     readonly passwordUser: { username: string; password: string } | null,
     private readonly passwordUserIds: { uid: number; gid: number } | null,
-  ) {}
+  ) {
+    this.hostKeyFingerprint = hostKeys[0].fingerprint;
+  }
 
   async makeTree(root = '/live'): Promise<void> {
     const base = join(this.jail, root);
@@ -152,6 +196,10 @@ class RunningSshd implements SshdServer {
       await mkdir(folder, { recursive: true });
       if (this.passwordUserIds) await chown(folder, this.passwordUserIds.uid, this.passwordUserIds.gid);
     }
+  }
+
+  async authorizeKey(publicKeyPath: string): Promise<void> {
+    await appendFile(join(this.keysDir, 'authorized_keys'), await readFile(publicKeyPath));
   }
 
   freeze(): void {
@@ -182,6 +230,7 @@ class RunningSshd implements SshdServer {
       await exited;
     }
     await rm(this.jail, { recursive: true, force: true });
+    if (existsSync(join(this.keysDir, PAM_SERVICE))) await rm(PAM_SERVICE_FILE, { force: true });
     await rm(this.keysDir, { recursive: true, force: true });
   }
 
@@ -198,7 +247,7 @@ class RunningSshd implements SshdServer {
 }
 
 /** Every process below `rootPid`, read from /proc (no dependency on procps). */
-function descendantsOf(rootPid: number): number[] {
+export function descendantsOf(rootPid: number): number[] {
   const childrenOf = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -225,27 +274,31 @@ function descendantsOf(rootPid: number): number[] {
   return found;
 }
 
-async function generateKey(path: string): Promise<void> {
-  await run(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', 'jl-edge-test', '-f', path]);
+/** A throw-away key; `passphrase` encrypts it (tests of passphrase-protected keys). */
+export async function generateKey(path: string, type: HostKeyType, passphrase = ''): Promise<void> {
+  const size = type === 'rsa' ? ['-b', '3072'] : [];
+  await run(SSH_KEYGEN, ['-q', '-t', type, ...size, '-N', passphrase, '-C', 'jl-edge-test', '-f', path]);
 }
 
-/** The binary key blob of an OpenSSH `.pub` line: what the server sends during key exchange. */
-function publicKeyBlob(pubLine: string): Buffer {
-  return Buffer.from(pubLine.trim().split(/\s+/)[1], 'base64');
+interface ServerSetup {
+  keysDir: string;
+  jail: string;
+  hostKeyPaths: string[];
+  allowPasswordUser: boolean;
+  variant: SshdVariant;
 }
 
-async function spawnOnFreePort(
-  keysDir: string,
-  jail: string,
-  allowPasswordUser: boolean,
-): Promise<{ child: ChildProcess; port: number }> {
+async function spawnOnFreePort(setup: ServerSetup): Promise<{ child: ChildProcess; port: number }> {
   const version = await sshdVersion();
+  // PAM names its service after the program: a link of our own name uses our service file, not the
+  // system's sshd one (whose session modules, pam_loginuid among them, fail in containers).
+  const program = setup.variant.keyboardInteractiveOnly ? await pamSshd(setup.keysDir) : SSHD;
   let lastFailure = '';
   for (let attempt = 0; attempt < 10; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const configPath = join(keysDir, 'sshd_config');
-    await writeFile(configPath, sshdConfig({ port, keysDir, jail, allowPasswordUser, version }));
-    const started = await spawnSshd(configPath, port);
+    const configPath = join(setup.keysDir, 'sshd_config');
+    await writeFile(configPath, sshdConfig({ ...setup, port, version }));
+    const started = await spawnSshd(program, configPath, port);
     if ('child' in started) return { child: started.child, port };
     lastFailure = started.log;
     if (!/Address already in use|Bind to port/i.test(started.log)) break;
@@ -253,30 +306,27 @@ async function spawnOnFreePort(
   throw new Error(`sshd did not start: ${lastFailure.trim()}`);
 }
 
-function sshdConfig(o: {
-  port: number;
-  keysDir: string;
-  jail: string;
-  allowPasswordUser: boolean;
-  version: number;
-}): string {
+function sshdConfig(o: ServerSetup & { port: number; version: number }): string {
+  const kbdOnly = o.variant.keyboardInteractiveOnly === true;
+  const denied = o.variant.deniedRequests?.length ? ` -P ${o.variant.deniedRequests.join(',')}` : '';
   const lines = [
     `Port ${o.port}`,
     'ListenAddress 127.0.0.1',
-    `HostKey ${join(o.keysDir, 'host_ed25519')}`,
+    ...o.hostKeyPaths.map((path) => `HostKey ${path}`),
     `PidFile ${join(o.keysDir, 'sshd.pid')}`,
     `AuthorizedKeysFile ${join(o.keysDir, 'authorized_keys')}`,
     'StrictModes no',
-    // Without PAM, sshd checks passwords against /etc/shadow itself.
-    'UsePAM no',
+    // Without PAM, sshd checks passwords against /etc/shadow itself; keyboard-interactive needs PAM.
+    `UsePAM ${kbdOnly ? 'yes' : 'no'}`,
     'PermitRootLogin prohibit-password',
     `AllowUsers root${o.allowPasswordUser ? ` ${PASSWORD_USER}` : ''}`,
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
+    `KbdInteractiveAuthentication ${kbdOnly ? 'yes' : 'no'}`,
     'Subsystem sftp internal-sftp',
     `ChrootDirectory ${o.jail}`,
-    'ForceCommand internal-sftp -d /',
+    // umask 0: files get exactly the mode the client asks for, so the tests see it.
+    `ForceCommand internal-sftp -d / -u 0000${denied}`,
     'AllowTcpForwarding no',
     'X11Forwarding no',
     // Tests open connections in bursts; the default 10:30:100 drops some of them at random.
@@ -285,9 +335,36 @@ function sshdConfig(o: {
   // OpenSSH 9.8 penalises a source address after a session crashes: killSessions() would then lock
   // the tests out of their own server.
   if (o.version >= 9.8) lines.push('PerSourcePenalties no');
+  if (o.variant.legacyAlgorithmsOnly) {
+    lines.push(
+      'KexAlgorithms diffie-hellman-group14-sha1',
+      'Ciphers aes128-cbc,aes256-cbc',
+      'MACs hmac-sha1',
+      'HostKeyAlgorithms ssh-rsa',
+    );
+  }
   // Match blocks must come last: every following line belongs to the block.
-  if (o.allowPasswordUser) lines.push(`Match User ${PASSWORD_USER}`, '    PasswordAuthentication yes');
+  if (o.allowPasswordUser) {
+    lines.push(
+      `Match User ${PASSWORD_USER}`,
+      kbdOnly ? '    AuthenticationMethods keyboard-interactive' : '    PasswordAuthentication yes',
+    );
+  }
   return `${lines.join('\n')}\n`;
+}
+
+const PAM_SERVICE = 'jl-edge-test-sshd';
+const PAM_SERVICE_FILE = `/etc/pam.d/${PAM_SERVICE}`;
+
+/** sshd under a link named after our PAM service, which checks the password against /etc/shadow only. */
+async function pamSshd(keysDir: string): Promise<string> {
+  await writeFile(
+    PAM_SERVICE_FILE,
+    'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_permit.so\n',
+  );
+  const link = join(keysDir, PAM_SERVICE);
+  await symlink(SSHD, link);
+  return link;
 }
 
 async function sshdVersion(): Promise<number> {
@@ -298,9 +375,13 @@ async function sshdVersion(): Promise<number> {
 }
 
 /** Resolves once sshd says it is listening, or with its log when it exits first. */
-function spawnSshd(configPath: string, port: number): Promise<{ child: ChildProcess } | { log: string }> {
+function spawnSshd(
+  program: string,
+  configPath: string,
+  port: number,
+): Promise<{ child: ChildProcess } | { log: string }> {
   return new Promise((resolve) => {
-    const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(program, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const onData = (chunk: Buffer): void => {
       log += chunk.toString();

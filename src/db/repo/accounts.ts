@@ -11,7 +11,9 @@ export interface AccountSettings {
   username: string | null;
   passwordEnv: string | null;
   privateKeyPath: string | null;
+  passphraseEnv: string | null;
   hostKey: string | null;
+  legacyAlgorithms: string[];
   localRoot: string | null;
   root: string;
   leadTimeDays: number;
@@ -48,7 +50,9 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   username: 'username',
   passwordEnv: 'password_env',
   privateKeyPath: 'private_key_path',
+  passphraseEnv: 'passphrase_env',
   hostKey: 'host_key',
+  legacyAlgorithms: 'legacy_algorithms',
   localRoot: 'local_root',
   root: 'root',
   leadTimeDays: 'lead_time_days',
@@ -70,7 +74,8 @@ function toRow(settings: Partial<AccountSettings>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(settings) as [keyof AccountSettings, unknown][]) {
     if (value === undefined) continue;
-    row[COLUMN[key]] = key === 'carrierMap' ? JSON.stringify(value) : value;
+    row[COLUMN[key]] =
+      key === 'carrierMap' ? JSON.stringify(value) : key === 'legacyAlgorithms' ? (value as string[]).join(',') : value;
   }
   return row;
 }
@@ -139,7 +144,11 @@ export class AccountsRepo {
       username: toNullableString(row.username),
       passwordEnv: toNullableString(row.password_env),
       privateKeyPath: toNullableString(row.private_key_path),
+      passphraseEnv: toNullableString(row.passphrase_env),
       hostKey: toNullableString(row.host_key),
+      legacyAlgorithms: String(row.legacy_algorithms ?? '')
+        .split(',')
+        .filter(Boolean),
       localRoot: toNullableString(row.local_root),
       root,
       leadTimeDays: Number(row.lead_time_days),

@@ -1,0 +1,340 @@
+/**
+ * SFTP servers as a seller meets them (issue 18): OpenSSH allowing keyboard-interactive only, holding
+ * several host keys, offering only legacy algorithms, refusing optional requests (FSTAT, deletes), a
+ * server that is not chrooted — each runs the whole cron cycle through the binary and must end up with
+ * the very files the same cycle writes to a local folder.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { assertSameFiles, expectedCycleFiles, runCronCycle, type FileOnServer } from '../helpers/cron-cycle.js';
+import { proftpdSkip, startProftpd, type ProftpdServer } from '../helpers/proftpd.js';
+import { generateKey, sshdSkip, startSshd, type SshdServer, type SshdVariant } from '../helpers/sshd.js';
+
+let expected: Map<string, FileOnServer>;
+before(async () => {
+  expected = await expectedCycleFiles();
+});
+
+/** One server per describe block, started before its tests and stopped after them. */
+function serverFor(variant: SshdVariant, root = '/live'): () => SshdServer {
+  let server: SshdServer | undefined;
+  before(async () => {
+    server = await startSshd(variant);
+    await server.makeTree(root);
+  });
+  after(() => server?.stop());
+  return () => server!;
+}
+
+function sftpArgs(server: SshdServer, login: 'key' | 'password', hostKey = server.hostKeyFingerprint): string[] {
+  const user = server.passwordUser;
+  if (login === 'password') assert.ok(user, 'the harness could not create its password user (it needs root)');
+  return [
+    '--host',
+    server.host,
+    '--port',
+    String(server.port),
+    '--username',
+    login === 'key' ? server.username : user!.username,
+    ...(login === 'key' ? ['--private-key', server.privateKeyPath] : ['--password-env', 'SFTP_PASSWORD']),
+    '--host-key',
+    hostKey,
+  ];
+}
+
+describe('an OpenSSH server allowing keyboard-interactive login only', { skip: sshdSkip }, () => {
+  const server = serverFor({ keyboardInteractiveOnly: true });
+
+  it('runs the whole cron cycle, answering every prompt with the password', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: sftpArgs(server(), 'password'),
+      env: { SFTP_PASSWORD: server().passwordUser!.password },
+      localRoot: join(server().jail, 'live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+
+  it('a wrong password names the methods the server offers and the ones tried: exit 3', async () => {
+    const temp = tempDir();
+    try {
+      const env = { SFTP_PASSWORD: 'not-the-password' };
+      const db = temp.path('db.sqlite');
+      await runCli(['accounts', 'add', 'kbd', ...sftpArgs(server(), 'password'), '--db', db], { env });
+      const run = await runCli(['download-orders', '--db', db], { env });
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `authentication failed for jledgetest@127\\.0\\.0\\.1:${server().port}: tried keyboard-interactive; ` +
+            'the server offers publickey,? ?keyboard-interactive|authentication failed .*tried keyboard-interactive',
+        ),
+      );
+      assert.ok(!run.stderr.includes('not-the-password'));
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdSkip }, () => {
+  const server = serverFor({ hostKeyTypes: ['ecdsa', 'rsa'] });
+  const rsa = () => server().hostKeys.find((k) => k.keyType === 'ssh-rsa')!;
+
+  it('runs the whole cron cycle for a seller who pinned only the RSA fingerprint', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: sftpArgs(server(), 'key', rsa().fingerprint),
+      localRoot: join(server().jail, 'live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+
+  it('accounts test lists every key the server holds, marking the pinned one', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      await runCli([
+        'accounts',
+        'add',
+        'two',
+        ...sftpArgs(server(), 'key', `ssh-rsa ${rsa().fingerprint}`),
+        '--db',
+        db,
+      ]);
+      const run = await runCli(['accounts', 'test', 'two', '--db', db, '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      const result = run.json<{ host_key: string; server_host_keys: unknown[] }>();
+      assert.equal(result.host_key, `ssh-rsa ${rsa().fingerprint}`);
+      assert.deepEqual(result.server_host_keys, [
+        { type: 'ecdsa-sha2-nistp256', fingerprint: server().hostKeys[0].fingerprint, pinned: false },
+        { type: 'ssh-rsa', fingerprint: rsa().fingerprint, pinned: true },
+      ]);
+      const human = await runCli(['accounts', 'test', 'two', '--db', db]);
+      assert.match(human.stdout, new RegExp(`ssh-rsa +${rsa().fingerprint.replace(/[+/]/g, '\\$&')}  \\(pinned\\)`));
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('a pin matching neither key is refused naming both: exit 3', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      const wrong = `SHA256:${'B'.repeat(43)}`;
+      await runCli(['accounts', 'add', 'wrong', ...sftpArgs(server(), 'key', wrong), '--db', db]);
+      const run = await runCli(['download-orders', '--db', db]);
+      assert.equal(run.code, 3);
+      const [ecdsa, rsaKey] = server().hostKeys;
+      assert.ok(
+        run.stderr.includes(
+          `host key mismatch for 127.0.0.1:${server().port}: pinned ${wrong}, but the server holds ` +
+            `${ecdsa.keyType} ${ecdsa.fingerprint}, ${rsaKey.keyType} ${rsaKey.fingerprint}`,
+        ),
+        run.stderr,
+      );
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }, () => {
+  const server = serverFor({ legacyAlgorithmsOnly: true });
+
+  it('accounts test names the algorithm the server needs, one handshake step at a time', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      await runCli(['accounts', 'add', 'old', ...sftpArgs(server(), 'key'), '--db', db]);
+      const first = await runCli(['accounts', 'test', 'old', '--db', db]);
+      assert.equal(first.code, 3);
+      assert.match(
+        first.stderr,
+        /no matching key exchange algorithm: the server offers only older key exchange algorithms \(diffie-hellman-group14-sha1\); allow diffie-hellman-group14-sha1 with --legacy-algorithms diffie-hellman-group14-sha1/,
+      );
+      await runCli(['accounts', 'set', 'old', '--legacy-algorithms', 'diffie-hellman-group14-sha1', '--db', db]);
+      const second = await runCli(['accounts', 'test', 'old', '--db', db]);
+      assert.equal(second.code, 3);
+      assert.match(
+        second.stderr,
+        /no matching C->S cipher: the server offers only older cipher algorithms \(aes128-cbc, aes256-cbc\); allow aes128-cbc with --legacy-algorithms aes128-cbc/,
+      );
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('runs the whole cron cycle once the account allows them', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: [...sftpArgs(server(), 'key'), '--legacy-algorithms', 'diffie-hellman-group14-sha1,aes128-cbc'],
+      localRoot: join(server().jail, 'live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+
+  it('an unknown algorithm name is a usage error listing the known ones: exit 2', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      const run = await runCli([
+        'accounts',
+        'add',
+        'x',
+        ...sftpArgs(server(), 'key'),
+        '--legacy-algorithms',
+        'rot13',
+        '--db',
+        db,
+      ]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /--legacy-algorithms: unknown legacy algorithm "rot13" \(one of: diffie-hellman-group14-sha1, /,
+      );
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('an OpenSSH server that refuses FSTAT', { skip: sshdSkip }, () => {
+  const server = serverFor({ deniedRequests: ['fstat'] });
+
+  it('runs the whole cron cycle: sizes are checked by path', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: sftpArgs(server(), 'key'),
+      localRoot: join(server().jail, 'live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+});
+
+describe('an OpenSSH server that refuses deletes', { skip: sshdSkip }, () => {
+  const server = serverFor({ deniedRequests: ['remove'] });
+
+  it('accounts test leaves no probe where The Edge reads and does not call the folders unable to receive', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      await runCli(['accounts', 'add', 'nodelete', ...sftpArgs(server(), 'key'), '--db', db]);
+      const run = await runCli(['accounts', 'test', 'nodelete', '--db', db, '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      const result = run.json<{ ok: boolean; folders: { path: string; write: string; note: string | null }[] }>();
+      assert.equal(result.ok, true);
+      assert.deepEqual(
+        result.folders.map((f) => [f.path, f.write, f.note]),
+        [
+          ['/live/incoming', 'not needed', null],
+          [
+            '/live/inventory',
+            'not checked',
+            'write not checked: The Edge reads every file that appears in this folder',
+          ],
+          ['/live/inventory/errors', 'not needed', null],
+          [
+            '/live/outgoing',
+            'not checked',
+            'write not checked: the server refuses deletes, so a probe could not be removed',
+          ],
+        ],
+      );
+      for (const folder of ['outgoing', 'inventory', 'inventory/errors']) {
+        assert.deepEqual(
+          readdirSync(join(server().jail, 'live', folder)).filter((n) => n.startsWith('.')),
+          [],
+          `a probe was left in /live/${folder}`,
+        );
+      }
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('a server that is not chrooted: the folders sit under /home/acme/live', { skip: sshdSkip }, () => {
+  const server = serverFor({}, '/home/acme/live');
+
+  it('runs the whole cron cycle with --root /home/acme/live', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: [...sftpArgs(server(), 'key'), '--root', '/home/acme/live'],
+      localRoot: join(server().jail, 'home/acme/live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+
+  it('accounts test says when the root is not there', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      await runCli(['accounts', 'add', 'chrooted', ...sftpArgs(server(), 'key'), '--db', db]);
+      const run = await runCli(['accounts', 'test', 'chrooted', '--db', db]);
+      assert.equal(run.code, 1);
+      assert.match(
+        run.stderr,
+        /root \/live does not exist on this server; on a server that is not chrooted it sits deeper \(e\.g\. --root \/home\/<user>\/live\)/,
+      );
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('a passphrase-protected private key', { skip: sshdSkip }, () => {
+  const server = serverFor({});
+
+  it('is used with the passphrase from the variable --passphrase-env names; without it, the error says so', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.path('db.sqlite');
+      const keyPath = temp.path('client_key');
+      await generateKey(keyPath, 'ed25519', 'open sesame');
+      await server().authorizeKey(`${keyPath}.pub`);
+      const args = [...sftpArgs(server(), 'key'), '--private-key', keyPath];
+      await runCli(['accounts', 'add', 'locked', ...args, '--db', db]);
+      const without = await runCli(['accounts', 'test', 'locked', '--db', db]);
+      assert.equal(without.code, 2);
+      assert.match(
+        without.stderr,
+        /private key .*client_key is protected by a passphrase: give the NAME of the variable holding it with --passphrase-env/,
+      );
+      await runCli(['accounts', 'set', 'locked', '--passphrase-env', 'KEY_PASSPHRASE', '--db', db]);
+      const wrong = await runCli(['accounts', 'test', 'locked', '--db', db], { env: { KEY_PASSPHRASE: 'wrong' } });
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /the passphrase does not open it/);
+      const good = await runCli(['accounts', 'test', 'locked', '--db', db], { env: { KEY_PASSPHRASE: 'open sesame' } });
+      assert.equal(good.code, 0, good.stderr);
+    } finally {
+      temp.remove();
+    }
+  });
+});
+
+describe('ProFTPD with mod_sftp: a second SFTP server implementation', { skip: proftpdSkip }, () => {
+  let server: ProftpdServer;
+  before(async () => {
+    server = await startProftpd();
+    await server.makeTree();
+  });
+  after(() => server?.stop());
+
+  it('runs the whole cron cycle', async () => {
+    const outcome = await runCronCycle({
+      accountArgs: [
+        '--host',
+        server.host,
+        '--port',
+        String(server.port),
+        '--username',
+        server.username,
+        '--private-key',
+        server.privateKeyPath,
+        '--host-key',
+        server.hostKeys.map((k) => k.fingerprint).join(','),
+      ],
+      localRoot: join(server.jail, 'live'),
+    });
+    assertSameFiles(outcome.files, expected);
+  });
+});
