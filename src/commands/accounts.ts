@@ -224,7 +224,7 @@ export interface AccountTestResult {
 }
 
 /** Folders jl-edge only reads: nothing is written there, so no write check is needed. */
-const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'StockUpdateError'];
+const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'CancellationRequest', 'StockUpdateError'];
 /** The Edge reads every file that appears here (no .DONE marker), so even a probe could be read. */
 const READ_ON_ARRIVAL_LABELS: readonly PathLabel[] = ['StockUpdate'];
 const PROBE_PREFIX = '.jl-edge-write-test-';
