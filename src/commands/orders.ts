@@ -6,7 +6,8 @@ import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import type { Due } from '../core/date-watch.js';
 import { UsageError } from '../core/errors.js';
-import { ORDER_STATUSES, type Order, type OrderStatus } from '../db/repo/orders.js';
+import { isoNow } from '../core/time.js';
+import { ORDER_STATUSES, type Order, type OrderLine, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
 import type { CancelRequestStatus } from '../db/repo/cancel-requests.js';
 import { supplierRef } from '../formats/supplier-ref.js';
@@ -54,14 +55,8 @@ export interface OrderView {
   lines: OrderLineView[];
   errors: OrderErrorView[];
   updates: OrderUpdateView[];
-  /** `orders show` only: the shipments, cancellations and refunds recorded for the order, sent or not. */
-  recorded_updates?: RecordedUpdateView[];
   /** `orders list --late|--due-today` only: the earliest due date among the order's lines in that state. */
   due_date?: string;
-  /** `orders show` only: the customer's cancellation requests, open or answered (SPEC §4.8). */
-  cancel_requests?: CancelRequestView[];
-  /** `orders show` only: the warehouse files (SPEC §5.8) that carried the order or its cancellations. */
-  exports?: OrderExportView[];
 }
 
 export interface OrderExportView {
@@ -90,6 +85,49 @@ export interface CancelRequestView {
 export const CANCEL_REQUESTED = 'cancel_requested';
 export type OrderListStatus = OrderStatus | typeof CANCEL_REQUESTED;
 const LIST_STATUSES: readonly string[] = [...ORDER_STATUSES, CANCEL_REQUESTED];
+
+/** Where the parcel goes, as the order file gives it (every field null when the file left it out). */
+export interface DeliveryView {
+  title: string | null;
+  name: string | null;
+  address: string[];
+  city: string | null;
+  postcode: string | null;
+  country: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface OrderLineDetailView extends OrderLineView {
+  description: string | null;
+  promised_date: string | null;
+  /** What the customer pays per unit, and the seller's cost per unit, as the file wrote them. */
+  unit_price: string | null;
+  unit_cost_price: string | null;
+  /** Units neither shipped nor cancelled yet. */
+  open_quantity: number;
+}
+
+export interface OrderHistoryView {
+  event: 'replaced' | 'dismissed';
+  file: string | null;
+  detail: string;
+  created_at: string;
+}
+
+/** `orders show`: the order as a packer needs it — who, where, by when, what — and its history. */
+export interface OrderDetailView extends Omit<OrderView, 'lines'> {
+  delivery: DeliveryView;
+  expected_delivery_date: string | null;
+  currency: string | null;
+  lines: OrderLineDetailView[];
+  history: OrderHistoryView[];
+  recorded_updates: RecordedUpdateView[];
+  /** The warehouse files (SPEC §5.8) that carried the order or its cancellations. */
+  exports: OrderExportView[];
+  /** The customer's cancellation requests, open or answered (SPEC §4.8). */
+  cancel_requests: CancelRequestView[];
+}
 
 export function parseOrderStatus(value: string): OrderListStatus {
   if (!LIST_STATUSES.includes(value)) {
@@ -150,8 +188,11 @@ async function listOrdersDue(
   return listed.map(({ view }) => view);
 }
 
-/** One order by number; `--account` chooses when two accounts share the number. */
-export async function showOrder(ctx: Context, orderNumber: string): Promise<OrderView> {
+/**
+ * One order by number, whatever its case (John Lewis' numbers are upper case; a person may type them
+ * otherwise); `--account` chooses when two accounts share the number.
+ */
+export async function findOrder(ctx: Context, orderNumber: string): Promise<Order> {
   const accountId = ctx.options.account === undefined ? undefined : (await ctx.requireAccount(ctx.options.account)).id;
   const found = await ctx.repo.orders.list({ accountId, orderNumber }, ctx.repo.batchSize);
   if (found.length === 0) {
@@ -164,9 +205,43 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
       `order ${orderNumber} exists in accounts ${found.map((order) => order.accountName).join(', ')}: choose one with --account`,
     );
   }
-  const [order] = found;
+  return found[0]!;
+}
+
+export async function showOrder(ctx: Context, orderNumber: string): Promise<OrderDetailView> {
+  const order = await findOrder(ctx, orderNumber);
+  const text = (value: string | undefined): string | null => (value?.trim() ? value.trim() : null);
+  const { fields } = order;
   return {
     ...viewOrder(order, await ctx.repo.outbox.listByOrder(order.id)),
+    delivery: {
+      title: text(fields.shipping_title),
+      name: text(fields.shipping_full_name),
+      address: [fields.shipping_address_1, fields.shipping_address_2, fields.shipping_address_3].flatMap(
+        (part) => text(part) ?? [],
+      ),
+      city: text(fields.shipping_city),
+      postcode: text(fields.shipping_postcode),
+      country: text(fields.shipping_country),
+      phone: text(fields.shipping_phone),
+      email: text(fields.shipping_email),
+    },
+    expected_delivery_date: text(fields.expected_delivery_date),
+    currency: text(fields.currency_code),
+    lines: order.lines.map((line) => ({
+      ...viewLine(line),
+      description: text(line.fields.description),
+      promised_date: text(line.fields.promised_date),
+      unit_price: text(line.fields.unit_price),
+      unit_cost_price: text(line.fields.unit_cost_price),
+      open_quantity: line.quantity - line.shippedQuantity - line.cancelledQuantity,
+    })),
+    history: (await ctx.repo.orders.history(order.id)).map((event) => ({
+      event: event.event,
+      file: event.file,
+      detail: event.detail,
+      created_at: event.createdAt,
+    })),
     recorded_updates: await recordedUpdateViews(ctx.repo, order.id),
     exports: (await ctx.repo.destinations.exportsOfOrder(order.id)).map((exported) => ({
       destination: exported.destination,
@@ -189,6 +264,24 @@ export async function showOrder(ctx: Context, orderNumber: string): Promise<Orde
   };
 }
 
+/**
+ * `orders dismiss` (SPEC §3): closes an incomplete order a person dealt with outside the tool, so
+ * `status` stops flagging it. The reason is kept in the order's history.
+ */
+export async function dismissOrder(ctx: Context, orderNumber: string, reason: string): Promise<OrderDetailView> {
+  if (reason.trim() === '') throw new UsageError('--reason must say why the order is dismissed');
+  const order = await findOrder(ctx, orderNumber);
+  if (order.status !== 'incomplete') {
+    throw new UsageError(
+      `order ${order.orderNumber} is ${order.status}: only an incomplete order can be dismissed (a stored order is cancelled with jl-edge orders cancel)`,
+    );
+  }
+  if (!ctx.options.dryRun && !(await ctx.repo.orders.dismiss(order.id, reason.trim(), isoNow(ctx.clock)))) {
+    throw new UsageError(`order ${order.orderNumber} changed meanwhile: run the command again`);
+  }
+  return showOrder(ctx, order.orderNumber);
+}
+
 function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
   return {
     order_number: order.orderNumber,
@@ -200,15 +293,7 @@ function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
     file: order.inboundFileName,
     created_at: order.createdAt,
     acknowledged_at: order.acknowledgedAt,
-    lines: order.lines.map((line) => ({
-      line_ref: line.lineRef,
-      part_number: line.partNumber,
-      sku: line.sku,
-      quantity: line.quantity,
-      shipped_quantity: line.shippedQuantity,
-      cancelled_quantity: line.cancelledQuantity,
-      refunded_quantity: line.refundedQuantity,
-    })),
+    lines: order.lines.map(viewLine),
     errors: order.errors.map((error) => ({
       severity: error.severity,
       message: error.message,
@@ -224,5 +309,17 @@ function viewOrder(order: Order, updates: OutboxSummary[]): OrderView {
       created_at: update.createdAt,
       sent_at: update.sentAt,
     })),
+  };
+}
+
+function viewLine(line: OrderLine): OrderLineView {
+  return {
+    line_ref: line.lineRef,
+    part_number: line.partNumber,
+    sku: line.sku,
+    quantity: line.quantity,
+    shipped_quantity: line.shippedQuantity,
+    cancelled_quantity: line.cancelledQuantity,
+    refunded_quantity: line.refundedQuantity,
   };
 }

@@ -408,6 +408,28 @@ const stockRulesAndAckAlert: Migration = {
   },
 };
 
+/**
+ * What happened to an order besides its files and updates: an incomplete order replaced by a corrected
+ * file (the old file and its errors stay named here), or dismissed by a person with a reason.
+ */
+const orderHistory: Migration = {
+  name: '0007_order_history',
+  async up(knex) {
+    await knex.schema.createTable('order_history', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.string('event', 16).notNullable(); // replaced | dismissed
+      t.integer('inbound_file_id').references('inbound_files.id'); // replaced: the file that was replaced
+      t.text('detail').notNullable(); // replaced: the old file's errors; dismissed: the reason
+      t.string('created_at', 32).notNullable();
+      t.index(['order_id']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('order_history');
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -415,6 +437,7 @@ const migrations: Migration[] = [
   cancelRequests,
   sftpServerVariants,
   stockRulesAndAckAlert,
+  orderHistory,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

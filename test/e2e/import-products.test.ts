@@ -464,6 +464,6 @@ describe(`import-products${ENGINE_LABEL}`, () => {
     assert.match(human.stdout, /^CUSHION-RED \(account shop\)\n {2}channel item id {2}10000002\n/);
     assert.match(human.stdout, /\n {2}stock {12}-3\n {2}stock sent {7}0: stock -3, never below 0 = 0\n/);
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.stderr, 'jl-edge show: account "shop" has no product with SKU "NOPE"\n');
+    assert.equal(unknown.stderr, 'jl-edge products show: account "shop" has no product with SKU "NOPE"\n');
   });
 });
