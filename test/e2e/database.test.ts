@@ -66,7 +66,7 @@ if (TEST_ENGINE === 'sqlite')
         const run = await runCli([...args, '--db', url]);
         assert.equal(run.code, 3, `${args.join(' ')}: ${run.stderr}`);
         assert.equal(run.stdout, '');
-        const command = args[0] === 'db' ? 'status' : args[0];
+        const command = args[0] === 'db' ? 'db status' : args[0];
         assert.match(
           run.stderr,
           new RegExp(
