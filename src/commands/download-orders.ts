@@ -53,12 +53,19 @@ export async function downloadOrders(ctx: Context, options: DownloadOrdersOption
   const disposal = disposalFrom(options);
   return runStep(ctx, 'download-orders', async ({ account, transport, deadline }) => {
     await faultPause('pause-after-lock', ctx.env);
-    const orders = await new OrderDownload(ctx, account, transport, deadline, disposal).run();
+    const download = new OrderDownload(ctx, account, transport, deadline, disposal);
+    const orders = await download.run();
     const stored = ((orders.details?.files as FileReport[] | undefined) ?? []).flatMap((file) =>
       file.outcome === 'downloaded' || file.outcome === 'incomplete' ? [file.order_number!] : [],
     );
     // After the orders, so a request arriving with its order in one run finds it (SPEC §4.8).
-    return addWork(orders, await downloadCancelRequests(ctx, account, transport, deadline, new Set(stored)));
+    // Both labels name the incoming folder by default: one listing serves both (a listing is the costly part).
+    const cancelListing =
+      account.paths.CancellationRequest === account.paths.OrderDownload ? download.listing : undefined;
+    return addWork(
+      orders,
+      await downloadCancelRequests(ctx, account, transport, deadline, new Set(stored), cancelListing),
+    );
   });
 }
 
@@ -125,6 +132,8 @@ class OrderDownload {
   private readonly dryRunOrders = new Map<string, EarlierOrder>();
   /** Names in the folder listing: which of a file's markers exist. */
   private present = new Set<string>();
+  /** The order folder as this run listed it (empty until run() has listed it). */
+  listing: RemoteEntry[] = [];
   /** Product id per part number looked up in this run; null: no product has it. */
   private readonly productIdCache = new Map<string, number | null>();
 
@@ -147,6 +156,7 @@ class OrderDownload {
           `cannot list the order folder (OrderDownload), so no order can be read: ${errorMessage(err)} (check it with: jl-edge accounts test ${this.account.name})`,
         );
       });
+    this.listing = listing;
     this.present = new Set(listing.map((entry) => entry.name));
     try {
       if (!this.dryRun) await this.finishPendingDisposals();
