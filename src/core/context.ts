@@ -142,7 +142,5 @@ function positiveWholeNumber(env: NodeJS.ProcessEnv, name: string): number | und
 async function syncEnvironmentAccount(repo: Repository, env: NodeJS.ProcessEnv, now: string): Promise<void> {
   const fromEnv = environmentAccount(env);
   if (!fromEnv) return;
-  const existing = await repo.accounts.findByName(fromEnv.name);
-  if (existing) await repo.accounts.update(fromEnv.name, fromEnv.settings, now);
-  else await repo.accounts.insert(fromEnv.name, fromEnv.settings, now);
+  await repo.accounts.upsert(fromEnv.name, fromEnv.settings, now);
 }

@@ -234,7 +234,7 @@ describe('stock rules: settings and import errors (local folder account)', () =>
 
       const refused = await runCli(['accounts', 'set', 'shop', '--stock-share', '150', '--db', db], { cwd: temp.dir });
       assert.equal(refused.code, 2);
-      assert.equal(refused.stderr.trim(), 'jl-edge set: --stock-share is a percentage from 0 to 100, not 150');
+      assert.equal(refused.stderr.trim(), 'jl-edge accounts set: --stock-share is a percentage from 0 to 100, not 150');
 
       const set = await runCli(['accounts', 'set', 'shop', '--stock-max', '9', '--db', db], { cwd: temp.dir });
       assert.equal(set.code, 0, set.stderr);

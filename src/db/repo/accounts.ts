@@ -115,6 +115,18 @@ export class AccountsRepo {
     return (await this.findByName(name))!;
   }
 
+  /**
+   * The account from the environment, written by every run: one statement, so runs started together on a
+   * new database (cron's first minute) do not race to insert it.
+   */
+  async upsert(name: string, settings: NewAccountSettings, now: string): Promise<void> {
+    const row = toRow(settings);
+    await this.db('accounts')
+      .insert({ name, ...row, created_at: now, updated_at: now })
+      .onConflict('name')
+      .merge({ ...row, updated_at: now });
+  }
+
   async update(name: string, settings: Partial<AccountSettings>, now: string): Promise<void> {
     const row = toRow(settings);
     if (Object.keys(row).length === 0) return;
