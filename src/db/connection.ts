@@ -32,7 +32,8 @@ export async function openDatabase(
   const dialect: Dialect = isPostgresUrl(url) ? 'postgres' : 'sqlite';
   const db = dialect === 'postgres' ? await connectPostgres(url, options.concurrency ?? 1) : connectSqlite(url);
   try {
-    const applied = options.migrate === false ? [] : await migrateLatest(db, dialect === 'sqlite' ? resolve(url) : null);
+    const applied =
+      options.migrate === false ? [] : await migrateLatest(db, dialect === 'sqlite' ? resolve(url) : null);
     return { knex: db, dialect, applied };
   } catch (err) {
     await db.destroy();
