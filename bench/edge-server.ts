@@ -119,11 +119,10 @@ export function withDatabase<T>(db: string, work: (sqlite: Database.Database) =>
   }
 }
 
-/** A fresh database holding the benchmark account (pointing at `server`) and the catalogue the orders use. */
-export function createAccountDatabase(ctx: BenchContext, db: string, server: BenchServer): void {
-  removeDatabase(db);
+/** `jl-edge accounts add` of the benchmark account, pointing at `server`. */
+export function addAccountArgs(server: BenchServer): string[] {
   const sshd = server.running;
-  runJlEdge(ctx, db, [
+  return [
     'accounts',
     'add',
     ACCOUNT,
@@ -139,7 +138,13 @@ export function createAccountDatabase(ctx: BenchContext, db: string, server: Ben
     sshd.hostKeyFingerprint,
     '--lead-time',
     '3',
-  ]);
+  ];
+}
+
+/** A fresh database holding the benchmark account (pointing at `server`) and the catalogue the orders use. */
+export function createAccountDatabase(ctx: BenchContext, db: string, server: BenchServer): void {
+  removeDatabase(db);
+  runJlEdge(ctx, db, addAccountArgs(server));
   withDatabase(db, (sqlite) => {
     const now = new Date().toISOString();
     sqlite

@@ -13,7 +13,15 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresCluster } from '../test/helpers/postgres.js';
-import { ACCOUNT, BenchServer, OUTGOING, removeDatabase, withDatabase, writeOrderFiles } from './edge-server.js';
+import {
+  ACCOUNT,
+  addAccountArgs,
+  BenchServer,
+  OUTGOING,
+  removeDatabase,
+  withDatabase,
+  writeOrderFiles,
+} from './edge-server.js';
 import { cronEnvironment, type BenchContext, type Benchmark, type TimedProcess } from './harness.js';
 
 const INVENTORY = '/live/inventory';
@@ -48,24 +56,7 @@ function cli(ctx: BenchContext, db: string, args: string[]): void {
 }
 
 function addAccount(ctx: BenchContext, db: string): void {
-  const sshd = server.running;
-  cli(ctx, db, [
-    'accounts',
-    'add',
-    ACCOUNT,
-    '--host',
-    sshd.host,
-    '--port',
-    String(sshd.port),
-    '--username',
-    sshd.username,
-    '--private-key',
-    sshd.privateKeyPath,
-    '--host-key',
-    sshd.hostKeyFingerprint,
-    '--lead-time',
-    '3',
-  ]);
+  cli(ctx, db, addAccountArgs(server));
 }
 
 /** A catalogue CSV of `count` products (SKU-00000001 …, stock numbers from 30000001). */

@@ -27,6 +27,10 @@ interface AccountFlags {
   carrierMap?: string;
   autoAcceptCancellations?: 'yes' | 'no';
   cancelRequestAlertMinutes?: number;
+  stockBuffer?: number;
+  stockShare?: number;
+  stockMax?: number | 'none';
+  ackAlertMinutes?: number;
 }
 
 function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -76,7 +80,28 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
       '--cancel-request-alert-minutes <minutes>',
       `status needs a person once a cancellation request is unanswered this long (default ${ACCOUNT_DEFAULTS.cancelRequestAlertMinutes})`,
       parseWholeNumberOption,
+    )
+    .option(
+      '--stock-buffer <units>',
+      `units held back from John Lewis on every product (default ${ACCOUNT_DEFAULTS.stockBuffer})`,
+      parseWholeNumberOption,
+    )
+    .option(
+      '--stock-share <percent>',
+      `percent of the stock left after the buffer offered (default ${ACCOUNT_DEFAULTS.stockShare})`,
+      parseWholeNumberOption,
+    )
+    .option('--stock-max <units>', 'most units ever offered per product, or "none" (the default)', parseStockMax)
+    .option(
+      '--ack-alert-minutes <minutes>',
+      `status flags an order awaiting acknowledgement longer than this (default ${ACCOUNT_DEFAULTS.ackAlertMinutes})`,
+      parseWholeNumberOption,
     );
+}
+
+/** "none" stays a word here: commander turns an option value of null into ''. */
+function parseStockMax(value: string): number | 'none' {
+  return value === 'none' ? value : parseWholeNumberOption(value);
 }
 
 export function parseCarrierMap(text: string): Record<string, string> {
@@ -122,6 +147,10 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     autoAcceptCancellations:
       flags.autoAcceptCancellations === undefined ? undefined : flags.autoAcceptCancellations === 'yes',
     cancelRequestAlertMinutes: flags.cancelRequestAlertMinutes,
+    stockBuffer: flags.stockBuffer,
+    stockShare: flags.stockShare,
+    stockMax: flags.stockMax === 'none' ? null : flags.stockMax,
+    ackAlertMinutes: flags.ackAlertMinutes,
   };
   if (flags.localRoot !== undefined) settings.transport = 'local';
   else if (flags.host !== undefined) settings.transport = 'sftp';
@@ -142,6 +171,7 @@ function accountLines(view: AccountView): string[] {
     `  host key: ${view.host_key ?? '(not pinned: jl-edge accounts test prints the fingerprint to pin)'}`,
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
     `  cancellation requests: ${view.auto_accept_cancellations ? 'accepted automatically for units not yet shipped' : 'answered by a person'}, status alerts after ${view.cancel_request_alert_minutes} minutes`,
+    `  stock rules: buffer ${view.stock_buffer}, share ${view.stock_share}%, maximum ${view.stock_max ?? 'none'}; acknowledgement alert after ${view.ack_alert_minutes} minutes`,
     `  carriers: ${
       Object.entries(view.carrier_map)
         .map(([k, v]) => `${k}=${v}`)
@@ -275,7 +305,9 @@ Examples:
       `
 Examples:
   $ jl-edge accounts set acme --host-key SHA256:abc…   (pin the fingerprint accounts test printed)
-  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)`,
+  $ jl-edge accounts set acme --root /live             (go live after testing on /uat)
+  $ jl-edge accounts set acme --stock-buffer 2 --stock-share 80 --stock-max 50
+  $ jl-edge accounts set acme --stock-max none         (no maximum)`,
     )
     .action(
       handler(async (ctx, [name], flags) => {

@@ -86,13 +86,20 @@ export function handler<Args extends unknown[], Opts extends OptionValues>(
       const detail = options.verbose && err instanceof Error && !(err instanceof JlEdgeError) ? `\n${err.stack}` : '';
       if (options.json)
         process.stdout.write(
-          `${JSON.stringify({ command: command.name(), ok: false, exit_code: process.exitCode, error: describeError(err) })}\n`,
+          `${JSON.stringify({ command: commandPath(command), ok: false, exit_code: process.exitCode, error: describeError(err) })}\n`,
         );
-      process.stderr.write(`jl-edge ${command.name()}: ${describeError(err)}${detail}\n`);
+      process.stderr.write(`jl-edge ${commandPath(command)}: ${describeError(err)}${detail}\n`);
     } finally {
       await ctx?.close();
     }
   };
+}
+
+/** The command as typed, group included (`accounts set`, not `set`): the name alone is ambiguous. */
+function commandPath(command: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let at: CommandUnknownOpts | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
 }
 
 function print(output: CommandOutput, options: GlobalOptions): void {

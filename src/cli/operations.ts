@@ -1,4 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
+import { UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
 import { handler, parseWholeNumberOption } from './action.js';
@@ -13,11 +14,16 @@ export function registerOperations(program: Command): void {
       `
 Shows per account: the last run of every step that did its work (runs skipped on a held lock are
 counted beside it), orders per status, incomplete orders with their errors, updates pending or
-failed, open stock errors, open customer cancellation requests, and held locks. Exit 1 when something
+Shows per account: the last run of every step that did its work (runs skipped on a held lock are
+counted beside it), orders per status, incomplete orders with their errors, updates pending or
+failed, open stock errors, open customer cancellation requests, held locks, and the dates John Lewis
+holds you to: orders awaiting acknowledgement longer than the account's ack_alert_minutes, lines late
+or due for dispatch today, and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something
 needs a person: a failed run, an internal error, a failed update, an incomplete order, a stale lock,
 a customer cancellation request unanswered for longer than the account's cancel_request_alert_minutes,
-or a sync step that has not completed a run for longer than its limit (STALE; see jl-edge accounts
-set-stale-after). Run it from cron so a dead cron or a host that is down reaches a person.
+a sync step that has not completed a run for longer than its limit (STALE; see jl-edge accounts
+set-stale-after), a late line, an overdue acknowledgement or an update unsent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes (a line
+due today is shown, not flagged). Run it from cron so a dead cron or a host that is down reaches a person.
 
 Examples:
   $ jl-edge status
@@ -121,6 +127,16 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
         `  inbox ${i.inbox} (${i.step}): last file ${i.last_file_at}; ${i.files_processed} done, ${failed}, ${i.files_waiting} waiting`,
       );
     }
+    const d = a.dates;
+    lines.push(
+      `  dates: ${d.acknowledgements_overdue.length} acknowledgement(s) overdue, ${d.lines_late.length} line(s) late, ${d.lines_due_today.length} due today, ${d.updates_unsent.length} update(s) unsent over ${UNSENT_UPDATE_ALERT_MINUTES} minutes`,
+    );
+    for (const l of d.lines_due_today)
+      lines.push(
+        chalk.yellow(
+          `    due today: order ${l.order_number} line ${l.line_ref}${l.sku ? ` (${l.sku})` : ''}, ${l.open_quantity} unit(s) (${l.due_from})`,
+        ),
+      );
     for (const f of a.rejected_files) lines.push(chalk.yellow(`  ${f.status} file ${f.file}: ${f.error ?? ''}`));
     for (const r of a.cancel_requests) {
       const units = r.lines.map((line) => `line ${line.line_ref} x${line.quantity}`).join(', ');

@@ -2,7 +2,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { StepResult } from '../core/step.js';
 import type { ImportedShipment } from '../commands/import-shipments.js';
-import type { OrderView } from '../commands/orders.js';
+import type { OrderDetailView, OrderView } from '../commands/orders.js';
 import type { RecordedUpdate } from '../commands/record-update.js';
 import type { CancelRequestAnswerResult } from '../commands/cancel-requests.js';
 import { handler } from './action.js';
@@ -11,7 +11,7 @@ import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-upda
 import { syncStepOutput } from './steps.js';
 import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
-function orderTable(orders: OrderView[]): string[] {
+function orderTable(orders: OrderView[], withDue: boolean): string[] {
   if (orders.length === 0) return ['no orders'];
   const rows = orders.map((order) => [
     order.order_number,
@@ -23,8 +23,9 @@ function orderTable(orders: OrderView[]): string[] {
       ? `${order.errors.length} (${order.errors.filter((error) => error.severity === 'high').length} high)`
       : '',
     order.created_at.slice(0, 16).replace('T', ' '),
+    ...(withDue ? [order.due_date ?? ''] : []),
   ]);
-  const header = ['ORDER', 'ACCOUNT', 'STATUS', 'LINES', 'UNITS', 'ERRORS', 'RECEIVED'];
+  const header = ['ORDER', 'ACCOUNT', 'STATUS', 'LINES', 'UNITS', 'ERRORS', 'RECEIVED', ...(withDue ? ['DUE'] : [])];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   return [header, ...rows].map((row) =>
     row
@@ -35,7 +36,7 @@ function orderTable(orders: OrderView[]): string[] {
 }
 
 /** The `cancellation requests:` block of `orders show`, with how to answer an open one. */
-function cancelRequestLines(order: OrderView): string[] {
+function cancelRequestLines(order: OrderDetailView): string[] {
   const requests = order.cancel_requests ?? [];
   if (requests.length === 0) return [];
   const lines = ['  cancellation requests:'];
@@ -51,11 +52,17 @@ function cancelRequestLines(order: OrderView): string[] {
   return lines;
 }
 
-function orderDetail(order: OrderView): string[] {
+function orderDetail(order: OrderDetailView): string[] {
+  const { delivery } = order;
+  const money = (value: string | null) =>
+    value === null ? '-' : `${value}${order.currency ? ` ${order.currency}` : ''}`;
   const lines = [
     `${order.order_number} (${order.account}): ${order.status}`,
-    `  supplier ref ${order.supplier_ref}, ordered ${order.order_date ?? '(no date)'}${order.test_flag === 'Y' ? ', TEST order' : ''}`,
+    `  supplier ref ${order.supplier_ref}, ordered ${order.order_date ?? '(no date)'}, expected delivery ${order.expected_delivery_date ?? '(none given)'}${order.test_flag === 'Y' ? ', TEST order' : ''}`,
     `  from ${order.file ?? '(unknown file)'} at ${order.created_at}${order.acknowledged_at ? `, acknowledged ${order.acknowledged_at}` : ''}`,
+    `  deliver to: ${[delivery.title, delivery.name].filter(Boolean).join(' ') || '(no name)'}`,
+    `    ${[...delivery.address, delivery.city, delivery.postcode, delivery.country].filter(Boolean).join(', ') || '(no address)'}`,
+    `    phone ${delivery.phone ?? '-'}, e-mail ${delivery.email ?? '-'}`,
     '  lines:',
   ];
   for (const line of order.lines) {
@@ -63,9 +70,11 @@ function orderDetail(order: OrderView): string[] {
       line.shipped_quantity && `${line.shipped_quantity} shipped`,
       line.cancelled_quantity && `${line.cancelled_quantity} cancelled`,
       line.refunded_quantity && `${line.refunded_quantity} refunded`,
+      `${line.open_quantity} open`,
     ].filter(Boolean);
     lines.push(
-      `    ${line.line_ref}  ${line.part_number}  ${line.sku ?? '(unknown product)'}  x${line.quantity}${done.length ? `  (${done.join(', ')})` : ''}`,
+      `    ${line.line_ref}  ${line.part_number}  ${line.sku ?? '(unknown product)'}  x${line.quantity}  (${done.join(', ')})`,
+      `       ${line.description ?? '(no description)'}; price ${money(line.unit_price)}, cost ${money(line.unit_cost_price)}${line.promised_date ? `; promised ${line.promised_date}` : ''}`,
     );
   }
   if (order.errors.length) {
@@ -81,14 +90,24 @@ function orderDetail(order: OrderView): string[] {
       );
     }
   }
-  lines.push(...recordedUpdateLines(order.recorded_updates ?? []));
-  if (order.exports?.length) {
+  lines.push(...recordedUpdateLines(order.recorded_updates));
+  if (order.exports.length) {
     lines.push('  exported:');
     for (const exported of order.exports) {
       const when = exported.written_at
         ? `written ${exported.written_at}`
         : `recorded ${exported.created_at}, not written yet`;
       lines.push(`    ${exported.destination}/${exported.file_name}: ${when}`);
+    }
+  }
+  if (order.history.length) {
+    lines.push('  history:');
+    for (const event of order.history) {
+      lines.push(
+        event.event === 'replaced'
+          ? `    ${event.created_at} replaced ${event.file ?? '(unknown file)'} by a corrected file; its errors were: ${event.detail.split('\n').join('; ')}`
+          : `    ${event.created_at} dismissed: ${event.detail}`,
+      );
     }
   }
   lines.push(...cancelRequestLines(order));
@@ -167,39 +186,85 @@ export function registerOrders(program: Command): void {
     .description('list orders, oldest first')
     .option(
       '--status <status>',
-      'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled), or cancel_requested: orders with an open customer cancellation request',
+      'only orders in this status (awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled, dismissed), or cancel_requested: orders with an open customer cancellation request',
     )
+    .addOption(
+      new Option('--late', 'only orders with a line past its dispatch date, oldest due first').conflicts('dueToday'),
+    )
+    .option('--due-today', 'only orders with a line due for dispatch today, oldest due first')
     .addHelpText(
       'after',
       `
+A line's dispatch date is its promised_date, else the order's expected_delivery_date minus the lead
+time (the product's, else the account's); --late and --due-today add a DUE column (due_date in --json):
+the earliest such date among the order's lines.
+
 Examples:
   $ jl-edge orders list --status incomplete
   $ jl-edge orders list --status cancel_requested
+  $ jl-edge orders list --late
   $ jl-edge orders list --account acme --json`,
     )
     .action(
-      handler(async (ctx, _args, { status }): Promise<CommandOutput> => {
+      handler(async (ctx, _args, { status, late, dueToday }): Promise<CommandOutput> => {
         const { listOrders, parseOrderStatus } = await import('../commands/orders.js');
-        const views = await listOrders(ctx, { status: status === undefined ? undefined : parseOrderStatus(status) });
-        return { exitCode: ExitCode.ok, json: views, lines: orderTable(views), problems: [] };
+        const due = late ? 'late' : dueToday ? 'due_today' : undefined;
+        const views = await listOrders(ctx, {
+          status: status === undefined ? undefined : parseOrderStatus(status),
+          due,
+        });
+        return { exitCode: ExitCode.ok, json: views, lines: orderTable(views, due !== undefined), problems: [] };
       }),
     );
 
   orders
     .command('show <order_number>')
-    .description('show an order: its lines, errors, and the updates sent for it')
+    .description(
+      'show an order: delivery name, address and contact, dates, lines with prices and quantities, errors, updates, history',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   $ jl-edge orders show Y100012345
-  $ jl-edge orders show Y100012345 --account acme --json`,
+  $ jl-edge orders show y100012345 --account acme --json   (order numbers match whatever their case)`,
     )
     .action(
       handler(async (ctx, [orderNumber]): Promise<CommandOutput> => {
         const { showOrder } = await import('../commands/orders.js');
         const view = await showOrder(ctx, orderNumber);
         return { exitCode: ExitCode.ok, json: view, lines: orderDetail(view), problems: [] };
+      }),
+    );
+
+  orders
+    .command('dismiss <order_number>')
+    .description('close an incomplete order a person has dealt with outside the tool, so status stops flagging it')
+    .requiredOption('--reason <text>', 'why (kept in the order history)')
+    .addHelpText(
+      'after',
+      `
+An incomplete order (its file had errors) is never acknowledged. A corrected order file for it
+replaces it when download-orders reads one; dismiss it when it was dealt with another way.
+
+Examples:
+  $ jl-edge orders dismiss Y100000009 --reason "handled by phone with John Lewis, ticket 4471"
+  $ jl-edge orders dismiss Y100000009 --reason "test order" --dry-run`,
+    )
+    .action(
+      handler(async (ctx, [orderNumber], { reason }): Promise<CommandOutput> => {
+        const { dismissOrder } = await import('../commands/orders.js');
+        const view = await dismissOrder(ctx, orderNumber, reason);
+        return {
+          exitCode: ExitCode.ok,
+          json: view,
+          lines: [
+            ctx.options.dryRun
+              ? `would dismiss order ${view.order_number}: dry run, nothing was stored`
+              : `dismissed order ${view.order_number} (${view.account}): ${reason}`,
+          ],
+          problems: [],
+        };
       }),
     );
 

@@ -47,6 +47,11 @@ export interface AccountView {
   carrier_map: Record<string, string>;
   auto_accept_cancellations: boolean;
   cancel_request_alert_minutes: number;
+  stock_buffer: number;
+  stock_share: number;
+  /** null: no maximum. */
+  stock_max: number | null;
+  ack_alert_minutes: number;
   paths: Record<PathLabel, string>;
   /** Per sync step, the minutes without a completed run after which `status` calls it stale (null: never). */
   stale_after_minutes: Record<SyncStep, number | null>;
@@ -76,6 +81,10 @@ export function viewAccount(account: Account): AccountView {
     carrier_map: account.carrierMap,
     auto_accept_cancellations: account.autoAcceptCancellations,
     cancel_request_alert_minutes: account.cancelRequestAlertMinutes,
+    stock_buffer: account.stockBuffer,
+    stock_share: account.stockShare,
+    stock_max: account.stockMax,
+    ack_alert_minutes: account.ackAlertMinutes,
     paths: account.paths,
     stale_after_minutes: Object.fromEntries(
       SYNC_STEPS.map((step) => [step, staleAfterMinutes(account.staleAfterMinutes, step)]),
@@ -196,7 +205,7 @@ export interface AccountTestResult {
 }
 
 /** Folders jl-edge only reads: nothing is written there, so no write check is needed. */
-const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'StockUpdateError'];
+const READ_ONLY_LABELS: readonly PathLabel[] = ['OrderDownload', 'CancellationRequest', 'StockUpdateError'];
 /** The Edge reads every file that appears here (no .DONE marker), so even a probe could be read. */
 const READ_ON_ARRIVAL_LABELS: readonly PathLabel[] = ['StockUpdate'];
 const PROBE_PREFIX = '.jl-edge-write-test-';

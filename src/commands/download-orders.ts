@@ -11,6 +11,7 @@ import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
 import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
+import type { Repository } from '../db/repository.js';
 import type { OrderStatus } from '../db/repo/orders.js';
 import { sha256Hex } from '../core/hash.js';
 import {
@@ -52,12 +53,19 @@ export async function downloadOrders(ctx: Context, options: DownloadOrdersOption
   const disposal = disposalFrom(options);
   return runStep(ctx, 'download-orders', async ({ account, transport, deadline }) => {
     await faultPause('pause-after-lock', ctx.env);
-    const orders = await new OrderDownload(ctx, account, transport, deadline, disposal).run();
+    const download = new OrderDownload(ctx, account, transport, deadline, disposal);
+    const orders = await download.run();
     const stored = ((orders.details?.files as FileReport[] | undefined) ?? []).flatMap((file) =>
       file.outcome === 'downloaded' || file.outcome === 'incomplete' ? [file.order_number!] : [],
     );
     // After the orders, so a request arriving with its order in one run finds it (SPEC §4.8).
-    return addWork(orders, await downloadCancelRequests(ctx, account, transport, deadline, new Set(stored)));
+    // Both labels name the incoming folder by default: one listing serves both (a listing is the costly part).
+    const cancelListing =
+      account.paths.CancellationRequest === account.paths.OrderDownload ? download.listing : undefined;
+    return addWork(
+      orders,
+      await downloadCancelRequests(ctx, account, transport, deadline, new Set(stored), cancelListing),
+    );
   });
 }
 
@@ -101,7 +109,7 @@ interface ReadOrderFile {
 }
 
 type ClassifiedOrderFile = ReadOrderFile & { report: OrderFileDecision };
-type StoredOrder = { status: OrderStatus; inboundFileName: string | null };
+type StoredOrder = { id: number; status: OrderStatus; inboundFileName: string | null };
 
 class OrderDownload {
   private readonly dir: string;
@@ -124,6 +132,8 @@ class OrderDownload {
   private readonly dryRunOrders = new Map<string, EarlierOrder>();
   /** Names in the folder listing: which of a file's markers exist. */
   private present = new Set<string>();
+  /** The order folder as this run listed it (empty until run() has listed it). */
+  listing: RemoteEntry[] = [];
   /** Product id per part number looked up in this run; null: no product has it. */
   private readonly productIdCache = new Map<string, number | null>();
 
@@ -146,6 +156,7 @@ class OrderDownload {
           `cannot list the order folder (OrderDownload), so no order can be read: ${errorMessage(err)} (check it with: jl-edge accounts test ${this.account.name})`,
         );
       });
+    this.listing = listing;
     this.present = new Set(listing.map((entry) => entry.name));
     try {
       if (!this.dryRun) await this.finishPendingDisposals();
@@ -335,9 +346,12 @@ class OrderDownload {
           repo.batchSize,
         );
         const orders = classified.flatMap((file) =>
-          file.report.order ? [{ ...file.report.order, inboundFileId: logged.get(file.name)!, now }] : [],
+          file.report.order && file.report.replaces === null
+            ? [{ ...file.report.order, inboundFileId: logged.get(file.name)!, now }]
+            : [],
         );
         await repo.orders.insertMany(orders, repo.batchSize);
+        for (const file of classified) await this.replaceOrder(repo, file, logged.get(file.name)!, now);
         return logged;
       });
     } catch {
@@ -356,12 +370,23 @@ class OrderDownload {
     try {
       return await this.ctx.repo.transaction(async (repo) => {
         const id = await repo.inbound.insert(this.logEntry(file, now));
-        if (file.report.order)
+        if (file.report.order && file.report.replaces === null)
           await repo.orders.insert({ ...file.report.order, inboundFileId: id, now }, repo.batchSize);
+        await this.replaceOrder(repo, file, id, now);
         return id;
       });
     } catch (err) {
       return this.rejectUnstorable(file.name, file.raw, file.sha256, file.report.file, err, now);
+    }
+  }
+
+  /** Replaces the incomplete order a corrected file is for; a no-op for any other file. */
+  private async replaceOrder(repo: Repository, file: ClassifiedOrderFile, inboundFileId: number, now: string) {
+    const { order, replaces } = file.report;
+    if (!order || replaces === null) return;
+    if (!(await repo.orders.replaceIncomplete(replaces, { ...order, inboundFileId, now }, repo.batchSize))) {
+      // Acknowledged or dismissed since this run looked: the file is a duplicate after all, and stored as one.
+      throw new Error(`order ${order.orderNumber} is no longer incomplete`);
     }
   }
 
@@ -455,7 +480,9 @@ class OrderDownload {
     const inThisDryRun = this.dryRunOrders.get(orderNumber);
     if (inThisDryRun) return inThisDryRun;
     const order = stored.get(orderNumber);
-    return order ? { from: order.inboundFileName ?? 'an unknown file', status: order.status } : null;
+    if (!order) return null;
+    const earlier = { from: order.inboundFileName ?? 'an unknown file', status: order.status };
+    return order.status === 'incomplete' ? { ...earlier, incompleteId: order.id } : earlier;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { stockToSend } from '../core/stock-rules.js';
 import type { Product } from '../db/repo/products.js';
 
 /** A product as printed and serialised. */
@@ -13,6 +14,13 @@ export interface ProductView {
   /** null: the account's standard lead time applies. */
   lead_time_days: number | null;
   stock: number;
+  /** The product's own stock rules; null takes the account's. */
+  stock_buffer: number | null;
+  stock_max: number | null;
+  active: boolean;
+  /** What the next inventory file sends for it (SPEC §2 stock rules), and how that follows from the stock. */
+  stock_to_send: number;
+  stock_rule: string;
   pushed_stock: number | null;
   pushed_lead_time_days: number | null;
   pushed_at: string | null;
@@ -39,15 +47,22 @@ export interface ProductList {
   total: number;
 }
 
-export function viewProduct(product: Product, account: string): ProductView {
+export function viewProduct(product: Product, account: Account): ProductView {
+  const steps: string[] = [];
+  const sent = stockToSend(product, account, steps);
   return {
-    account,
+    account: account.name,
     sku: product.sku,
     channel_item_id: product.channelItemId,
     ean: product.ean,
     title: product.title,
     lead_time_days: product.leadTimeDays,
     stock: product.stock,
+    stock_buffer: product.stockBuffer,
+    stock_max: product.stockMax,
+    active: product.active,
+    stock_to_send: sent,
+    stock_rule: steps.length === 1 ? `${steps[0]}, no rule changes it` : steps.join(', '),
     pushed_stock: product.pushedStock,
     pushed_lead_time_days: product.pushedLeadTimeDays,
     pushed_at: product.pushedAt,
@@ -60,11 +75,11 @@ export function viewProduct(product: Product, account: string): ProductView {
 /** `products list`: the products of `--account`, or of every account, in SKU order; `limit` 0 lists all. */
 export async function listProducts(ctx: Context, limit: number): Promise<ProductList> {
   const accounts = ctx.options.account ? [await ctx.requireAccount(ctx.options.account)] : await ctx.listAccounts();
-  const names = new Map(accounts.map((a) => [a.id, a.name]));
+  const byId = new Map(accounts.map((a) => [a.id, a]));
   const ids = accounts.map((a) => a.id);
   const products = await ctx.repo.products.list(ids, limit);
   return {
-    products: products.map((p) => viewProduct(p, names.get(p.accountId)!)),
+    products: products.map((p) => viewProduct(p, byId.get(p.accountId)!)),
     total: await ctx.repo.products.count(ids),
   };
 }
@@ -76,7 +91,7 @@ export async function showProduct(ctx: Context, sku: string): Promise<ProductDet
   if (!product) throw new UsageError(`account "${account.name}" has no product with SKU ${JSON.stringify(sku)}`);
   const stockErrors = await ctx.repo.stock.openErrors({ accountId: account.id, productId: product.id });
   return {
-    ...viewProduct(product, account.name),
+    ...viewProduct(product, account),
     stock_errors: stockErrors.map((e) => ({
       part_number: e.partNumber,
       message: e.message,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { faultPause } from '../core/fault-injection.js';
 import { runStep, type AccountWork, type StepResult } from '../core/step.js';
-import type { PushMode } from '../db/repo/stock.js';
+import type { PushMode } from './push-stock/scope.js';
 import { readErrorFiles } from './push-stock/error-files.js';
 import {
   buildInventoryFile,

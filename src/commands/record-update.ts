@@ -6,11 +6,17 @@
 import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { acceptedLines, type OrderState, type PlannedLine, type UpdateKind } from '../core/order-rules.js';
+import {
+  acceptedLines,
+  type LineState,
+  type OrderState,
+  type PlannedLine,
+  type UpdateKind,
+} from '../core/order-rules.js';
 import { isoNow } from '../core/time.js';
 import type { Repository } from '../db/repository.js';
 import type { NewOrderUpdate } from '../db/repo/order-updates.js';
-import type { Order } from '../db/repo/orders.js';
+import type { Order, OrderLine } from '../db/repo/orders.js';
 import { joinRemote } from '../transport/transport.js';
 
 /** What was recorded of a shipment, cancellation or refund, as people and --json see it. */
@@ -83,10 +89,20 @@ export async function orderState(repo: Repository, order: Order): Promise<OrderS
         pendingCancelled: pending?.cancellation ?? 0,
         pendingRefunded: pending?.refund ?? 0,
         requestedCancellation: requested.get(line.id) ?? 0,
-        unitPrice: line.unitPrice,
+        unitPrice: refundUnitPrice(line),
       };
     }),
   };
+}
+
+/**
+ * ◇ The price a refund's `--amount` is checked against: the line's `unit_price`, else the seller's
+ * `unit_cost_price` (The Edge's example orders carry only the latter); none of them: an amount is refused.
+ */
+function refundUnitPrice(line: OrderLine): LineState['unitPrice'] {
+  if (line.unitPrice !== null) return { value: line.unitPrice, column: 'unit_price' };
+  const cost = line.fields.unit_cost_price?.trim();
+  return cost ? { value: cost, column: 'unit_cost_price' } : null;
 }
 
 /** The order as stored now: read again after `lockOrder`, so checks see every update stored before. */

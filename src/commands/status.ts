@@ -1,9 +1,11 @@
+import type { Account } from '../core/account.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { isLockStale } from '../core/step.js';
-import type { Account } from '../core/account.js';
 import { SYNC_STEPS, isSyncStep, staleAfterMinutes } from '../core/steps.js';
+import { minutesSince, UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
 import type { IncompleteOrder, OpenStockError, UpdateAttention } from '../db/repo/status.js';
+import { dueLines, viewDueLine, type DueLineView } from './due-lines.js';
 
 export interface StepState {
   step: string;
@@ -75,8 +77,19 @@ export interface AccountStatus {
       files_waiting: number;
     }[];
   };
+  /** SPEC §5.5: the dates John Lewis holds the seller to. */
+  dates: DateWatch;
   /** Why a person is needed, one sentence each; empty when all is well. */
   attention: string[];
+}
+
+export interface DateWatch {
+  ack_alert_minutes: number;
+  acknowledgements_overdue: { order_number: string; received_at: string; minutes_waiting: number }[];
+  lines_late: DueLineView[];
+  lines_due_today: DueLineView[];
+  /** Recorded longer than UNSENT_UPDATE_ALERT_MINUTES ago and still not sent. */
+  updates_unsent: { kind: string; order_number: string; recorded_at: string; minutes_waiting: number }[];
 }
 
 export interface OpenCancelRequest {
@@ -167,6 +180,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
       }),
     };
 
+    const dates = await watchDates(ctx, account);
     const attention = [
       ...destinations
         .filter((d) => d.failing > 0)
@@ -209,6 +223,18 @@ export async function status(ctx: Context): Promise<StatusResult> {
           (l) =>
             `stale lock on ${l.step} (pid ${l.pid} on ${l.host}, last heartbeat ${l.heartbeat_at}): jl-edge unlock ${l.step} --account ${account.name}`,
         ),
+      ...dates.acknowledgements_overdue.map(
+        (o) =>
+          `order ${o.order_number} has waited ${o.minutes_waiting} minutes for its acknowledgement (alert after ${dates.ack_alert_minutes}): is ack-orders running?`,
+      ),
+      ...dates.lines_late.map(
+        (l) =>
+          `order ${l.order_number} line ${l.line_ref}${l.sku ? ` (${l.sku})` : ''} is late: ${l.open_quantity} unit(s) were due for dispatch on ${l.due_date} (${l.due_from})`,
+      ),
+      ...dates.updates_unsent.map(
+        (u) =>
+          `a ${u.kind} of order ${u.order_number} recorded ${u.minutes_waiting} minutes ago is not sent yet (jl-edge orders show ${u.order_number})`,
+      ),
     ];
     result.accounts.push({
       account: account.name,
@@ -232,11 +258,38 @@ export async function status(ctx: Context): Promise<StatusResult> {
       cancel_requests: cancelRequests,
       locks: accountLocks,
       warehouse,
+      dates,
       attention,
     });
     if (attention.length > 0) result.needs_attention = true;
   }
   return result;
+}
+
+async function watchDates(ctx: Context, account: Account): Promise<DateWatch> {
+  const now = ctx.clock.now();
+  const minutesAgo = (minutes: number): string => new Date(now.getTime() - minutes * 60_000).toISOString();
+  const lines = await dueLines(ctx, account);
+  return {
+    ack_alert_minutes: account.ackAlertMinutes,
+    acknowledgements_overdue: (
+      await ctx.repo.status.awaitingAckSince(account.id, minutesAgo(account.ackAlertMinutes))
+    ).map((o) => ({
+      order_number: o.orderNumber,
+      received_at: o.receivedAt,
+      minutes_waiting: minutesSince(o.receivedAt, now),
+    })),
+    lines_late: lines.filter((l) => l.due === 'late').map(viewDueLine),
+    lines_due_today: lines.filter((l) => l.due === 'due_today').map(viewDueLine),
+    updates_unsent: (await ctx.repo.status.updatesUnsentSince(account.id, minutesAgo(UNSENT_UPDATE_ALERT_MINUTES))).map(
+      (u) => ({
+        kind: u.kind,
+        order_number: u.orderNumber,
+        recorded_at: u.recordedAt,
+        minutes_waiting: minutesSince(u.recordedAt, now),
+      }),
+    ),
+  };
 }
 
 /** The last run of every sync step (and of any other step that ran), with its staleness. */

@@ -1,4 +1,5 @@
 import { UsageError, errorMessage } from './errors.js';
+import { isStockShare } from './stock-rules.js';
 import { formatHostKeyPins, parseHostKeyPins } from '../transport/host-keys.js';
 
 export type TradedCodeSource = 'none' | 'sku' | 'ean';
@@ -30,6 +31,14 @@ export interface AccountSettings {
   autoAcceptCancellations: boolean;
   /** `status` needs a person once a cancellation request has been open this long (SPEC §5.9). */
   cancelRequestAlertMinutes: number;
+  /** SPEC §2 stock rules: what push-stock sends is derived from the stored stock with these. */
+  stockBuffer: number;
+  /** Percent of what is left after the buffer, 0–100. */
+  stockShare: number;
+  /** null: no maximum. */
+  stockMax: number | null;
+  /** SPEC §5.5: an order awaiting acknowledgement longer than this needs a person. */
+  ackAlertMinutes: number;
   enabled: boolean;
 }
 
@@ -60,6 +69,10 @@ export const ACCOUNT_DEFAULTS: AccountSettings = {
   carrierMap: {},
   autoAcceptCancellations: false,
   cancelRequestAlertMinutes: 60,
+  stockBuffer: 0,
+  stockShare: 100,
+  stockMax: null,
+  ackAlertMinutes: 60,
   enabled: true,
 };
 
@@ -82,6 +95,10 @@ export const ENVIRONMENT_VARIABLE = {
   root: 'JL_EDGE_ROOT',
   leadTimeDays: 'JL_EDGE_LEAD_TIME_DAYS',
   handlingDays: 'JL_EDGE_HANDLING_DAYS',
+  stockBuffer: 'JL_EDGE_STOCK_BUFFER',
+  stockShare: 'JL_EDGE_STOCK_SHARE',
+  stockMax: 'JL_EDGE_STOCK_MAX',
+  ackAlertMinutes: 'JL_EDGE_ACK_ALERT_MINUTES',
 } as const satisfies Partial<Record<keyof AccountSettings, string>>;
 export type EnvironmentSetting = keyof typeof ENVIRONMENT_VARIABLE;
 
@@ -110,6 +127,10 @@ export const SETTING_OPTION: Record<Exclude<keyof AccountSettings, 'enabled'>, s
   carrierMap: '--carrier-map',
   autoAcceptCancellations: '--auto-accept-cancellations',
   cancelRequestAlertMinutes: '--cancel-request-alert-minutes',
+  stockBuffer: '--stock-buffer',
+  stockShare: '--stock-share',
+  stockMax: '--stock-max',
+  ackAlertMinutes: '--ack-alert-minutes',
 };
 
 /** For the settings that store a variable's name, what the .env variable holds instead. */
@@ -187,6 +208,9 @@ export function normaliseSettings<T extends Partial<AccountSettings>>(
     }
   }
   if (settings.root !== undefined) normalised.root = checked('root', source, () => normaliseRoot(settings.root!));
+  if (settings.stockShare !== undefined && !isStockShare(settings.stockShare)) {
+    throw new UsageError(`${nameOf('stockShare', source)} is a percentage from 0 to 100, not ${settings.stockShare}`);
+  }
   if (settings.transport === 'sftp' && (!settings.host || !settings.username)) {
     throw new UsageError(
       source === 'environment'

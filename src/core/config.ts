@@ -47,6 +47,10 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
     root: env.JL_EDGE_ROOT || ACCOUNT_DEFAULTS.root,
     leadTimeDays: parseWholeNumber('leadTimeDays', env),
     handlingDays: parseWholeNumber('handlingDays', env),
+    stockBuffer: parseWholeNumber('stockBuffer', env),
+    stockShare: parseWholeNumber('stockShare', env),
+    stockMax: parseWholeNumber('stockMax', env),
+    ackAlertMinutes: parseWholeNumber('ackAlertMinutes', env),
   };
   const settings: EnvironmentAccount['settings'] = host
     ? {
@@ -88,10 +92,15 @@ function parseLegacy(env: NodeJS.ProcessEnv): string[] {
   }
 }
 
-function parseWholeNumber(setting: 'port' | 'leadTimeDays' | 'handlingDays', env: NodeJS.ProcessEnv): number {
+type WholeNumberSetting = {
+  [S in EnvironmentSetting]: number extends AccountSettings[S] ? S : never;
+}[EnvironmentSetting];
+
+/** Empty or unset: the account default (for JL_EDGE_STOCK_MAX, no maximum). */
+function parseWholeNumber<S extends WholeNumberSetting>(setting: S, env: NodeJS.ProcessEnv): AccountSettings[S] {
   const variable = ENVIRONMENT_VARIABLE[setting];
   const value = env[variable];
   if (value === undefined || value === '') return ACCOUNT_DEFAULTS[setting];
   if (!/^\d+$/.test(value)) throw new UsageError(`${variable} must be a whole number, not "${value}"`);
-  return Number(value);
+  return Number(value) as AccountSettings[S];
 }

@@ -152,12 +152,12 @@ function positiveWholeNumber(env: NodeJS.ProcessEnv, name: string): number | und
  * The JL_EDGE_* account is stored so orders and products can refer to it. The environment wins for the
  * settings it owns: they are written when they differ from the stored ones (never under --dry-run); the
  * rest (enabled, carrier map, folders …) is the database's, so `accounts disable` and `accounts set`
- * of those stick.
+ * of those stick. The write is one upsert: runs started together on a new database may all find no row.
  */
 async function storeEnvironmentAccount(repo: Repository, fromEnv: EnvironmentAccount, now: string): Promise<void> {
   const existing = await repo.accounts.findByName(fromEnv.name);
-  if (!existing) await repo.accounts.insert(fromEnv.name, { ...ACCOUNT_DEFAULTS, ...fromEnv.settings }, now);
-  else if (differs(existing, fromEnv.settings)) await repo.accounts.update(fromEnv.name, fromEnv.settings, now);
+  if (existing && !differs(existing, fromEnv.settings)) return;
+  await repo.accounts.upsert(fromEnv.name, { ...ACCOUNT_DEFAULTS, ...fromEnv.settings }, fromEnv.settings, now);
 }
 
 function differs(account: Account, settings: EnvironmentAccount['settings']): boolean {

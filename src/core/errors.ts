@@ -52,6 +52,13 @@ export class TransferError extends JlEdgeError {
   }
 }
 
+/** Another run holds what this one needs (a schema migration in progress): exit 75, cron tries again. */
+export class LockedError extends JlEdgeError {
+  constructor(message: string) {
+    super(message, ExitCode.locked);
+  }
+}
+
 /** Exit codes from least to most serious: an internal error outranks everything a user can fix. */
 const SEVERITY: readonly number[] = [
   ExitCode.ok,

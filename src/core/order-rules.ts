@@ -32,8 +32,8 @@ export interface LineState {
   pendingRefunded: number;
   /** Units the customer asked to cancel in requests not answered yet (SPEC §4.8): they may not ship. */
   requestedCancellation: number;
-  /** The order file's `unit_price` as written, or null when the file gave none. */
-  unitPrice: string | null;
+  /** The price per unit a refund amount is checked against, and the order file's column it came from. */
+  unitPrice: { value: string; column: string } | null;
 }
 
 export interface OrderState {
@@ -143,6 +143,7 @@ function statusRefusal(order: OrderState, allowed: readonly OrderStatus[], verb:
     partially_shipped: 'is partially shipped',
     shipped: 'is already shipped in full',
     cancelled: 'is cancelled',
+    dismissed: 'was dismissed by a person (jl-edge orders show gives the reason)',
   };
   return { kind: 'refused', message: `order ${order.orderNumber} cannot be ${verb}: it ${why[order.status]}` };
 }
@@ -335,6 +336,7 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
   const [request] = requests;
   const line = order.lines.find((l) => l.lineRef === request.lineRef)!;
   const units = unitsForAmount(amount, line.unitPrice);
+  const each = `at ${line.unitPrice?.value} (${line.unitPrice?.column}) each`;
   const where = `order ${order.orderNumber} line ${line.lineRef}`;
   if ('error' in units) return { lines: [], refusals: [{ kind: 'refused', message: `${where}: ${units.error}` }] };
   const available = refundableUnits(line);
@@ -344,7 +346,7 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
       refusals: [
         {
           kind: 'refused',
-          message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, but --line asks for ${request.quantity}`,
+          message: `${where}: --amount ${amount} is ${units.units} unit(s) ${each}, but --line asks for ${request.quantity}`,
         },
       ],
     };
@@ -355,7 +357,7 @@ export function planRefund(order: OrderState, requests: readonly LineRequest[], 
       refusals: [
         {
           kind: 'refused',
-          message: `${where}: --amount ${amount} is ${units.units} unit(s) at ${line.unitPrice} each, only ${available} can be refunded (${describeLine(line)})`,
+          message: `${where}: --amount ${amount} is ${units.units} unit(s) ${each}, only ${available} can be refunded (${describeLine(line)})`,
         },
       ],
     };
@@ -393,27 +395,30 @@ export function amountFormatMessage(text: string): string {
 }
 
 /** How many whole units of `unitPrice` make `amount`, compared in integer minor units. */
-export function unitsForAmount(amount: string, unitPrice: string | null): { units: number } | { error: string } {
+export function unitsForAmount(
+  amount: string,
+  unitPrice: LineState['unitPrice'],
+): { units: number } | { error: string } {
   const given = parseAmount(amount);
   if (given === null) return { error: amountFormatMessage(amount) };
-  if (unitPrice === null || unitPrice.trim() === '') {
+  if (unitPrice === null) {
     return {
-      error: `the order file gave no unit price for this line, so --amount ${amount} cannot be checked: leave --amount out and give the units (--line <line_ref>:<qty>)`,
+      error: `the order file gave neither a unit_price nor a unit_cost_price for this line, so --amount ${amount} cannot be checked: leave --amount out and give the units (--line <line_ref>:<qty>)`,
     };
   }
-  const price = parseDecimal(unitPrice);
+  const price = parseDecimal(unitPrice.value);
   if (price === null)
     return {
-      error: `the unit price ${JSON.stringify(unitPrice)} in the order file is not a number, so --amount cannot be checked`,
+      error: `the ${unitPrice.column} ${JSON.stringify(unitPrice.value)} in the order file is not a number, so --amount cannot be checked`,
     };
   if (price.minor === 0n)
-    return { error: 'the unit price in the order file is 0, so an amount cannot be whole units of it' };
+    return { error: `the ${unitPrice.column} in the order file is 0, so an amount cannot be whole units of it` };
   const scale = Math.max(given.scale, price.scale);
   const amountMinor = atScale(given, scale);
   const priceMinor = atScale(price, scale);
   if (amountMinor % priceMinor !== 0n) {
     return {
-      error: `--amount ${amount} is not a whole number of units at the unit price ${unitPrice}: a refund is for whole units`,
+      error: `--amount ${amount} is not a whole number of units at the ${unitPrice.column} ${unitPrice.value}: a refund is for whole units`,
     };
   }
   return { units: Number(amountMinor / priceMinor) };

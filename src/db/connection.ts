@@ -1,8 +1,19 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knex, { type Knex } from 'knex';
 import { MIGRATION_NAMES, migrationSource } from './migrations.js';
-import { ConnectionError, UsageError, errorMessage } from '../core/errors.js';
+import { ConnectionError, LockedError, UsageError, errorMessage } from '../core/errors.js';
+import { processAlive } from '../core/process.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -22,18 +33,91 @@ export async function openDatabase(
   const dialect: Dialect = isPostgresUrl(url) ? 'postgres' : 'sqlite';
   const db = dialect === 'postgres' ? await connectPostgres(url, options.concurrency ?? 1) : connectSqlite(url);
   try {
-    return { knex: db, dialect, applied: options.migrate === false ? [] : await migrateLatest(db) };
+    const applied =
+      options.migrate === false ? [] : await migrateLatest(db, dialect === 'sqlite' ? resolve(url) : null);
+    return { knex: db, dialect, applied };
   } catch (err) {
     await db.destroy();
     throw err;
   }
 }
 
-export async function migrateLatest(db: Knex): Promise<string[]> {
+/**
+ * Migrates to the latest schema. Every step of a crontab starts in the same minute, so on a new database
+ * or after an upgrade several runs arrive here at once: one migrates, the others wait for it (knex alone
+ * lets them race to create its own tables, and a run killed mid-migration leaves knex's lock row set).
+ */
+export async function migrateLatest(db: Knex, sqliteFile: string | null): Promise<string[]> {
   if ((await schemaState(db)).pending.length === 0) return [];
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  const migrate = async (): Promise<string[]> => {
+    // Checked again: the run that held the lock before us may have done it all.
+    if ((await schemaState(db)).pending.length === 0) return [];
+    // We are the only migrator now; a lock row left set by a killed run would refuse us forever.
+    await db.migrate.forceFreeMigrationsLock({ migrationSource });
+    const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+    return applied;
+  };
+  return sqliteFile === null ? withPostgresMigrationLock(db, migrate) : withMigrationLockFile(sqliteFile, migrate);
 }
+
+/** How long a run waits for another one's migration before it gives up (exit 75, cron tries again). */
+const MIGRATION_WAIT_MS = 120_000;
+
+/**
+ * SQLite has no lock a run can hold across knex's own transactions, and it lives on one host: a lock file
+ * beside the database, holding the migrating run's process id, taken over when that process is gone.
+ */
+async function withMigrationLockFile<T>(databaseFile: string, work: () => Promise<T>): Promise<T> {
+  const lockFile = `${databaseFile}.migrating`;
+  const giveUpAt = Date.now() + MIGRATION_WAIT_MS;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(readFileIfPresent(lockFile));
+    if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
+      rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() > giveUpAt) {
+      throw new LockedError(`database ${databaseFile} is being migrated by process ${holder} (${lockFile}); try later`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+function readFileIfPresent(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** An advisory lock on one pooled connection: released by PostgreSQL itself when a killed run's session ends. */
+async function withPostgresMigrationLock<T>(db: Knex, work: () => Promise<T>): Promise<T> {
+  const connection: unknown = await db.client.acquireConnection();
+  try {
+    await db.raw('select pg_advisory_lock(hashtext(?))', [MIGRATION_LOCK_KEY]).connection(connection);
+    try {
+      return await work();
+    } finally {
+      await db.raw('select pg_advisory_unlock(hashtext(?))', [MIGRATION_LOCK_KEY]).connection(connection);
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}
+
+const MIGRATION_LOCK_KEY = 'jl-edge schema migration';
 
 /**
  * The migrations applied and still pending, by name. One cheap query instead of knex's full migration

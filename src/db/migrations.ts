@@ -382,12 +382,62 @@ const sftpServerVariants: Migration = {
   },
 };
 
+/** SPEC §2 stock rules (account defaults, product overrides) and §5.5's acknowledgement alert. */
+const stockRulesAndAckAlert: Migration = {
+  name: '0006_stock_rules_and_ack_alert',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.integer('stock_buffer').notNullable().defaultTo(0);
+      t.integer('stock_share').notNullable().defaultTo(100); // percent
+      t.integer('stock_max'); // null: no maximum
+      t.integer('ack_alert_minutes').notNullable().defaultTo(60);
+    });
+    await knex.schema.alterTable('products', (t) => {
+      t.integer('stock_buffer'); // null: the account's
+      t.integer('stock_max'); // null: the account's
+      t.boolean('active').notNullable().defaultTo(true);
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('products', (t) => {
+      t.dropColumns('stock_buffer', 'stock_max', 'active');
+    });
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumns('stock_buffer', 'stock_share', 'stock_max', 'ack_alert_minutes');
+    });
+  },
+};
+
+/**
+ * What happened to an order besides its files and updates: an incomplete order replaced by a corrected
+ * file (the old file and its errors stay named here), or dismissed by a person with a reason.
+ */
+const orderHistory: Migration = {
+  name: '0007_order_history',
+  async up(knex) {
+    await knex.schema.createTable('order_history', (t) => {
+      t.increments('id').primary();
+      t.integer('order_id').notNullable().references('orders.id').onDelete('CASCADE');
+      t.string('event', 16).notNullable(); // replaced | dismissed
+      t.integer('inbound_file_id').references('inbound_files.id'); // replaced: the file that was replaced
+      t.text('detail').notNullable(); // replaced: the old file's errors; dismissed: the reason
+      t.string('created_at', 32).notNullable();
+      t.index(['order_id']);
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTableIfExists('order_history');
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
   accountStaleAfter,
   cancelRequests,
   sftpServerVariants,
+  stockRulesAndAckAlert,
+  orderHistory,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

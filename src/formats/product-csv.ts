@@ -203,7 +203,17 @@ function countLineBreaks(value: string): number {
 // Header
 
 /** The product fields a file may carry; `sku` is required, every other one is optional. */
-export const PRODUCT_FIELDS = ['sku', 'channelItemId', 'ean', 'leadTimeDays', 'stock', 'title'] as const;
+export const PRODUCT_FIELDS = [
+  'sku',
+  'channelItemId',
+  'ean',
+  'leadTimeDays',
+  'stock',
+  'title',
+  'stockBuffer',
+  'stockMax',
+  'active',
+] as const;
 export type ProductField = (typeof PRODUCT_FIELDS)[number];
 
 /**
@@ -218,6 +228,9 @@ export const PRODUCT_HEADER_NAMES: Readonly<Record<ProductField, readonly string
   leadTimeDays: ['lead_time_days', 'lead_time', 'lead_days'],
   stock: ['stock', 'free_stock', 'stock_level', 'stock_quantity', 'quantity', 'qty', 'available'],
   title: ['title'],
+  stockBuffer: ['stock_buffer'],
+  stockMax: ['stock_max'],
+  active: ['active'],
 };
 
 const FIELD_BY_HEADER = new Map<string, ProductField>(
@@ -295,6 +308,9 @@ const FIELD_LABEL: Record<ProductField, string> = {
   leadTimeDays: 'lead time',
   stock: 'stock',
   title: 'title',
+  stockBuffer: 'stock buffer',
+  stockMax: 'stock maximum',
+  active: 'active flag',
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -310,6 +326,12 @@ export interface ProductValues {
   leadTimeDays?: number | null;
   stock?: number;
   title?: string | null;
+  /** null: empty in the file, the account's buffer applies (SPEC §2 stock rules). */
+  stockBuffer?: number | null;
+  /** null: empty in the file, the account's maximum applies. */
+  stockMax?: number | null;
+  /** Undefined also when the cell is empty: an empty cell leaves the product as it is. */
+  active?: boolean;
 }
 
 export interface FieldProblem {
@@ -405,8 +427,42 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
     if (text === '') values.title = null;
     else if (checkText(text, 'title', MAX_TITLE_LENGTH, header.title!, problems)) values.title = text;
   }
+  for (const field of ['stockBuffer', 'stockMax'] as const) {
+    if (index[field] === undefined) continue;
+    const text = fields[index[field]]!.trim();
+    const units = text === '' ? null : wholeNumber(text);
+    if (units === undefined || (units !== null && units < 0)) {
+      problems.push({
+        column: header[field],
+        message: `${FIELD_LABEL[field]} must be a whole number of units, 0 or more, or empty for the account's, got ${JSON.stringify(text)}`,
+      });
+    } else {
+      values[field] = units;
+    }
+  }
+  if (index.active !== undefined) {
+    const text = fields[index.active]!.trim();
+    const active = text === '' ? undefined : ACTIVE_FLAGS.get(text.toLowerCase());
+    if (text !== '' && active === undefined) {
+      problems.push({
+        column: header.active,
+        message: `active must be 1/0, true/false or yes/no (empty leaves it as it is), got ${JSON.stringify(text)}`,
+      });
+    } else if (active !== undefined) {
+      values.active = active;
+    }
+  }
   return problems.length > 0 ? { line, sku, problems } : { line, sku, values };
 }
+
+const ACTIVE_FLAGS = new Map([
+  ['1', true],
+  ['0', false],
+  ['true', true],
+  ['false', false],
+  ['yes', true],
+  ['no', false],
+]);
 
 /** A whole number in the 32-bit range, or undefined. */
 function wholeNumber(text: string): number | undefined {

@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/cli.js';
 import { ENGINE_LABEL, TEST_ENGINE, createTestDb } from '../helpers/test-db.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { Repository } from '../../src/db/repository.js';
+import { ACCOUNT_DEFAULTS } from '../../src/core/account-settings.js';
 import type { LockHolder } from '../../src/core/run-log.js';
 
 const NOW = '2026-03-01T10:00:00.000Z';
@@ -35,28 +36,7 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
     const [repo] = hosts;
     const account = await repo!.accounts.insert(
       'acme',
-      {
-        transport: 'local',
-        host: null,
-        port: 22,
-        username: null,
-        passwordEnv: null,
-        privateKeyPath: null,
-        passphraseEnv: null,
-        hostKey: null,
-        legacyAlgorithms: [],
-        localRoot: '/srv/edge',
-        root: '/live',
-        leadTimeDays: 3,
-        handlingDays: 0,
-        tradedCodeSource: 'none',
-        encoding: 'utf-8',
-        stockUpload: 'direct',
-        carrierMap: {},
-        autoAcceptCancellations: false,
-        cancelRequestAlertMinutes: 60,
-        enabled: true,
-      },
+      { ...ACCOUNT_DEFAULTS, transport: 'local', localRoot: '/srv/edge' },
       NOW,
     );
     assert.equal(typeof account.id, 'number');

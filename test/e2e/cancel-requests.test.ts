@@ -135,7 +135,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
     assert.equal(ship.code, 1);
     assert.equal(
       ship.stderr,
-      `jl-edge ship: order ${ORDER} line 2: 1 unit(s) are under the customer's open cancellation request, so 1 cannot ship ` +
+      `jl-edge orders ship: order ${ORDER} line 2: 1 unit(s) are under the customer's open cancellation request, so 1 cannot ship ` +
         `(ordered 1, nothing shipped or cancelled yet, 1 requested for cancellation) — answer it first with ` +
         `\`jl-edge orders accept-cancel ${ORDER}\` or \`jl-edge orders reject-cancel ${ORDER} --reason …\`, ` +
         `or ship anyway with --force, which closes the request as rejected\n`,
@@ -340,7 +340,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
     assert.equal(again.code, 1);
     assert.equal(
       again.stderr,
-      `jl-edge reject-cancel: order ${ORDER} has no open customer cancellation request (jl-edge orders show ${ORDER} lists its requests)\n`,
+      `jl-edge orders reject-cancel: order ${ORDER} has no open customer cancellation request (jl-edge orders show ${ORDER} lists its requests)\n`,
     );
   });
 

@@ -57,7 +57,7 @@ describe(`cancellations against a real SFTP server${ENGINE_LABEL}`, { skip: sshd
     assert.equal(shippedLine.code, 1);
     assert.equal(
       shippedLine.stderr,
-      `jl-edge cancel: order ${ORDER} line 1: nothing left to be cancelled (ordered 2: 2 shipped) — a shipped unit cannot be cancelled before shipment: refund it with \`jl-edge orders refund\`\n`,
+      `jl-edge orders cancel: order ${ORDER} line 1: nothing left to be cancelled (ordered 2: 2 shipped) — a shipped unit cannot be cancelled before shipment: refund it with \`jl-edge orders refund\`\n`,
     );
     assert.equal(updates(world()).filter((u) => u.kind === 'cancellation').length, 0);
 
@@ -103,7 +103,7 @@ describe(`cancellations against a real SFTP server${ENGINE_LABEL}`, { skip: sshd
       env: LATER,
     });
     assert.equal(ship.code, 1);
-    assert.equal(ship.stderr, 'jl-edge ship: order Y100012346 cannot be shipped: it is cancelled\n');
+    assert.equal(ship.stderr, 'jl-edge orders ship: order Y100012346 cannot be shipped: it is cancelled\n');
   });
 
   it('a cancellation of an order not yet acknowledged is recorded and waits; it goes out after the acknowledgement', async () => {

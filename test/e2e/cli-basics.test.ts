@@ -26,7 +26,7 @@ describe('the command line contract', () => {
   it('a missing --env-file is a configuration error: exit 2', async () => {
     const run = await runCli(['accounts', 'list', '--db', db, '--env-file', tmp.path('nope.env')]);
     assert.equal(run.code, 2);
-    assert.equal(run.stderr, `jl-edge list: --env-file ${tmp.path('nope.env')}: no such file\n`);
+    assert.equal(run.stderr, `jl-edge accounts list: --env-file ${tmp.path('nope.env')}: no such file\n`);
   });
 
   it('the database is created owner-only and migrated on first use', async () => {
@@ -40,6 +40,8 @@ describe('the command line contract', () => {
         '0003_account_stale_after',
         '0004_cancel_requests',
         '0005_sftp_server_variants',
+        '0006_stock_rules_and_ack_alert',
+        '0007_order_history',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);

@@ -3,6 +3,7 @@
  * pass (SQLite, then PostgreSQL), and a PostgreSQL that cannot be reached (SPEC §5.7: one line, exit 3).
  */
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -45,6 +46,29 @@ describe(`db status${ENGINE_LABEL}`, () => {
       tmp.remove();
     }
   });
+
+  it("runs started together on a new database (cron's first minute): one migrates, every one runs, one account", async () => {
+    const tmp = tempDir();
+    try {
+      const db = createTestDb(tmp.path('db.sqlite'));
+      // A migration lock file left by a run killed mid-migration (no such process) is taken over.
+      if (TEST_ENGINE === 'sqlite') writeFileSync(`${db.url}.migrating`, '2147483646');
+      const env = { JL_EDGE_ACCOUNT: 'shop', JL_EDGE_LOCAL_ROOT: tmp.path('edge') };
+      for (const folder of ['incoming', 'inventory/errors'])
+        mkdirSync(tmp.path(`edge/live/${folder}`), { recursive: true });
+      const steps = ['download-orders', 'ack-orders', 'push-stock', 'send-shipments', 'send-cancels', 'send-refunds'];
+      const runs = await Promise.all(steps.map((step) => runCli([step, '--db', db.url, '--quiet'], { env })));
+      assert.deepEqual(
+        runs.map((run, index) => `${steps[index]} ${run.code} ${run.stderr}`),
+        steps.map((step) => `${step} 0 `),
+      );
+      assert.deepEqual(db.rows('select name from accounts'), [{ name: 'shop' }]);
+      assert.equal(db.rows('select name from knex_migrations').length, MIGRATION_NAMES.length);
+      assert.equal(existsSync(`${db.url}.migrating`), false);
+    } finally {
+      tmp.remove();
+    }
+  });
 });
 
 /** A loopback port nothing listens on. */
@@ -66,7 +90,7 @@ if (TEST_ENGINE === 'sqlite')
         const run = await runCli([...args, '--db', url]);
         assert.equal(run.code, 3, `${args.join(' ')}: ${run.stderr}`);
         assert.equal(run.stdout, '');
-        const command = args[0] === 'db' ? 'status' : args[0];
+        const command = args[0] === 'db' ? 'db status' : args[0];
         assert.match(
           run.stderr,
           new RegExp(

@@ -59,7 +59,7 @@ describe('imports say when a column changes nothing', () => {
       run.stderr,
       'import-products shop: stock.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
         'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
-        'stock_level, stock_quantity, quantity, qty, available, title)\n',
+        'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)\n',
     );
     assert.deepEqual(products(), [{ sku: 'LAMP', stock: 7, lead_time_days: null }]);
   });
@@ -71,7 +71,7 @@ describe('imports say when a column changes nothing', () => {
     const message =
       'no column besides sku is one jl-edge reads, so the file would change nothing (ignored: "on_hand_units"; known: ' +
       'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
-      'stock_level, stock_quantity, quantity, qty, available, title)';
+      'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)';
     assert.deepEqual(run.json(), {
       command: 'import-products',
       accounts: [

@@ -35,8 +35,14 @@ describe('npm run demo', () => {
         ]) {
           assert.ok(run.stdout.includes(`$ jl-edge ${step}`), `round ${round}: ${step} not shown`);
         }
-        assert.match(run.stdout, /download-orders sandbox: 2 downloaded, 1 incomplete/);
-        assert.match(run.stdout, /orders: cancelled 1, incomplete 1, shipped 1/);
+        assert.match(run.stdout, /download-orders sandbox: 3 downloaded, 1 incomplete/);
+        assert.match(run.stdout, /orders: cancelled 1, incomplete 1, ready_to_ship 1, shipped 1/);
+        // One buffered product, one late order (promised for yesterday, never shipped).
+        assert.match(run.stdout, /\n {2}stock sent {7}8: stock 10, − buffer 2 \(product\) = 8\n/);
+        assert.match(
+          run.stdout,
+          /\n {2}! order Y100000004 line 1 \(LAMP-BRASS\) is late: 1 unit\(s\) were due for dispatch on \d{4}-\d{2}-\d{2} \(promised_date\)\n/,
+        );
         const outgoing = readdirSync(tmp.path('demo/edge/live/outgoing'));
         assert.deepEqual(
           outgoing.map((name) => name.replace(/\d{20}/, 'T')).sort(),
@@ -45,6 +51,8 @@ describe('npm run demo', () => {
             'cancel-T.ack.DONE',
             'order-T.ack',
             'order-T.ack',
+            'order-T.ack',
+            'order-T.ack.DONE',
             'order-T.ack.DONE',
             'order-T.ack.DONE',
             'tracking-T.txt',

@@ -72,9 +72,15 @@ describe('the account defined in .env (JL_EDGE_*)', () => {
     assert.equal(set.stdout, '');
     assert.equal(
       set.stderr,
-      'jl-edge set: account "shop" comes from the environment, which sets --lead-time: edit JL_EDGE_LEAD_TIME_DAYS in .env instead\n',
+      'jl-edge accounts set: account "shop" comes from the environment, which sets --lead-time: edit JL_EDGE_LEAD_TIME_DAYS in .env instead\n',
     );
     assert.equal(storedAccount(db, 'shop').lead_time_days, 3);
+    const stockRule = await cli(['accounts', 'set', 'shop', '--stock-buffer', '2']);
+    assert.equal(stockRule.code, 2);
+    assert.equal(
+      stockRule.stderr,
+      'jl-edge accounts set: account "shop" comes from the environment, which sets --stock-buffer: edit JL_EDGE_STOCK_BUFFER in .env instead\n',
+    );
   });
 
   it('accounts set of a value .env does not own sticks across later commands', async () => {

@@ -553,7 +553,17 @@ const SHIPMENT_ROWS: RowCase[] = [
 /** The errors a CSV of `rows` (after a header line) must give, in line order. */
 function expectedErrors(file: string, rows: RowCase[]): StepErrors['errors'] {
   return rows.flatMap((c, index) =>
-    c.error ? [{ file, line: index + 2, ...(c.error[0] ? { column: c.error[0] } : {}), message: c.error[1] }] : [],
+    c.error
+      ? [
+          {
+            file,
+            line: index + 2,
+            ...(c.error[0] ? { column: c.error[0] } : {}),
+            ...(c.error[2] ? { order: c.error[2] } : {}),
+            message: c.error[1],
+          },
+        ]
+      : [],
   );
 }
 

@@ -124,7 +124,7 @@ const MIXED_ERRORS: ItemError[] = [
 const MIXED_STDERR =
   'import-products shop: mixed.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
   'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
-  'stock_level, stock_quantity, quantity, qty, available, title)\n' +
+  'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)\n' +
   MIXED_ERRORS.map(
     (e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
   ).join('');
@@ -443,6 +443,11 @@ describe(`import-products${ENGINE_LABEL}`, () => {
         title: 'Frame 12" x 16"\nwith mount',
         lead_time_days: 2,
         stock: 40,
+        stock_buffer: null,
+        stock_max: null,
+        active: true,
+        stock_to_send: 40,
+        stock_rule: 'stock 40, no rule changes it',
         pushed_stock: null,
         pushed_lead_time_days: null,
         pushed_at: null,
@@ -457,8 +462,8 @@ describe(`import-products${ENGINE_LABEL}`, () => {
       ['CUSHION-RED', 'FRAME-12'],
     );
     assert.match(human.stdout, /^CUSHION-RED \(account shop\)\n {2}channel item id {2}10000002\n/);
-    assert.match(human.stdout, /\n {2}stock {12}-3 \(sent as 0\)\n/);
+    assert.match(human.stdout, /\n {2}stock {12}-3\n {2}stock sent {7}0: stock -3, never below 0 = 0\n/);
     assert.equal(unknown.code, 2);
-    assert.equal(unknown.stderr, 'jl-edge show: account "shop" has no product with SKU "NOPE"\n');
+    assert.equal(unknown.stderr, 'jl-edge products show: account "shop" has no product with SKU "NOPE"\n');
   });
 });

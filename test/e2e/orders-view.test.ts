@@ -218,11 +218,16 @@ describe('orders list and orders show', () => {
       run.stdout.replace(/2026-03-01T10:1\d:\d\d\.\d{3}Z/g, '<time>'),
       [
         'Y100012345 (shop): ready_to_ship',
-        '  supplier ref JLE-1, ordered 2026-03-01T10:14:52',
+        '  supplier ref JLE-1, ordered 2026-03-01T10:14:52, expected delivery 2026-03-05',
         '  from order-20260301101500123456.txt at <time>, acknowledged <time>',
+        '  deliver to: Mr Tom Brown',
+        '    12 Orchard Road, Leeds, LS1 4AB, GB',
+        '    phone 07700900123, e-mail tom.brown@example.com',
         '  lines:',
-        '    1  12345678  CUSH-RED  x2',
-        '    2  87654321  (unknown product)  x1',
+        '    1  12345678  CUSH-RED  x2  (2 open)',
+        '       Linen cushion cover red; price -, cost 14.00 GBP; promised 2026-03-04T00:00:00',
+        '    2  87654321  (unknown product)  x1  (1 open)',
+        '       Oak side table; price -, cost 89.00 GBP; promised 2026-03-04T00:00:00',
         '  errors:',
         '    [low] line 5: part_number 87654321 matches no product of account shop (no product has this channel item id)',
         '  updates:',
@@ -251,7 +256,7 @@ describe('orders list and orders show', () => {
     assert.equal(badStatus.code, 2);
     assert.match(
       badStatus.stderr,
-      /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled, cancel_requested\)/,
+      /--status lost: not an order status \(one of awaiting_ack, incomplete, ready_to_ship, partially_shipped, shipped, cancelled, dismissed, cancel_requested\)/,
     );
   });
 });

@@ -56,12 +56,24 @@ describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }
     assert.equal(shipment.text, EXAMPLE_SHIPMENT);
     assert.equal(orderStatus(world(), 'Y100012345'), 'partially_shipped');
 
-    // The example order file gives no unit_price (only the seller's unit_cost_price): an amount cannot be checked.
-    const byAmount = await refund('Y100012345', '--reason', 'Customer return', '--line', '1', '--amount', '14.00');
-    assert.equal(byAmount.code, 1);
-    assert.match(
-      byAmount.stderr,
-      /^jl-edge refund: order Y100012345 line 1: the order file gave no unit price for this line, so --amount 14.00 cannot be checked/,
+    // The example order file gives no unit_price, only the seller's unit_cost_price: ◇ the amount is checked against it.
+    const byAmount = await refund(
+      'Y100012345',
+      '--reason',
+      'Customer return',
+      '--line',
+      '1',
+      '--amount',
+      '14.00',
+      '--dry-run',
+    );
+    assert.equal(byAmount.code, 0, byAmount.stderr);
+    assert.match(byAmount.stdout, /^would record the refund of order Y100012345 \(acme\): line 1 x1 /);
+    const notWhole = await refund('Y100012345', '--reason', 'Customer return', '--line', '1', '--amount', '20.00');
+    assert.equal(notWhole.code, 1);
+    assert.equal(
+      notWhole.stderr,
+      'jl-edge orders refund: order Y100012345 line 1: --amount 20.00 is not a whole number of units at the unit_cost_price 14.00: a refund is for whole units\n',
     );
 
     const recorded = await ok(world(), [
@@ -126,12 +138,12 @@ describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }
       [
         ['--line', '1', '--amount', '21.00'],
         1,
-        `order ${ORDER} line 1: --amount 21.00 is not a whole number of units at the unit price 14.00: a refund is for whole units`,
+        `order ${ORDER} line 1: --amount 21.00 is not a whole number of units at the unit_price 14.00: a refund is for whole units`,
       ],
       [
         ['--line', '1', '--amount', '42.00'],
         1,
-        `order ${ORDER} line 1: --amount 42.00 is 3 unit(s) at 14.00 each, only 2 can be refunded (ordered 2: 2 shipped)`,
+        `order ${ORDER} line 1: --amount 42.00 is 3 unit(s) at 14.00 (unit_price) each, only 2 can be refunded (ordered 2: 2 shipped)`,
       ],
       [
         ['--line', '1', '--amount', '14.5p'],
@@ -148,7 +160,7 @@ describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }
     for (const [args, code, message] of cases) {
       const run = await refund(ORDER, '--reason', 'Return', ...args);
       assert.equal(run.code, code, args.join(' '));
-      assert.equal(run.stderr, `jl-edge refund: ${message}\n`);
+      assert.equal(run.stderr, `jl-edge orders refund: ${message}\n`);
     }
     const noLine = await refund(ORDER, '--reason', 'Return');
     assert.equal(noLine.code, 2);
@@ -178,7 +190,7 @@ describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }
     assert.equal(twice.code, 1, 'recorded refunds count');
     assert.equal(
       twice.stderr,
-      `jl-edge refund: order ${ORDER} line 1: nothing left to be refunded (ordered 2: 2 shipped, 2 recorded for refund)\n`,
+      `jl-edge orders refund: order ${ORDER} line 1: nothing left to be refunded (ordered 2: 2 shipped, 2 recorded for refund)\n`,
     );
 
     await ok(world(), ['send-refunds']);

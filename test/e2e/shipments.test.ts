@@ -160,7 +160,10 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
       env: LATER,
     });
     assert.equal(refused.code, 1);
-    assert.equal(refused.stderr, `jl-edge ship: order ${ORDER} cannot be shipped: it is already shipped in full\n`);
+    assert.equal(
+      refused.stderr,
+      `jl-edge orders ship: order ${ORDER} cannot be shipped: it is already shipped in full\n`,
+    );
   });
 
   it('refuses a shipment the order does not allow (exit 1) or a malformed one (exit 2), saying why, and stores nothing', async () => {
@@ -219,7 +222,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     for (const [args, code, message] of cases) {
       const run = await ship(...args);
       assert.equal(run.code, code, args.join(' '));
-      assert.equal(run.stderr, `jl-edge ship: ${message}\n`);
+      assert.equal(run.stderr, `jl-edge orders ship: ${message}\n`);
       assert.equal(run.stdout, '');
     }
     const missingTracking = await ship(ORDER, '--carrier', 'dpd');
@@ -242,7 +245,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     assert.deepEqual(runs.map((run) => run.code).sort(), [0, 1]);
     assert.match(
       runs.find((run) => run.code === 1)!.stderr,
-      /^jl-edge ship: order Y100000001 line 3: nothing left to be shipped \(ordered 3: 3 recorded for shipment\)\n$/,
+      /^jl-edge orders ship: order Y100000001 line 3: nothing left to be shipped \(ordered 3: 3 recorded for shipment\)\n$/,
     );
     assert.deepEqual(
       updates(world()).map((u) => u.lines),

@@ -252,7 +252,7 @@ describe('customer cancellation requests', () => {
 
 describe('refunding', () => {
   const shippedOrder = order('shipped', [
-    line('1', 2, { shipped: 2, unitPrice: '14.00' }),
+    line('1', 2, { shipped: 2, unitPrice: { value: '14.00', column: 'unit_price' } }),
     line('2', 1, { shipped: 1 }),
   ]);
 
@@ -294,26 +294,26 @@ describe('refunding', () => {
     };
     assert.equal(
       message('7.00', null),
-      'order Y100000001 line 1: --amount 7.00 is not a whole number of units at the unit price 14.00: a refund is for whole units',
+      'order Y100000001 line 1: --amount 7.00 is not a whole number of units at the unit_price 14.00: a refund is for whole units',
     );
     assert.equal(
       message('14.01', null),
-      'order Y100000001 line 1: --amount 14.01 is not a whole number of units at the unit price 14.00: a refund is for whole units',
+      'order Y100000001 line 1: --amount 14.01 is not a whole number of units at the unit_price 14.00: a refund is for whole units',
     );
     assert.equal(
       message('28', 1),
-      'order Y100000001 line 1: --amount 28 is 2 unit(s) at 14.00 each, but --line asks for 1',
+      'order Y100000001 line 1: --amount 28 is 2 unit(s) at 14.00 (unit_price) each, but --line asks for 1',
     );
     assert.equal(
       message('42', null),
-      'order Y100000001 line 1: --amount 42 is 3 unit(s) at 14.00 each, only 2 can be refunded (ordered 2: 2 shipped)',
+      'order Y100000001 line 1: --amount 42 is 3 unit(s) at 14.00 (unit_price) each, only 2 can be refunded (ordered 2: 2 shipped)',
     );
   });
 
   it('an amount is refused when the order file gave no unit price', () => {
     assert.match(
       planRefund(shippedOrder, [{ lineRef: '2', quantity: null }], '89.00').refusals[0].message,
-      /^order Y100000001 line 2: the order file gave no unit price for this line/,
+      /^order Y100000001 line 2: the order file gave neither a unit_price nor a unit_cost_price for this line/,
     );
   });
 
@@ -340,14 +340,16 @@ describe('refunding', () => {
   });
 
   it('compares money in exact minor units, whatever the number of decimals', () => {
-    assert.deepEqual(unitsForAmount('0.3', '0.10'), { units: 3 });
-    assert.deepEqual(unitsForAmount('29.97', '9.99'), { units: 3 });
-    assert.deepEqual(unitsForAmount('10', '3.333'), {
-      error: '--amount 10 is not a whole number of units at the unit price 3.333: a refund is for whole units',
+    const price = (value: string) => ({ value, column: 'unit_price' });
+    assert.deepEqual(unitsForAmount('0.3', price('0.10')), { units: 3 });
+    assert.deepEqual(unitsForAmount('29.97', price('9.99')), { units: 3 });
+    assert.deepEqual(unitsForAmount('10', price('3.333')), {
+      error: '--amount 10 is not a whole number of units at the unit_price 3.333: a refund is for whole units',
     });
-    assert.deepEqual(unitsForAmount('10', '0.00'), {
-      error: 'the unit price in the order file is 0, so an amount cannot be whole units of it',
+    assert.deepEqual(unitsForAmount('10', price('0.00')), {
+      error: 'the unit_price in the order file is 0, so an amount cannot be whole units of it',
     });
+    assert.deepEqual(unitsForAmount('28', { value: '14.00', column: 'unit_cost_price' }), { units: 2 });
   });
 });
 

@@ -17,7 +17,7 @@ import type { Order } from '../../db/repo/orders.js';
 import { sha256Hex } from '../../core/hash.js';
 import { isCancelRequestFileName, parseCancelRequest, type ParsedCancelRequest } from '../../formats/cancel-request.js';
 import { markerNamesFor } from '../../formats/order-file.js';
-import { joinRemote, type Transport } from '../../transport/transport.js';
+import { joinRemote, type RemoteEntry, type Transport } from '../../transport/transport.js';
 import { acceptOpenRequests, describeShortfalls } from '../cancel-requests.js';
 import { itemError } from './decide.js';
 
@@ -50,8 +50,10 @@ export async function downloadCancelRequests(
   deadline: number,
   /** The order numbers this run's order files stored (a dry run stored nothing, but would have). */
   ordersOfThisRun: ReadonlySet<string>,
+  /** The folder's listing when the run already has it (the order folder is the same folder). */
+  listing?: RemoteEntry[],
 ): Promise<AccountWork> {
-  return new CancelRequestDownload(ctx, account, transport, deadline, ordersOfThisRun).run();
+  return new CancelRequestDownload(ctx, account, transport, deadline, ordersOfThisRun).run(listing);
 }
 
 class CancelRequestDownload {
@@ -76,8 +78,8 @@ class CancelRequestDownload {
     this.dryRun = ctx.options.dryRun;
   }
 
-  async run(): Promise<AccountWork> {
-    const listing = await this.transport.list(this.dir);
+  async run(listed?: RemoteEntry[]): Promise<AccountWork> {
+    const listing = listed ?? (await this.transport.list(this.dir));
     const present = new Set(listing.map((entry) => entry.name));
     const ready = listing.filter(
       (entry) =>

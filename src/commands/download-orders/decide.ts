@@ -34,6 +34,8 @@ export function usableOrderNumber(parsed: ParsedOrder): string | null {
 export interface OrderFileDecision {
   file: FileReport;
   order: Omit<NewOrder, 'inboundFileId' | 'now'> | null;
+  /** The stored incomplete order this file corrects (SPEC §3): it is replaced rather than inserted. */
+  replaces: number | null;
   /** The reason stored on the exchange-log row of a file that gave no order. */
   exchangeError: string | null;
   errors: ItemError[];
@@ -45,6 +47,8 @@ export interface OrderFileDecision {
 export interface EarlierOrder {
   from: string;
   status: string;
+  /** Set when the stored order is still incomplete: its id, for a corrected file to replace it. */
+  incompleteId?: number;
 }
 
 /**
@@ -78,16 +82,18 @@ export function decideOrderFile(input: {
         : [{ severity: 'high' as const, line: 2, message: 'line 2: the order number is not usable' }];
     file.problems = reasons.map((problem) => problem.message);
     for (const problem of reasons) errors.push(itemError(name, null, 'rejected, no order stored', problem));
-    return { file, order: null, exchangeError: file.problems.join('\n'), errors, warnings };
+    return { file, order: null, replaces: null, exchangeError: file.problems.join('\n'), errors, warnings };
   }
 
   const earlier = input.earlier(orderNumber);
-  if (earlier) {
+  // SPEC §3: an order never acknowledged because its file was broken is corrected by a new file.
+  const replaces = earlier?.incompleteId ?? null;
+  if (earlier && replaces === null) {
     const message = `order ${orderNumber} is already stored from ${earlier.from} (status ${earlier.status}); this file changed nothing`;
     file.outcome = 'duplicate';
     file.problems = [message];
     errors.push({ file: name, order: orderNumber, message: `duplicate: ${message}` });
-    return { file, order: null, exchangeError: message, errors, warnings };
+    return { file, order: null, replaces: null, exchangeError: message, errors, warnings };
   }
 
   const problems: FormatProblem[] = [...parsed.problems];
@@ -110,9 +116,17 @@ export function decideOrderFile(input: {
 
   const testFlag = parsed.order.test_flag?.trim() ?? '';
   const orderDate = parsed.order.order_date?.trim() ?? '';
+  if (earlier && replaces !== null) {
+    warnings.push({
+      file: name,
+      order: orderNumber,
+      message: `note: replaces incomplete order ${orderNumber} from ${earlier.from} (kept in its history)`,
+    });
+  }
   return {
     file,
     exchangeError: null,
+    replaces,
     errors,
     warnings,
     order: {

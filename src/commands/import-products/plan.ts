@@ -296,7 +296,8 @@ export class ProductImport {
       values.channelItemId !== undefined &&
       values.channelItemId !== null &&
       values.channelItemId !== current.channelItemId;
-    return { ...values, resend: current.resend || newId };
+    // An empty active cell leaves the product as it is.
+    return { ...values, active: values.active ?? current.active, resend: current.resend || newId };
   }
 
   /** The line of an earlier row of this file with this SKU (before the current batch). */
@@ -334,8 +335,8 @@ export class ProductImport {
   }
 }
 
-/** Whether a row changes any field the file carries. */
+/** Whether a row changes any field the file carries (an empty active cell changes nothing). */
 function changed(current: StoredProduct, values: ProductValues, fields: ImportedField[]): boolean {
-  for (const field of fields) if (values[field] !== current[field]) return true;
+  for (const field of fields) if (values[field] !== undefined && values[field] !== current[field]) return true;
   return false;
 }

@@ -7,7 +7,8 @@ import { processAlive } from '../../core/process.js';
 import { encodePushedRows, type PushRow } from '../../db/repo/stock.js';
 import { DEFAULT_OUTBOUND, encodeText } from '../../formats/delimited.js';
 import { INVENTORY_COLUMNS, renderInventoryHeader, renderInventoryRow } from '../../formats/inventory.js';
-import { selection, STEP, type PushScope } from './scope.js';
+import { pagesOfLines } from './lines.js';
+import { STEP, type PushScope } from './scope.js';
 
 /** One inventory line for --dry-run and --json, named as the file's columns. */
 export type InventoryLineView = Record<(typeof INVENTORY_COLUMNS)[number], string | number>;
@@ -30,8 +31,8 @@ export interface BuiltInventory {
  */
 export async function previewLines(scope: PushScope): Promise<InventoryLineView[]> {
   const lines: InventoryLineView[] = [];
-  for await (const page of scope.ctx.repo.stock.pagesToPush(selection(scope))) {
-    for (const row of page) lines.push(lineView(row));
+  for await (const page of pagesOfLines(scope)) {
+    for (const { row } of page) lines.push(lineView(row));
   }
   return lines;
 }
@@ -65,15 +66,15 @@ export async function buildInventoryFile(
   };
   try {
     await append(renderInventoryHeader(DEFAULT_OUTBOUND));
-    for await (const page of scope.ctx.repo.stock.pagesToPush(selection(scope))) {
+    for await (const page of pagesOfLines(scope)) {
       let text = '';
       // Only rows whose pushed record changes: a nightly full push of a steady catalogue records little.
       const toRecord: PushRow[] = [];
-      for (const row of page) {
-        const [productId, partNumber, tradedCode, leadTimeDays, stock, changed] = row;
+      for (const { row, changed } of page) {
+        const [productId, partNumber, tradedCode, leadTimeDays, stock] = row;
         text += renderInventoryRow({ partNumber, tradedCode, leadTimeDays, stock }, DEFAULT_OUTBOUND);
         if (withOpenErrors.has(productId) && !namedProductIds.has(productId)) built.supersedesErrorsOf.push(productId);
-        if (changed === 1) toRecord.push(row);
+        if (changed) toRecord.push(row);
       }
       await append(text);
       if (toRecord.length > 0) await writeAll(journal, Buffer.from(`${encodePushedRows(toRecord)}\n`, 'utf8'));

@@ -1,10 +1,12 @@
 import type { Account } from '../../core/account.js';
 import type { Context } from '../../core/context.js';
 import type { ItemError } from '../../core/step.js';
-import type { PushMode } from '../../db/repo/stock.js';
 import type { Transport } from '../../transport/transport.js';
 
 export const STEP = 'push-stock';
+
+/** `delta`: the products whose line differs from what The Edge was last sent; `full`: every listed product. */
+export type PushMode = 'delta' | 'full';
 
 /** What every part of one account's push shares; each part adds its item errors to `errors`. */
 export interface PushScope {
@@ -14,14 +16,4 @@ export interface PushScope {
   deadline: number;
   mode: PushMode;
   errors: ItemError[];
-}
-
-/** The products a push selects, as the stock repository takes it. */
-export function selection(scope: PushScope) {
-  return {
-    accountId: scope.account.id,
-    defaultLeadTimeDays: scope.account.leadTimeDays,
-    tradedCodeSource: scope.account.tradedCodeSource,
-    mode: scope.mode,
-  };
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { effectivePaths, type Account, type PathLabel } from '../../core/account.js';
 import type { AccountSettings, TradedCodeSource } from '../../core/account-settings.js';
 import type { SyncStep } from '../../core/steps.js';
-import { toBool, toNullableString, toNumber } from './normalise.js';
+import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 const COLUMN: Record<keyof AccountSettings, string> = {
   transport: 'transport',
@@ -24,6 +24,10 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   carrierMap: 'carrier_map',
   autoAcceptCancellations: 'auto_accept_cancellations',
   cancelRequestAlertMinutes: 'cancel_request_alert_minutes',
+  stockBuffer: 'stock_buffer',
+  stockShare: 'stock_share',
+  stockMax: 'stock_max',
+  ackAlertMinutes: 'ack_alert_minutes',
   enabled: 'enabled',
 };
 
@@ -72,6 +76,18 @@ export class AccountsRepo {
     return (await this.findByName(name))!;
   }
 
+  /**
+   * The account from the environment: created with `created`, or given the settings the environment owns
+   * when it exists. One statement, so runs started together on a new database (cron's first minute) do
+   * not race to insert it.
+   */
+  async upsert(name: string, created: AccountSettings, owned: Partial<AccountSettings>, now: string): Promise<void> {
+    await this.db('accounts')
+      .insert({ name, ...toRow(created), created_at: now, updated_at: now })
+      .onConflict('name')
+      .merge({ ...toRow(owned), updated_at: now });
+  }
+
   async update(name: string, settings: Partial<AccountSettings>, now: string): Promise<void> {
     const row = toRow(settings);
     if (Object.keys(row).length === 0) return;
@@ -116,6 +132,10 @@ export class AccountsRepo {
       carrierMap: JSON.parse(String(row.carrier_map ?? '{}')) as Record<string, string>,
       autoAcceptCancellations: toBool(row.auto_accept_cancellations),
       cancelRequestAlertMinutes: Number(row.cancel_request_alert_minutes),
+      stockBuffer: toNumber(row.stock_buffer),
+      stockShare: toNumber(row.stock_share),
+      stockMax: toNullableNumber(row.stock_max),
+      ackAlertMinutes: toNumber(row.ack_alert_minutes),
       enabled: toBool(row.enabled),
       staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),

@@ -9,6 +9,7 @@ export const ORDER_STATUSES = [
   'partially_shipped',
   'shipped',
   'cancelled',
+  'dismissed',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -83,6 +84,15 @@ export interface Order {
   errors: OrderError[];
 }
 
+export interface OrderHistoryEvent {
+  event: 'replaced' | 'dismissed';
+  /** replaced: the file that was replaced. */
+  file: string | null;
+  /** replaced: the replaced file's errors, one per line; dismissed: the reason given. */
+  detail: string;
+  createdAt: string;
+}
+
 export interface OrderFilter {
   accountId?: number;
   status?: OrderStatus;
@@ -114,6 +124,60 @@ export class OrdersRepo {
         stored.push({ orderId: toNumber(row.id), order: byNumber.get(row.order_number)! });
     }
     await this.insertLinesAndErrors(stored, batchSize);
+  }
+
+  /**
+   * SPEC §3: a corrected file for an order still incomplete replaces its lines, errors and file; the
+   * replaced file and its errors stay in the order's history. Call it in the transaction that logs the
+   * new file. False when the order is no longer incomplete (another run got there first).
+   */
+  async replaceIncomplete(orderId: number, order: NewOrder, batchSize: number): Promise<boolean> {
+    const current = await this.db('orders').where({ id: orderId, status: 'incomplete' }).first();
+    if (!current) return false;
+    const oldErrors = await this.db('order_errors').where({ order_id: orderId }).orderBy('id');
+    await this.db('order_history').insert({
+      order_id: orderId,
+      event: 'replaced',
+      inbound_file_id: current.inbound_file_id,
+      detail: oldErrors.map((e) => `${String(e.severity)}: ${String(e.message)}`).join('\n'),
+      created_at: order.now,
+    });
+    await this.db('order_lines').where({ order_id: orderId }).delete();
+    await this.db('order_errors').where({ order_id: orderId }).delete();
+    const { account_id: _account, order_number: _number, created_at: _created, ...changed } = orderRow(order);
+    await this.db('orders').where({ id: orderId }).update(changed);
+    await this.insertLinesAndErrors([{ orderId, order }], batchSize);
+    return true;
+  }
+
+  /** Closes an incomplete order a person dealt with outside the tool; false when it is not incomplete. */
+  async dismiss(orderId: number, reason: string, now: string): Promise<boolean> {
+    const changed = await this.db('orders')
+      .where({ id: orderId, status: 'incomplete' })
+      .update({ status: 'dismissed', updated_at: now });
+    if (toNumber(changed) === 0) return false;
+    await this.db('order_history').insert({
+      order_id: orderId,
+      event: 'dismissed',
+      inbound_file_id: null,
+      detail: reason,
+      created_at: now,
+    });
+    return true;
+  }
+
+  async history(orderId: number): Promise<OrderHistoryEvent[]> {
+    const rows = await this.db('order_history')
+      .leftJoin('inbound_files', 'inbound_files.id', 'order_history.inbound_file_id')
+      .where('order_history.order_id', orderId)
+      .orderBy('order_history.id')
+      .select('order_history.*', 'inbound_files.remote_name');
+    return rows.map((row) => ({
+      event: row.event as OrderHistoryEvent['event'],
+      file: toNullableString(row.remote_name),
+      detail: String(row.detail),
+      createdAt: String(row.created_at),
+    }));
   }
 
   private async insertLinesAndErrors(orders: { orderId: number; order: NewOrder }[], batchSize: number): Promise<void> {
@@ -222,22 +286,31 @@ export class OrdersRepo {
     batchSize: number,
     narrow?: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
   ): Promise<Order[]> {
-    let query = this.db('orders')
-      .join('accounts', 'accounts.id', 'orders.account_id')
-      .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
-      .select('orders.*', 'accounts.name as account_name', 'inbound_files.remote_name as inbound_file_name')
-      .orderBy('orders.id');
-    if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
-    if (filter.status) query.where('orders.status', filter.status);
-    if (filter.orderNumber) query.where('orders.order_number', filter.orderNumber);
-    if (filter.cancelRequested)
-      query.whereExists(
-        this.db('cancel_requests')
-          .whereRaw('cancel_requests.order_id = orders.id')
-          .where('cancel_requests.status', 'requested'),
+    const select = (matchNumber: (query: Knex.QueryBuilder, orderNumber: string) => void) => {
+      let query = this.db('orders')
+        .join('accounts', 'accounts.id', 'orders.account_id')
+        .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
+        .select('orders.*', 'accounts.name as account_name', 'inbound_files.remote_name as inbound_file_name')
+        .orderBy('orders.id');
+      if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
+      if (filter.status) query.where('orders.status', filter.status);
+      if (filter.orderNumber) matchNumber(query, filter.orderNumber);
+      if (filter.cancelRequested)
+        query.whereExists(
+          this.db('cancel_requests')
+            .whereRaw('cancel_requests.order_id = orders.id')
+            .where('cancel_requests.status', 'requested'),
+        );
+      if (narrow) query = narrow(query);
+      return query;
+    };
+    let rows = await select((query, number) => void query.where('orders.order_number', number));
+    // An order number typed by a person matches without regard to case; the exact match (indexed) first.
+    if (rows.length === 0 && filter.orderNumber)
+      rows = await select(
+        (query, number) => void query.whereRaw('lower(orders.order_number) = ?', [number.toLowerCase()]),
       );
-    if (narrow) query = narrow(query);
-    const orders = (await query).map(orderFromRow);
+    const orders = rows.map(orderFromRow);
     const byId = new Map(orders.map((order) => [order.id, order]));
     const ids = [...byId.keys()];
     for (let start = 0; start < ids.length; start += batchSize) {

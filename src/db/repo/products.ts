@@ -15,6 +15,10 @@ export interface Product {
   title: string | null;
   leadTimeDays: number | null;
   stock: number;
+  /** SPEC §2 stock rules of the product; null takes the account's. */
+  stockBuffer: number | null;
+  stockMax: number | null;
+  active: boolean;
   pushedStock: number | null;
   pushedLeadTimeDays: number | null;
   pushedAt: string | null;
@@ -26,7 +30,17 @@ export interface Product {
 /** The fields an import compares a row against. */
 export type StoredProduct = Pick<
   Product,
-  'id' | 'sku' | 'channelItemId' | 'ean' | 'title' | 'leadTimeDays' | 'stock' | 'resend'
+  | 'id'
+  | 'sku'
+  | 'channelItemId'
+  | 'ean'
+  | 'title'
+  | 'leadTimeDays'
+  | 'stock'
+  | 'stockBuffer'
+  | 'stockMax'
+  | 'active'
+  | 'resend'
 >;
 
 /** The product that holds a channel item id. */
@@ -47,6 +61,9 @@ const COLUMN: Record<ImportedField, string> = {
   leadTimeDays: 'lead_time_days',
   stock: 'stock',
   title: 'title',
+  stockBuffer: 'stock_buffer',
+  stockMax: 'stock_max',
+  active: 'active',
 };
 
 /** Column types for PostgreSQL's `unnest` of one array per column. */
@@ -63,7 +80,8 @@ const POSTGRES_TYPE: Record<string, string> = {
 /** Negative: KiB, per SQLite's convention. */
 const IMPORT_PAGE_CACHE_KIB = -32_768;
 
-const STORED_COLUMNS = 'id, sku, channel_item_id, ean, title, lead_time_days, stock, resend';
+const STORED_COLUMNS =
+  'id, sku, channel_item_id, ean, title, lead_time_days, stock, resend, stock_buffer, stock_max, active';
 
 /**
  * The products table. The bulk methods serve `import-products` and run inside a transaction
@@ -158,6 +176,9 @@ export class ProductsRepo {
         leadTimeDays: toNullableNumber(row[5]),
         stock: toNumber(row[6]),
         resend: toBool(row[7]),
+        stockBuffer: toNullableNumber(row[8]),
+        stockMax: toNullableNumber(row[9]),
+        active: toBool(row[10]),
       });
     }
     return found;
@@ -187,7 +208,7 @@ export class ProductsRepo {
       const bindings: unknown[] = [];
       for (const row of chunk) {
         bindings.push(row.sku);
-        for (const field of fields) bindings.push(row[field] ?? null);
+        for (const field of fields) bindings.push(this.binding(field, row[field]));
       }
       const sql = `insert into products (${columns.join(', ')}) values ${this.tuples(chunk.length, accountId, fields.length + 1, now)}`;
       ids.push(...(await this.insertReturningIds(sql, bindings, chunk, accountId)));
@@ -222,7 +243,7 @@ export class ProductsRepo {
       const bindings: unknown[] = [];
       for (const row of chunk) {
         bindings.push(row.sku);
-        for (const field of fields) bindings.push(row[field] ?? null);
+        for (const field of fields) bindings.push(this.binding(field, row[field]));
         if (withResend) bindings.push(this.bool(row.resend));
       }
       await this.run(
@@ -323,6 +344,15 @@ export class ProductsRepo {
     return new Array(rows).fill(tuple).join(', ');
   }
 
+  /**
+   * A field's bound value. An empty active cell means "leave it": the import fills in the stored value
+   * for an update, and a new product is active.
+   */
+  private binding(field: ImportedField, value: ProductValues[ImportedField]): unknown {
+    if (field === 'active') return this.bool(value !== false);
+    return value ?? null;
+  }
+
   private bool(value: boolean): unknown {
     return this.dialect === 'sqlite' ? (value ? 1 : 0) : value;
   }
@@ -390,6 +420,9 @@ function productFromRow(row: Record<string, unknown>): Product {
     title: toNullableString(row.title),
     leadTimeDays: toNullableNumber(row.lead_time_days),
     stock: toNumber(row.stock),
+    stockBuffer: toNullableNumber(row.stock_buffer),
+    stockMax: toNullableNumber(row.stock_max),
+    active: toBool(row.active),
     pushedStock: toNullableNumber(row.pushed_stock),
     pushedLeadTimeDays: toNullableNumber(row.pushed_lead_time_days),
     pushedAt: toNullableString(row.pushed_at),

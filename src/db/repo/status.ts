@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toNullableString, toNumber } from './normalise.js';
+import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 
 export interface IncompleteOrder {
   orderNumber: string;
@@ -24,6 +24,35 @@ export interface OpenStockError {
   message: string;
   createdAt: string;
 }
+
+/** A line still to be dispatched, with what its due date is made from (SPEC §5.5). */
+export interface OpenLine {
+  orderId: number;
+  orderNumber: string;
+  lineRef: string;
+  partNumber: string;
+  sku: string | null;
+  /** Units neither shipped nor cancelled, sent or only recorded. */
+  openQuantity: number;
+  promisedDate: string | undefined;
+  expectedDeliveryDate: string | undefined;
+  /** The matched product's own lead time; null: the account's. */
+  productLeadTimeDays: number | null;
+}
+
+export interface AwaitingAck {
+  orderNumber: string;
+  receivedAt: string;
+}
+
+export interface RecordedUpdate {
+  kind: string;
+  orderNumber: string;
+  recordedAt: string;
+}
+
+/** Orders whose lines can still be dispatched: acknowledged or about to be, not incomplete, not finished. */
+const DISPATCHABLE_STATUSES = ['awaiting_ack', 'ready_to_ship', 'partially_shipped'];
 
 /**
  * Read-only aggregates for `status`: the facts that answer "is everything flowing, and if not, why?"
@@ -100,6 +129,83 @@ export class StatusRepo {
       .count({ n: '*' })
       .groupBy('order_updates.kind')) as { kind: string; n: unknown }[];
     return Object.fromEntries(rows.map((r) => [r.kind, toNumber(r.n)]));
+  }
+
+  /**
+   * Lines of the account's dispatchable orders with units neither shipped nor cancelled, in order and line
+   * order. A shipment or cancellation recorded but not sent yet counts: the units have left (or will not),
+   * and the unsent update is watched on its own. Only open orders are read (through the (account, status)
+   * index), so the cost follows the open work, not the order history.
+   */
+  async openLines(accountId: number): Promise<OpenLine[]> {
+    const recorded = this.db('order_update_lines')
+      .join('order_updates', 'order_updates.id', 'order_update_lines.update_id')
+      .leftJoin('outbox', 'outbox.id', 'order_updates.outbox_id')
+      .whereIn('order_updates.kind', ['shipment', 'cancellation'])
+      .where((unsent) => void unsent.whereNull('outbox.id').orWhereNot('outbox.status', 'sent'))
+      .groupBy('order_update_lines.line_id')
+      .select('order_update_lines.line_id')
+      .sum({ units: 'order_update_lines.quantity' })
+      .as('recorded');
+    const open =
+      'order_lines.quantity - order_lines.shipped_quantity - order_lines.cancelled_quantity - coalesce(recorded.units, 0)';
+    const rows = await this.db('orders')
+      .join('order_lines', 'order_lines.order_id', 'orders.id')
+      .leftJoin('products', 'products.id', 'order_lines.product_id')
+      .leftJoin(recorded, 'recorded.line_id', 'order_lines.id')
+      .where('orders.account_id', accountId)
+      .whereIn('orders.status', DISPATCHABLE_STATUSES)
+      .whereRaw(`${open} > 0`)
+      .orderBy(['orders.id', 'order_lines.position'])
+      .select(
+        'orders.id as order_id',
+        'orders.order_number',
+        'orders.fields as order_fields',
+        'order_lines.line_ref',
+        'order_lines.part_number',
+        'order_lines.fields as line_fields',
+        'products.sku',
+        'products.lead_time_days',
+        this.db.raw(`${open} as open_quantity`),
+      );
+    return rows.map((row) => ({
+      orderId: toNumber(row.order_id),
+      orderNumber: String(row.order_number),
+      lineRef: String(row.line_ref),
+      partNumber: String(row.part_number),
+      sku: toNullableString(row.sku),
+      openQuantity: toNumber(row.open_quantity),
+      promisedDate: parseJson<Record<string, string>>(row.line_fields, {}).promised_date,
+      expectedDeliveryDate: parseJson<Record<string, string>>(row.order_fields, {}).expected_delivery_date,
+      productLeadTimeDays: toNullableNumber(row.lead_time_days),
+    }));
+  }
+
+  /** Orders received before `receivedBefore` and still awaiting their acknowledgement, oldest first. */
+  async awaitingAckSince(accountId: number, receivedBefore: string): Promise<AwaitingAck[]> {
+    const rows = await this.db('orders')
+      .where({ account_id: accountId, status: 'awaiting_ack' })
+      .where('created_at', '<', receivedBefore)
+      .orderBy('created_at')
+      .select('order_number', 'created_at');
+    return rows.map((row) => ({ orderNumber: String(row.order_number), receivedAt: String(row.created_at) }));
+  }
+
+  /** Shipments, cancellations and refunds recorded before `recordedBefore` whose file is not sent, oldest first. */
+  async updatesUnsentSince(accountId: number, recordedBefore: string): Promise<RecordedUpdate[]> {
+    const rows = await this.db('order_updates')
+      .join('orders', 'orders.id', 'order_updates.order_id')
+      .leftJoin('outbox', 'outbox.id', 'order_updates.outbox_id')
+      .where('orders.account_id', accountId)
+      .where('order_updates.created_at', '<', recordedBefore)
+      .where((unsent) => void unsent.whereNull('outbox.id').orWhereNot('outbox.status', 'sent'))
+      .orderBy('order_updates.id')
+      .select('order_updates.kind', 'orders.order_number', 'order_updates.created_at');
+    return rows.map((row) => ({
+      kind: String(row.kind),
+      orderNumber: String(row.order_number),
+      recordedAt: String(row.created_at),
+    }));
   }
 
   async openStockErrors(accountId: number, limit = 50): Promise<OpenStockError[]> {
