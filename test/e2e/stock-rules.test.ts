@@ -263,7 +263,10 @@ describe('stock rules: settings and import errors (local folder account)', () =>
         env: { ...env, JL_EDGE_STOCK_SHARE: '101' },
       });
       assert.equal(bad.code, 2);
-      assert.equal(bad.stderr.trim(), 'jl-edge list: JL_EDGE_STOCK_SHARE is a percentage from 0 to 100, not 101');
+      assert.equal(
+        bad.stderr.trim(),
+        'jl-edge accounts list: JL_EDGE_STOCK_SHARE is a percentage from 0 to 100, not 101',
+      );
     } finally {
       temp.remove();
     }
