@@ -26,6 +26,7 @@ const POSTGRES_FILES = [
   'test/e2e/import-products.test.ts',
   'test/e2e/two-hosts.test.ts',
   'test/e2e/concurrency.test.ts',
+  'test/e2e/monitoring-metrics.test.ts',
 ];
 
 function collect(dir) {
