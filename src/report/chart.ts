@@ -34,7 +34,7 @@ export function barChart(title: string, points: readonly ChartPoint[]): string {
   const first = points[0]?.label ?? '';
   const last = points.length > 1 ? points[points.length - 1]!.label : '';
   return [
-    `<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escape(title)}" xmlns="http://www.w3.org/2000/svg">`,
+    `<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escape(title)}">`,
     `<line class="axis" x1="${LEFT}" y1="${baseline}" x2="${WIDTH - RIGHT}" y2="${baseline}"/>`,
     `<text class="tick" x="${LEFT - 4}" y="${TOP + 4}" text-anchor="end">${top}</text>`,
     `<text class="tick" x="${LEFT - 4}" y="${baseline}" text-anchor="end">0</text>`,
