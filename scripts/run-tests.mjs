@@ -26,6 +26,8 @@ const POSTGRES_FILES = [
   'test/e2e/import-products.test.ts',
   'test/e2e/two-hosts.test.ts',
   'test/e2e/concurrency.test.ts',
+  'test/e2e/monitoring-metrics.test.ts',
+  'test/e2e/report.test.ts',
 ];
 
 function collect(dir) {

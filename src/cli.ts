@@ -8,7 +8,7 @@ export function buildProgram() {
     .description('Connects a seller to the John Lewis marketplace (The Edge) by exchanging files over SFTP.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) })
+    .configureOutput({ outputError: (text, write) => write(withSecretOptionHint(text)) })
     .exitOverride();
   addGlobalOptions(program).addHelpText(
     'after',
@@ -24,6 +24,19 @@ Examples:
   );
   registerCommands(program);
   return program;
+}
+
+/**
+ * Secrets are named, never given (ps and shell history would show them): whoever types `--password` (or
+ * `--passphrase`) is pointed at the option that takes the variable's name, and a value typed after `=` is
+ * not echoed back into a cron mail.
+ */
+function withSecretOptionHint(text: string): string {
+  const tried = /unknown option '--(password|passphrase)(=[^']*)?'/.exec(text);
+  if (!tried) return text;
+  const secret = tried[1];
+  return `${text.replace(tried[0], `unknown option '--${secret}${tried[2] ? '=…' : ''}'`)}hint: use --${secret}-env <VAR>, the NAME of an environment variable holding the ${secret} (set it in .env, mode 600); the ${secret} itself never goes on the command line
+`;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -245,7 +245,16 @@ function testOutput(result: AccountTestResult): CommandOutput {
 export function registerAccounts(program: Command): void {
   const accounts = program
     .command('accounts')
-    .description('manage John Lewis accounts (SFTP logins) and their remote folders');
+    .description('manage John Lewis accounts (SFTP logins) and their remote folders')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge accounts add acme --host sftp.example.com --username acme --password-env ACME_SFTP_PASSWORD --root /uat
+  $ jl-edge accounts test acme                          (prints the host key to pin, checks every folder)
+  $ jl-edge accounts set acme --host-key SHA256:abc…
+  $ jl-edge accounts list`,
+    );
 
   withSettingOptions(accounts.command('add <name>'))
     .description('add an account')

@@ -34,7 +34,7 @@ export function addGlobalOptions(program: Command) {
     .configureHelp({ showGlobalOptions: true });
 }
 
-function parsePositiveInt(value: string): number {
+export function parsePositiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) === 0)
     throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
   return Number(value);

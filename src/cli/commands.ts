@@ -4,6 +4,7 @@ import { registerDb } from './db.js';
 import { registerOperations } from './operations.js';
 import { registerOrders } from './orders.js';
 import { registerProducts } from './products.js';
+import { registerReport } from './report.js';
 import { registerStock } from './stock.js';
 import { registerSteps } from './steps.js';
 import { registerUpdates } from './updates.js';
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerSteps(program);
   registerOrders(program);
   registerProducts(program);
+  registerReport(program);
   registerStock(program);
   registerUpdates(program);
   registerWarehouse(program);

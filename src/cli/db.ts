@@ -3,7 +3,16 @@ import { handler } from './action.js';
 import { ExitCode } from '../core/errors.js';
 
 export function registerDb(program: Command): void {
-  const db = program.command('db').description('database maintenance');
+  const db = program
+    .command('db')
+    .description('database maintenance')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge db status                                   (engine, schema version, pending migrations)
+  $ JL_EDGE_DB=postgres://jl@db.example/jl_edge jl-edge db migrate`,
+    );
   db.command('migrate')
     .description('create or migrate the database schema (also done automatically on first use)')
     .addHelpText('after', '\nExample:\n  $ JL_EDGE_DB=/var/lib/jl-edge/jl-edge.sqlite jl-edge db migrate')

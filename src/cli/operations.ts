@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, UsageError } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
 import { handler, parseWholeNumberOption } from './action.js';
 import type { CommandOutput } from './output.js';
@@ -14,8 +14,6 @@ export function registerOperations(program: Command): void {
       `
 Shows per account: the last run of every step that did its work (runs skipped on a held lock are
 counted beside it), orders per status, incomplete orders with their errors, updates pending or
-Shows per account: the last run of every step that did its work (runs skipped on a held lock are
-counted beside it), orders per status, incomplete orders with their errors, updates pending or
 failed, open stock errors, open customer cancellation requests, held locks, and the dates John Lewis
 holds you to: orders awaiting acknowledgement longer than the account's ack_alert_minutes, lines late
 or due for dispatch today, and updates recorded but not sent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes. Exit 1 when something
@@ -25,14 +23,27 @@ a sync step that has not completed a run for longer than its limit (STALE; see j
 set-stale-after), a late line, an overdue acknowledgement or an update unsent for ${UNSENT_UPDATE_ALERT_MINUTES} minutes (a line
 due today is shown, not flagged). Run it from cron so a dead cron or a host that is down reaches a person.
 
+--format prometheus prints the same figures as Prometheus metrics (jl_edge_…, listed in the README);
+--textfile writes them atomically for node_exporter's textfile collector. Both exit 0 once the metrics
+are out: whether something needs a person is the metric jl_edge_account_needs_attention.
+
 Examples:
   $ jl-edge status
-  $ jl-edge status --account acme --json`,
+  $ jl-edge status --account acme --json
+  $ jl-edge status --textfile /var/lib/prometheus/node-exporter/jl_edge.prom --quiet`,
     )
+    .addOption(new Option('--format <format>', 'text, or prometheus for metrics').choices(['text', 'prometheus']))
+    .option('--textfile <path>', 'write the Prometheus metrics to this file (temp file + rename) instead of stdout')
     .action(
-      handler(async (ctx) => {
+      handler(async (ctx, _args, options) => {
         const { status } = await import('../commands/status.js');
-        return statusOutput(await status(ctx));
+        const metrics = options.textfile !== undefined || options.format === 'prometheus';
+        if (metrics && options.format === 'text')
+          throw new UsageError('--textfile writes Prometheus metrics, not --format text');
+        if (metrics && ctx.options.json)
+          throw new UsageError('--json and Prometheus metrics are two formats: choose one');
+        const result = await status(ctx);
+        return metrics ? metricsOutput(result, options.textfile, ctx.options.dryRun) : statusOutput(result);
       }),
     );
 
@@ -77,6 +88,23 @@ Examples:
     );
 }
 
+async function metricsOutput(
+  result: StatusResult,
+  textfile: string | undefined,
+  dryRun: boolean,
+): Promise<CommandOutput> {
+  const { renderMetrics, writeTextfile } = await import('../commands/status-metrics.js');
+  const text = renderMetrics(result);
+  if (textfile === undefined) return { exitCode: ExitCode.ok, json: null, lines: [text.trimEnd()], problems: [] };
+  if (!dryRun) await writeTextfile(textfile, text);
+  return {
+    exitCode: ExitCode.ok,
+    json: null,
+    lines: [`status: ${dryRun ? 'would write' : 'wrote'} ${textfile}`],
+    problems: [],
+  };
+}
+
 async function statusOutput(result: StatusResult): Promise<CommandOutput> {
   const { default: chalk } = await import('chalk');
   const lines: string[] = [];
@@ -113,7 +141,7 @@ async function statusOutput(result: StatusResult): Promise<CommandOutput> {
       `  updates: ${pending} pending, ${failed === 0 ? '0 failed' : chalk.red(`${failed} failed`)}${recorded ? `; recorded, waiting to be sent: ${recorded}` : ''}`,
     );
     if (a.stock_errors.length > 0) {
-      lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors.length}`));
+      lines.push(chalk.yellow(`  stock errors open: ${a.stock_errors_open}`));
       for (const e of a.stock_errors) lines.push(`    ${e.part_number}${e.sku ? ` (${e.sku})` : ''}: ${e.message}`);
     }
     for (const d of a.warehouse.destinations) {

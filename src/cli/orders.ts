@@ -179,7 +179,19 @@ function importOutput(result: StepResult, dryRun: boolean): CommandOutput {
 
 /** `orders list|show|ship|cancel|refund`, and `import-shipments` (shipments in bulk). */
 export function registerOrders(program: Command): void {
-  const orders = program.command('orders').description('look at orders; record shipments, cancellations and refunds');
+  const orders = program
+    .command('orders')
+    .description('look at orders; record shipments, cancellations and refunds')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge orders list --status incomplete
+  $ jl-edge orders show Y100012345
+  $ jl-edge orders ship Y100012345 --carrier dpd --tracking 15501234567890
+  $ jl-edge orders cancel Y100012345 --reason "Out of stock" --line 2:1
+  $ jl-edge orders refund Y100012345 --reason "Returned" --line 1`,
+    );
 
   orders
     .command('list')

@@ -100,7 +100,16 @@ Examples:
       ),
     );
 
-  const products = program.command('products').description('look at the products jl-edge knows');
+  const products = program
+    .command('products')
+    .description('look at the products jl-edge knows')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge products list --account acme --limit 20
+  $ jl-edge products show PEN-BLUE                      (values, what the last push sent, open stock errors)`,
+    );
 
   products
     .command('list')

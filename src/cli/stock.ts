@@ -22,7 +22,14 @@ function clearLines(result: ClearResult): string[] {
 export function registerStock(program: Command): void {
   const stockErrors = program
     .command('stock-errors')
-    .description('the inventory lines The Edge rejected, until superseded or cleared');
+    .description('the inventory lines The Edge rejected, until superseded or cleared')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge stock-errors list --account acme
+  $ jl-edge stock-errors clear 12345678 --account acme  (after fixing the product)`,
+    );
 
   stockErrors
     .command('list')

@@ -13,7 +13,15 @@ function updateLine(u: UpdateView): string {
 export function registerUpdates(program: Command): void {
   const updates = program
     .command('updates')
-    .description('the outgoing files (acknowledgements, tracking, cancellations, inventory): list, retry, resend');
+    .description('the outgoing files (acknowledgements, tracking, cancellations, inventory): list, retry, resend')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge updates list --status failed
+  $ jl-edge updates retry 42                            (a failed one, same name and bytes)
+  $ jl-edge updates resend 17                           (a sent one The Edge lost)`,
+    );
 
   updates
     .command('list')

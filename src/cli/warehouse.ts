@@ -130,7 +130,16 @@ async function inboxOutput(
 export function registerWarehouse(program: Command): void {
   const destinations = program
     .command('destinations')
-    .description('where acknowledged orders go (a warehouse folder, local or SFTP) and where files come back');
+    .description('where acknowledged orders go (a warehouse folder, local or SFTP) and where files come back')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ jl-edge destinations add shed --dir /srv/warehouse/out --inbox /srv/warehouse/in
+  $ jl-edge destinations list
+  $ jl-edge export-orders --destination shed            (cron step)
+  $ jl-edge import-shipments --from shed                (cron step)`,
+    );
 
   withDestinationOptions(destinations.command('add <name>'))
     .description('add a destination; --account ties it to one account (default: every account)')

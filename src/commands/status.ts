@@ -4,7 +4,8 @@ import { UsageError } from '../core/errors.js';
 import { isLockStale } from '../core/step.js';
 import { SYNC_STEPS, isSyncStep, staleAfterMinutes } from '../core/steps.js';
 import { minutesSince, UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
-import type { IncompleteOrder, OpenStockError, UpdateAttention } from '../db/repo/status.js';
+import type { OrderStatus } from '../db/repo/orders.js';
+import type { IncompleteOrder, OpenStockError, ReceivedOrder, UpdateAttention } from '../db/repo/status.js';
 import { dueLines, viewDueLine, type DueLineView } from './due-lines.js';
 
 export interface StepState {
@@ -52,7 +53,10 @@ export interface AccountStatus {
     created_at: string;
   }[];
   recorded_unsent: Record<string, number>;
+  /** The newest open stock errors (at most 50). */
   stock_errors: { part_number: string; sku: string | null; message: string; created_at: string }[];
+  /** Every open stock error, counted. */
+  stock_errors_open: number;
   rejected_files: { file: string; status: string; error: string | null; received_at: string }[];
   /** Customer cancellation requests not answered yet, oldest first (SPEC §4.8). */
   cancel_requests: OpenCancelRequest[];
@@ -90,6 +94,15 @@ export interface DateWatch {
   lines_due_today: DueLineView[];
   /** Recorded longer than UNSENT_UPDATE_ALERT_MINUTES ago and still not sent. */
   updates_unsent: { kind: string; order_number: string; recorded_at: string; minutes_waiting: number }[];
+  /** The order waiting longest for its acknowledgement, overdue or not; null when none waits. */
+  oldest_awaiting_ack: ReceivedOrderView | null;
+  /** The acknowledged order not (fully) dispatched that was received first; null when there is none. */
+  oldest_awaiting_dispatch: ReceivedOrderView | null;
+}
+
+export interface ReceivedOrderView {
+  order_number: string;
+  received_at: string;
 }
 
 export interface OpenCancelRequest {
@@ -249,6 +262,7 @@ export async function status(ctx: Context): Promise<StatusResult> {
       updates: updates.map(viewUpdate),
       recorded_unsent: await ctx.repo.status.recordedUnsent(account.id),
       stock_errors: stockErrors.map(viewStockError),
+      stock_errors_open: await ctx.repo.status.countOpenStockErrors(account.id),
       rejected_files: (await ctx.repo.status.rejectedFiles(account.id)).map((f) => ({
         file: f.remoteName,
         status: f.status,
@@ -289,7 +303,16 @@ async function watchDates(ctx: Context, account: Account): Promise<DateWatch> {
         minutes_waiting: minutesSince(u.recordedAt, now),
       }),
     ),
+    oldest_awaiting_ack: viewReceivedOrder(await ctx.repo.status.oldestOrderIn(account.id, ['awaiting_ack'])),
+    oldest_awaiting_dispatch: viewReceivedOrder(await ctx.repo.status.oldestOrderIn(account.id, AWAITING_DISPATCH)),
   };
+}
+
+/** Acknowledged and not yet dispatched in full: the warehouse's queue. */
+const AWAITING_DISPATCH: readonly OrderStatus[] = ['ready_to_ship', 'partially_shipped'];
+
+function viewReceivedOrder(order: ReceivedOrder | null): ReceivedOrderView | null {
+  return order && { order_number: order.orderNumber, received_at: order.receivedAt };
 }
 
 /** The last run of every sync step (and of any other step that ran), with its staleness. */

@@ -8,6 +8,7 @@ import { OrderUpdatesRepo } from './repo/order-updates.js';
 import { OrdersRepo } from './repo/orders.js';
 import { OutboxRepo } from './repo/outbox.js';
 import { ProductsRepo } from './repo/products.js';
+import { ReportRepo } from './repo/report.js';
 import { RunsRepo } from './repo/runs.js';
 import { StatusRepo } from './repo/status.js';
 import { StockRepo } from './repo/stock.js';
@@ -27,6 +28,7 @@ export class Repository {
   readonly inbound: InboundRepo;
   readonly outbox: OutboxRepo;
   readonly status: StatusRepo;
+  readonly report: ReportRepo;
   readonly stock: StockRepo;
   readonly products: ProductsRepo;
   readonly destinations: DestinationsRepo;
@@ -44,6 +46,7 @@ export class Repository {
     this.inbound = new InboundRepo(knex);
     this.outbox = new OutboxRepo(knex);
     this.status = new StatusRepo(knex);
+    this.report = new ReportRepo(knex);
     this.stock = new StockRepo(knex, dialect, this.batchSize);
     this.products = new ProductsRepo(knex, dialect, this.batchSize);
     this.destinations = new DestinationsRepo(knex, this.orders);

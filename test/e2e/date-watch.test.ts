@@ -70,6 +70,8 @@ interface Status {
       lines_late: DueLine[];
       lines_due_today: DueLine[];
       updates_unsent: { kind: string; order_number: string; recorded_at: string; minutes_waiting: number }[];
+      oldest_awaiting_ack: { order_number: string; received_at: string } | null;
+      oldest_awaiting_dispatch: { order_number: string; received_at: string } | null;
     };
     attention: string[];
   }[];
@@ -155,6 +157,8 @@ describe('the date watch: status and orders list with a fixed clock', () => {
       updates_unsent: [
         { kind: 'cancellation', order_number: 'Y100000001', recorded_at: minutesBefore(45), minutes_waiting: 45 },
       ],
+      oldest_awaiting_ack: { order_number: 'Y100000005', received_at: minutesBefore(90) },
+      oldest_awaiting_dispatch: { order_number: 'Y100000001', received_at: minutesBefore(180) },
     });
     assert.deepEqual(account!.attention, [
       'order Y100000005 has waited 90 minutes for its acknowledgement (alert after 60): is ack-orders running?',

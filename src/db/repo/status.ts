@@ -40,7 +40,8 @@ export interface OpenLine {
   productLeadTimeDays: number | null;
 }
 
-export interface AwaitingAck {
+/** An order and when it was received. */
+export interface ReceivedOrder {
   orderNumber: string;
   receivedAt: string;
 }
@@ -182,7 +183,7 @@ export class StatusRepo {
   }
 
   /** Orders received before `receivedBefore` and still awaiting their acknowledgement, oldest first. */
-  async awaitingAckSince(accountId: number, receivedBefore: string): Promise<AwaitingAck[]> {
+  async awaitingAckSince(accountId: number, receivedBefore: string): Promise<ReceivedOrder[]> {
     const rows = await this.db('orders')
       .where({ account_id: accountId, status: 'awaiting_ack' })
       .where('created_at', '<', receivedBefore)
@@ -206,6 +207,25 @@ export class StatusRepo {
       orderNumber: String(row.order_number),
       recordedAt: String(row.created_at),
     }));
+  }
+
+  /** Every open stock error: `openStockErrors` lists only the newest few. */
+  async countOpenStockErrors(accountId: number): Promise<number> {
+    const [row] = (await this.db('stock_errors')
+      .where({ account_id: accountId })
+      .whereNull('cleared_at')
+      .count({ n: '*' })) as { n: unknown }[];
+    return toNumber(row?.n ?? 0);
+  }
+
+  /** The order received first among the account's orders in one of `statuses`; null when there is none. */
+  async oldestOrderIn(accountId: number, statuses: readonly string[]): Promise<ReceivedOrder | null> {
+    const row = await this.db('orders')
+      .where({ account_id: accountId })
+      .whereIn('status', statuses)
+      .orderBy(['created_at', 'id'])
+      .first('order_number', 'created_at');
+    return row ? { orderNumber: String(row.order_number), receivedAt: String(row.created_at) } : null;
   }
 
   async openStockErrors(accountId: number, limit = 50): Promise<OpenStockError[]> {
