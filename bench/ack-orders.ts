@@ -15,11 +15,9 @@ import {
   OUTGOING,
   copyDatabase,
   countRows,
-  createAccountDatabase,
+  createDownloadedDatabase,
   jlEdge,
   runJlEdge,
-  withDatabase,
-  writeOrderFiles,
 } from './edge-server.js';
 
 const FULL_ORDERS = 1_000;
@@ -42,10 +40,7 @@ export const ackOrdersBenchmark: Benchmark = {
 
   async prepare(ctx) {
     await server.start();
-    writeOrderFiles(server, orderCount(ctx));
-    createAccountDatabase(ctx, downloadedDatabase(ctx), server);
-    runJlEdge(ctx, downloadedDatabase(ctx), ['download-orders', '--account', ACCOUNT]);
-    withDatabase(downloadedDatabase(ctx), () => undefined);
+    createDownloadedDatabase(ctx, downloadedDatabase(ctx), server, orderCount(ctx));
 
     copyDatabase(downloadedDatabase(ctx), databasePath(ctx));
     server.emptyFolder(OUTGOING);

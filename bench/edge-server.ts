@@ -203,6 +203,17 @@ export function writeOrderFiles(server: BenchServer, count: number): void {
   }
 }
 
+/**
+ * `count` order files in the server's incoming folder, downloaded (untimed) by jl-edge itself into a fresh
+ * database at `db`: the orders awaiting acknowledgement and the exchange log that real runs leave.
+ */
+export function createDownloadedDatabase(ctx: BenchContext, db: string, server: BenchServer, count: number): void {
+  writeOrderFiles(server, count);
+  createAccountDatabase(ctx, db, server);
+  runJlEdge(ctx, db, ['download-orders', '--account', ACCOUNT]);
+  withDatabase(db, () => undefined);
+}
+
 export function countRows(db: string, sql: string, ...params: unknown[]): number {
   return withDatabase(db, (sqlite) => (sqlite.prepare(sql).get(...params) as { n: number }).n);
 }

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { formatResult, runBenchmark, type Benchmark } from './harness.js';
 import { ackOrdersBenchmark } from './ack-orders.js';
 import { downloadOrdersBenchmark } from './download-orders.js';
+import { downloadHistoryBenchmark } from './download-history.js';
 import { helpBenchmark } from './help.js';
 import { importProductsBenchmark } from './import-products.js';
 import { noOpRunBenchmark } from './no-op-run.js';
@@ -21,6 +22,7 @@ import { syncAccountsBenchmark } from './sync-accounts.js';
 
 const BENCHMARKS: Benchmark[] = [
   downloadOrdersBenchmark,
+  downloadHistoryBenchmark,
   ackOrdersBenchmark,
   importProductsBenchmark,
   pushStockFirstBenchmark,

@@ -28,6 +28,7 @@ const POSTGRES_FILES = [
   'test/e2e/concurrency.test.ts',
   'test/e2e/monitoring-metrics.test.ts',
   'test/e2e/report.test.ts',
+  'test/e2e/warehouse-export.test.ts',
 ];
 
 function collect(dir) {

@@ -227,7 +227,9 @@ One file per destination and run, orders-<token>.csv (or .jsonl): one row per or
 delivery details (columns in the README). Each order goes to each destination once: the file is stored
 with its orders before it is written, written under a temporary name and renamed into place, and a run
 cut off midway writes the same name and bytes again. A cancellation recorded after an order went out
-follows as cancellations-<token>.csv. Counts: orders, cancellations, files written, files waiting.
+follows as cancellations-<token>.csv, and so does a customer's cancellation request of an exported
+order (status requested: hold the units; request_rejected once it is rejected: ship them). Counts:
+orders, cancellations, cancel requests, files written, files waiting.
 
 Examples:
   $ jl-edge export-orders --quiet

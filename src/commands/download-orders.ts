@@ -10,7 +10,7 @@ import { faultCrash, faultPause } from '../core/fault-injection.js';
 import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
-import type { InboundStatus, KnownInboundFile, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
+import type { InboundStatus, KnownInboundFiles, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
 import type { Repository } from '../db/repository.js';
 import type { OrderStatus } from '../db/repo/orders.js';
 import { sha256Hex } from '../core/hash.js';
@@ -220,11 +220,15 @@ class OrderDownload {
     }
     this.counts.skipped += this.notReady.length;
 
-    const known = await this.knownFiles(ready.map((entry) => entry.name));
+    const known = await this.ctx.repo.inbound.knownByName(
+      this.account.id,
+      FLOW,
+      ready.map((entry) => entry.name),
+    );
     const fresh: RemoteEntry[] = [];
     for (const entry of ready) {
       // Name and size from the listing recognise a file already logged without reading it again.
-      const logged = known.get(entry.name)?.find((file) => file.size === entry.size);
+      const logged = known.find(entry.name, entry.size);
       if (!logged) {
         fresh.push(entry);
         continue;
@@ -243,7 +247,7 @@ class OrderDownload {
    * ReadAhead), then looked up in the database with one query per batch, and logged with their orders in
    * one transaction per batch — a transaction per file cost more than reading the file.
    */
-  private async importFiles(fresh: RemoteEntry[], known: Map<string, KnownInboundFile[]>): Promise<void> {
+  private async importFiles(fresh: RemoteEntry[], known: KnownInboundFiles): Promise<void> {
     // A batch's worth and more in flight, so the next batch arrives while one is stored.
     const reads = new ReadAhead(
       this.transport,
@@ -282,7 +286,7 @@ class OrderDownload {
         }
         const sha256 = sha256Hex(raw);
         // A name the log does not know cannot be this file: this run, holding the lock, is the only writer.
-        if (known.has(name) && (await this.ctx.repo.inbound.exists(this.account.id, name, sha256))) {
+        if (known.hasName(name) && (await this.ctx.repo.inbound.exists(this.account.id, name, sha256))) {
           this.counts.skipped++;
           next++;
           continue;
@@ -298,14 +302,6 @@ class OrderDownload {
       await this.storeBatch(batch, [...orderNumbers]);
       if (stopped) throw stopped;
     }
-  }
-
-  private async knownFiles(names: string[]): Promise<Map<string, KnownInboundFile[]>> {
-    const byName = new Map<string, KnownInboundFile[]>();
-    for (const file of await this.ctx.repo.inbound.knownByName(this.account.id, FLOW, names, this.ctx.repo.batchSize)) {
-      byName.set(file.remoteName, [...(byName.get(file.remoteName) ?? []), file]);
-    }
-    return byName;
   }
 
   /** Classifies the files of a batch in order, then logs them with their orders in one transaction. */

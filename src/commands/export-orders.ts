@@ -15,7 +15,12 @@ import { errorMessage } from '../core/errors.js';
 import { faultCrash } from '../core/fault-injection.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
-import type { CancellationLine, Destination, DestinationFile } from '../db/repo/destinations.js';
+import type {
+  CancellationLine,
+  Destination,
+  DestinationFile,
+  WarehouseCancellationLine,
+} from '../db/repo/destinations.js';
 import type { Order } from '../db/repo/orders.js';
 import type { Repository } from '../db/repository.js';
 import { fileNameToken } from '../formats/file-name-token.js';
@@ -59,6 +64,7 @@ interface RenderedFile {
   orderNumbers: string[];
   orderIds: number[];
   cancellations: { updateId: number; orderId: number }[];
+  requests: { orderId: number; key: string }[];
 }
 
 export async function exportOrders(ctx: Context, options: ExportOrdersOptions): Promise<StepResult> {
@@ -79,7 +85,7 @@ export async function exportOrders(ctx: Context, options: ExportOrdersOptions): 
 }
 
 class AccountExport {
-  private readonly counts = { orders: 0, cancellations: 0, files_written: 0, files_waiting: 0 };
+  private readonly counts = { orders: 0, cancellations: 0, cancel_requests: 0, files_written: 0, files_waiting: 0 };
   private readonly errors: ItemError[] = [];
   private readonly files: ExportedFile[] = [];
 
@@ -98,10 +104,9 @@ class AccountExport {
     const { repo } = this.ctx;
     const dryRun = this.ctx.options.dryRun;
     const record = async (txRepo: Repository): Promise<void> => {
-      for (const file of [
-        await this.renderOrders(txRepo, destination),
-        await this.renderCancellations(txRepo, destination),
-      ]) {
+      // One after the other: the orders stored first are those whose requests the second file may carry.
+      for (const render of [this.renderOrders, this.renderCancellations]) {
+        const file = await render.call(this, txRepo, destination);
         if (file === null) continue;
         if (!dryRun) {
           await txRepo.destinations.insertFile(
@@ -118,7 +123,10 @@ class AccountExport {
           content: file.content.toString('utf8'),
         });
         if (file.kind === 'orders') this.counts.orders += file.orderIds.length;
-        else this.counts.cancellations += file.cancellations.length;
+        else {
+          this.counts.cancellations += file.cancellations.length;
+          this.counts.cancel_requests += file.requests.length;
+        }
       }
     };
     if (dryRun) {
@@ -166,23 +174,34 @@ class AccountExport {
       orderIds: [...exportedIds],
       // Cancellations already taken off the quantities above must never be sent as a cancellation too.
       cancellations: uniqueUpdates(cancellations.filter((c) => exportedIds.has(c.orderId))),
+      requests: [],
     };
   }
 
+  /**
+   * Cancellations recorded after an order went out, and the customer's cancellation requests: `requested`
+   * (hold the units) and `request_rejected` (ship them after all). Cancellations first, then requests, each
+   * in the order it happened.
+   */
   private async renderCancellations(repo: Repository, destination: Destination): Promise<RenderedFile | null> {
     const lines = await repo.destinations.cancellationsToSend(destination.id, this.account.id);
-    if (lines.length === 0) return null;
-    const rows: CancellationExportRow[] = lines.map((line) => ({
-      account: this.account.name,
-      order_number: line.orderNumber,
-      line_ref: line.lineRef,
-      part_number: line.partNumber,
-      sku: line.sku ?? '',
-      quantity: String(line.quantity),
-      reason: line.reason ?? '',
-      cancelled_at: line.createdAt,
-    }));
-    const orderNumbers = [...new Set(lines.map((line) => line.orderNumber))];
+    const notices = await repo.destinations.requestNoticesToSend(destination.id, this.account.id);
+    if (lines.length === 0 && notices.length === 0) return null;
+    const rows: CancellationExportRow[] = [
+      ...lines.map((line) => ({
+        ...this.cancellationRow(line),
+        reason: line.reason ?? '',
+        cancelled_at: line.createdAt,
+        status: 'cancelled',
+      })),
+      ...notices.map((notice) => ({
+        ...this.cancellationRow(notice),
+        reason: notice.reason ?? '',
+        cancelled_at: notice.at,
+        status: notice.status,
+      })),
+    ];
+    const orderNumbers = [...new Set(rows.map((row) => row.order_number))];
     return {
       kind: 'cancellations',
       fileName: await this.nextFileName(repo, destination, 'cancellations'),
@@ -191,6 +210,20 @@ class AccountExport {
       orderNumbers,
       orderIds: [],
       cancellations: uniqueUpdates(lines),
+      requests: [...new Map(notices.map(({ key, orderId }) => [key, { key, orderId }])).values()],
+    };
+  }
+
+  private cancellationRow(
+    line: WarehouseCancellationLine,
+  ): Omit<CancellationExportRow, 'reason' | 'cancelled_at' | 'status'> {
+    return {
+      account: this.account.name,
+      order_number: line.orderNumber,
+      line_ref: line.lineRef,
+      part_number: line.partNumber,
+      sku: line.sku ?? '',
+      quantity: String(line.quantity),
     };
   }
 

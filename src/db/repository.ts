@@ -43,7 +43,7 @@ export class Repository {
     this.orders = new OrdersRepo(knex);
     this.orderUpdates = new OrderUpdatesRepo(knex);
     this.cancelRequests = new CancelRequestsRepo(knex);
-    this.inbound = new InboundRepo(knex);
+    this.inbound = new InboundRepo(knex, dialect);
     this.outbox = new OutboxRepo(knex);
     this.status = new StatusRepo(knex);
     this.report = new ReportRepo(knex);

@@ -49,6 +49,8 @@ export const CANCELLATION_EXPORT_COLUMNS = [
   'quantity',
   'reason',
   'cancelled_at',
+  // Added for customer cancellation requests (SPEC §4.8): cancelled | requested | request_rejected.
+  'status',
 ] as const;
 
 export type OrderExportRow = Record<(typeof ORDER_EXPORT_COLUMNS)[number], string>;

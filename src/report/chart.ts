@@ -9,12 +9,13 @@ export interface ChartPoint {
   value: number;
 }
 
-const WIDTH = 600;
-const HEIGHT = 180;
-const LEFT = 40;
-const RIGHT = 8;
-const TOP = 12;
-const BOTTOM = 22;
+// About a phone's width in CSS pixels, so the 11px ticks stay near 11px where the page is narrowest.
+const WIDTH = 360;
+const HEIGHT = 140;
+const LEFT = 28;
+const RIGHT = 4;
+const TOP = 10;
+const BOTTOM = 18;
 
 export function barChart(title: string, points: readonly ChartPoint[]): string {
   const plotWidth = WIDTH - LEFT - RIGHT;

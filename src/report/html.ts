@@ -36,7 +36,7 @@ export function renderReportHtml(data: ReportData): string {
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escape(title)}</title><style>${STYLE}</style></head><body>`,
     `<header><h1>${escape(title)}</h1>`,
-    `<p class="note">${data.days} days (London dates), made ${escape(data.generated_at)}. Times run from receiving the order; percentiles are ${escape(data.percentile_method)}.</p></header>`,
+    `<p class="note">${data.days} days (London dates), made ${data.generated_at.slice(0, 16).replace('T', ' ')} UTC. Times run from receiving the order; percentiles are ${escape(data.percentile_method)}.</p></header>`,
     section(data.overall),
     ...data.accounts.map(section),
     '</body></html>',

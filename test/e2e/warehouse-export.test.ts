@@ -4,12 +4,14 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
+import { INCOMING, type EdgeWorld } from '../fixtures/orders/edge-world.js';
 import { LATER, acknowledged, ok, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
 import { tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
+import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { sftpDestination } from '../fixtures/warehouse.js';
 
 const HEADER =
@@ -43,6 +45,19 @@ function exportRows(orderNumber: string, supplierRef: string, quantities: [numbe
   );
 }
 
+const CANCELLATION_HEADER = 'account,order_number,line_ref,part_number,sku,quantity,reason,cancelled_at,status\n';
+
+/** A customer's cancellation request file (with its marker) in The Edge's incoming folder: `[line_ref, quantity]`. */
+function putCancelRequest(world: EdgeWorld, sequence: number, orderNumber: string, lines: [string, string][]): void {
+  const name = `cancel-20260302090000${String(sequence).padStart(6, '0')}.txt`;
+  const content = orderFile({
+    order: { order_number: orderNumber, cancel_date: '2026-03-02T09:00:00' },
+    items: lines.map(([lineRef, quantity]) => ({ line_ref: lineRef, quantity, reason: 'Changed mind' })),
+  });
+  writeFileSync(world.local(`${INCOMING}/${name}`), content);
+  writeFileSync(world.local(`${INCOMING}/${name}.DONE`), '');
+}
+
 /** Every file of a local folder (dot files included) with its text, by name. */
 function folder(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {};
@@ -53,7 +68,7 @@ function folder(dir: string): Record<string, string> {
   );
 }
 
-describe('export-orders', { skip: sshdSkip }, () => {
+describe(`export-orders${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   const world = useEdgeWorld();
   const out = tempDir('jl-edge-warehouse-');
   let dir = '';
@@ -80,6 +95,7 @@ describe('export-orders', { skip: sshdSkip }, () => {
           exit_code: 0,
           orders: 1,
           cancellations: 0,
+          cancel_requests: 0,
           files_written: 1,
           files_waiting: 0,
           errors: [],
@@ -99,7 +115,10 @@ describe('export-orders', { skip: sshdSkip }, () => {
     assert.deepEqual(folder(dir), { 'orders-20260302143000000000.csv': HEADER + exportRows('Y100000001', 'JLE-1') });
 
     const again = await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
-    assert.equal(again.stdout, 'export-orders acme: 0 orders, 0 cancellations, 0 files written, 0 files waiting\n');
+    assert.equal(
+      again.stdout,
+      'export-orders acme: 0 orders, 0 cancellations, 0 cancel requests, 0 files written, 0 files waiting\n',
+    );
     assert.deepEqual(Object.keys(folder(dir)), ['orders-20260302143000000000.csv']);
 
     const shown = await ok(world(), ['orders', 'show', 'Y100000001', '--json']);
@@ -120,7 +139,7 @@ describe('export-orders', { skip: sshdSkip }, () => {
     const dry = await ok(world(), ['export-orders', '--dry-run']);
     assert.equal(
       dry.stdout,
-      'export-orders acme: 1 orders, 0 cancellations, 0 files written, 0 files waiting\n' +
+      'export-orders acme: 1 orders, 0 cancellations, 0 cancel requests, 0 files written, 0 files waiting\n' +
         '  shed/orders-20260302143000000000.csv (orders: Y100000002):\n' +
         (HEADER + exportRows('Y100000002', 'JLE-1'))
           .replace(/\n$/, '')
@@ -162,15 +181,63 @@ describe('export-orders', { skip: sshdSkip }, () => {
       JL_EDGE_NOW: '2026-03-02T15:00:00Z',
     });
     const second = await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:05:00Z' });
-    assert.equal(second.stdout, 'export-orders acme: 0 orders, 1 cancellations, 1 files written, 0 files waiting\n');
+    assert.equal(
+      second.stdout,
+      'export-orders acme: 0 orders, 1 cancellations, 0 cancel requests, 1 files written, 0 files waiting\n',
+    );
     assert.deepEqual(folder(dir), {
       'orders-20260302143000000000.csv': HEADER + exportRows('Y100000004', 'JLE-1', [1, 1]),
       'cancellations-20260302150500000000.csv':
-        'account,order_number,line_ref,part_number,sku,quantity,reason,cancelled_at\n' +
-        'acme,Y100000004,2,22222222,SKU-2,1,Customer changed mind,2026-03-02T15:00:00.000Z\n',
+        CANCELLATION_HEADER +
+        'acme,Y100000004,2,22222222,SKU-2,1,Customer changed mind,2026-03-02T15:00:00.000Z,cancelled\n',
     });
     await ok(world(), ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:10:00Z' });
     assert.equal(Object.keys(folder(dir)).length, 2, 'nothing more to write');
+  });
+
+  it("a customer's cancellation request goes to the warehouse: held while open, released when rejected", async () => {
+    const w = world();
+    await acknowledged(w, deliveryOrder('Y100000009'));
+    await localDestination();
+    await ok(w, ['export-orders']);
+    putCancelRequest(w, 1, 'Y100000009', [['2', '1']]);
+    await ok(w, ['download-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
+    const held = await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:05:00Z' });
+    assert.equal(
+      held.stdout,
+      'export-orders acme: 0 orders, 0 cancellations, 1 cancel requests, 1 files written, 0 files waiting\n',
+    );
+    await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:06:00Z' });
+    await ok(w, ['orders', 'reject-cancel', 'Y100000009', '--reason', 'Already packed'], {
+      JL_EDGE_NOW: '2026-03-02T15:10:00Z',
+    });
+    await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:15:00Z' });
+    assert.deepEqual(folder(dir), {
+      'orders-20260302143000000000.csv': HEADER + exportRows('Y100000009', 'JLE-1'),
+      'cancellations-20260302150500000000.csv':
+        CANCELLATION_HEADER + 'acme,Y100000009,2,22222222,SKU-2,1,Changed mind,2026-03-02T15:00:00.000Z,requested\n',
+      'cancellations-20260302151500000000.csv':
+        CANCELLATION_HEADER +
+        'acme,Y100000009,2,22222222,SKU-2,1,Changed mind,2026-03-02T15:10:00.000Z,request_rejected\n',
+    });
+  });
+
+  it('an order exported with a request already open is followed in the same run by the request; acceptance by the cancellation', async () => {
+    const w = world();
+    await acknowledged(w, deliveryOrder('Y100000010'));
+    putCancelRequest(w, 2, 'Y100000010', [['1', '2']]);
+    await ok(w, ['download-orders'], { JL_EDGE_NOW: '2026-03-02T14:00:00Z' });
+    await localDestination();
+    await ok(w, ['export-orders']);
+    await ok(w, ['orders', 'accept-cancel', 'Y100000010'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
+    await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:05:00Z' });
+    assert.deepEqual(folder(dir), {
+      'orders-20260302143000000000.csv': HEADER + exportRows('Y100000010', 'JLE-1'),
+      'cancellations-20260302143000000000.csv':
+        CANCELLATION_HEADER + 'acme,Y100000010,1,11111111,SKU-1,2,Changed mind,2026-03-02T14:00:00.000Z,requested\n',
+      'cancellations-20260302150500000000.csv':
+        CANCELLATION_HEADER + 'acme,Y100000010,1,11111111,SKU-1,2,Changed mind,2026-03-02T15:00:00.000Z,cancelled\n',
+    });
   });
 
   it('an order cancelled in full before export is not exported; --format jsonl writes one object per line', async () => {
@@ -236,7 +303,10 @@ describe('export-orders', { skip: sshdSkip }, () => {
     );
     await ok(w, ['destinations', 'set', 'tpl', '--host-key', w.server.hostKeyFingerprint]);
     const fixed = await ok(w, ['export-orders'], { JL_EDGE_NOW: '2026-03-02T15:00:00Z' });
-    assert.equal(fixed.stdout, 'export-orders acme: 0 orders, 0 cancellations, 1 files written, 0 files waiting\n');
+    assert.equal(
+      fixed.stdout,
+      'export-orders acme: 0 orders, 0 cancellations, 0 cancel requests, 1 files written, 0 files waiting\n',
+    );
     assert.deepEqual([...w.files('/warehouse/orders').keys()], ['orders-20260302143000000000.csv']);
     const human = await w.cli(['status']);
     assert.match(

@@ -18,14 +18,14 @@ describe('report bar chart (inline SVG)', () => {
       { label: '2026-06-02', value: 0 },
       { label: '2026-06-03', value: 2 },
     ]);
-    // The plot is 180 - 12 (top) - 22 (bottom) = 146 units high, its baseline at y = 158.
+    // The plot is 140 - 10 (top) - 18 (bottom) = 112 units high, its baseline at y = 122.
     assert.deepEqual(bars(svg), [
-      ['2026-06-01', 4, 12, 146],
-      ['2026-06-02', 0, 158, 0],
-      ['2026-06-03', 2, 85, 73],
+      ['2026-06-01', 4, 10, 112],
+      ['2026-06-02', 0, 122, 0],
+      ['2026-06-03', 2, 66, 56],
     ]);
-    assert.match(svg, /^<svg class="chart" viewBox="0 0 600 180" role="img" aria-label="Orders per day"/);
-    assert.match(svg, /<text class="tick" x="36" y="16" text-anchor="end">4<\/text>/, 'the top of the scale');
+    assert.match(svg, /^<svg class="chart" viewBox="0 0 360 140" role="img" aria-label="Orders per day"/);
+    assert.match(svg, /<text class="tick" x="24" y="14" text-anchor="end">4<\/text>/, 'the top of the scale');
     assert.match(svg, />2026-06-01<\/text>.*>2026-06-03<\/text><\/svg>$/, 'first and last label under the axis');
   });
 
@@ -35,8 +35,8 @@ describe('report bar chart (inline SVG)', () => {
       { label: 'b', value: 0 },
     ]);
     assert.deepEqual(bars(svg), [
-      ['a', 0, 158, 0],
-      ['b', 0, 158, 0],
+      ['a', 0, 122, 0],
+      ['b', 0, 122, 0],
     ]);
     assert.doesNotMatch(svg, /NaN|Infinity/);
   });

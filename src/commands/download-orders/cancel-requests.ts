@@ -89,10 +89,9 @@ class CancelRequestDownload {
       this.account.id,
       FLOW,
       ready.map((entry) => entry.name),
-      this.ctx.repo.batchSize,
     );
     for (const entry of ready) {
-      if (known.some((file) => file.remoteName === entry.name && file.size === entry.size)) {
+      if (known.find(entry.name, entry.size)) {
         this.counts.skipped++;
         continue;
       }

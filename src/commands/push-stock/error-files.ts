@@ -47,11 +47,10 @@ export async function readErrorFiles(scope: PushScope): Promise<ErrorFilesRead> 
     scope.account.id,
     ERROR_FLOW,
     listing.map((e) => e.name),
-    scope.ctx.repo.batchSize,
   );
   for (const entry of listing) {
     // Name and size from the listing recognise a file already stored without downloading it again.
-    if (known.some((file) => file.remoteName === entry.name && file.size === entry.size)) continue;
+    if (known.find(entry.name, entry.size)) continue;
     let raw: Buffer;
     try {
       raw = await scope.transport.read(joinRemote(dir, entry.name));

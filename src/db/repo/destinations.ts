@@ -55,12 +55,26 @@ export interface NewDestinationFile {
   rowCount: number;
   orderIds: number[];
   cancellations: { updateId: number; orderId: number }[];
+  /** Cancellation requests (and their rejections) the file tells the warehouse about. */
+  requests: { orderId: number; key: string }[];
   now: string;
 }
 
-/** A recorded pre-shipment cancellation, one row per line it cancels. */
-export interface CancellationLine {
-  updateId: number;
+/**
+ * A customer's cancellation request the warehouse must hear about, one row per line it names: `requested`
+ * (hold these units until an answer), or `request_rejected` (the hold is over: ship them). An accepted
+ * request needs no row of its own: the cancellation it records goes out as any other.
+ */
+export interface RequestNotice extends WarehouseCancellationLine {
+  /** What keeps it from being sent twice to one destination. */
+  key: string;
+  status: 'requested' | 'request_rejected';
+  /** When the request arrived, or was rejected. */
+  at: string;
+}
+
+/** An order line's units the warehouse must not ship (or hold), as its cancellations file names them. */
+export interface WarehouseCancellationLine {
   orderId: number;
   orderNumber: string;
   lineRef: string;
@@ -68,6 +82,11 @@ export interface CancellationLine {
   sku: string | null;
   quantity: number;
   reason: string | null;
+}
+
+/** A recorded pre-shipment cancellation, one row per line it cancels. */
+export interface CancellationLine extends WarehouseCancellationLine {
+  updateId: number;
   createdAt: string;
 }
 
@@ -117,6 +136,7 @@ const EXPORTABLE_STATUSES = ['ready_to_ship', 'partially_shipped'];
 
 const orderKey = (orderId: number): string => `order:${orderId}`;
 const cancellationKey = (updateId: number): string => `cancellation:${updateId}`;
+const requestKey = (requestId: number, status: RequestNotice['status']): string => `${status}:${requestId}`;
 
 export class DestinationsRepo {
   constructor(
@@ -196,7 +216,64 @@ export class DestinationsRepo {
     return this.db('destination_file_items')
       .where('destination_file_items.destination_id', destinationId)
       .whereRaw('destination_file_items.order_id = orders.id')
-      .whereNull('destination_file_items.update_id');
+      .where('destination_file_items.item_key', 'like', 'order:%');
+  }
+
+  /**
+   * Open requests of orders this destination has received and not yet heard of, and rejections of those it
+   * has heard of, oldest first. Answered requests the warehouse never heard of need no row.
+   */
+  async requestNoticesToSend(destinationId: number, accountId: number): Promise<RequestNotice[]> {
+    const rows: Record<string, unknown>[] = await this.db('cancel_requests')
+      .join('orders', 'orders.id', 'cancel_requests.order_id')
+      .join('cancel_request_lines', 'cancel_request_lines.request_id', 'cancel_requests.id')
+      .join('order_lines', 'order_lines.id', 'cancel_request_lines.line_id')
+      .leftJoin('products', 'products.id', 'order_lines.product_id')
+      .where('orders.account_id', accountId)
+      .whereIn('cancel_requests.status', ['requested', 'rejected'])
+      .whereExists(this.orderItems(destinationId))
+      .select(
+        'cancel_requests.id as request_id',
+        'cancel_requests.status',
+        'cancel_requests.received_at',
+        'cancel_requests.answered_at',
+        'orders.id as order_id',
+        'orders.order_number',
+        'order_lines.line_ref',
+        'order_lines.part_number',
+        'products.sku',
+        'cancel_request_lines.quantity',
+        'cancel_request_lines.reason',
+      )
+      .orderBy(['cancel_requests.id', 'order_lines.position']);
+    if (rows.length === 0) return [];
+    const requestIds = [...new Set(rows.map((row) => toNumber(row.request_id)))];
+    const candidateKeys = requestIds.flatMap((id) => [requestKey(id, 'requested'), requestKey(id, 'request_rejected')]);
+    const sent = new Set<string>();
+    for (let start = 0; start < candidateKeys.length; start += 500) {
+      const found = await this.db('destination_file_items')
+        .where('destination_id', destinationId)
+        .whereIn('item_key', candidateKeys.slice(start, start + 500))
+        .select('item_key');
+      for (const row of found) sent.add(String(row.item_key));
+    }
+    return rows.flatMap((row): RequestNotice[] => {
+      const id = toNumber(row.request_id);
+      const rejected = row.status === 'rejected';
+      // A rejection matters only to a warehouse that was told to hold the units.
+      if (rejected ? !sent.has(requestKey(id, 'requested')) : false) return [];
+      const status: RequestNotice['status'] = rejected ? 'request_rejected' : 'requested';
+      const key = requestKey(id, status);
+      if (sent.has(key)) return [];
+      return [
+        {
+          key,
+          ...warehouseLineFromRow(row),
+          status,
+          at: String(rejected ? row.answered_at : row.received_at),
+        },
+      ];
+    });
   }
 
   private async cancellationLines(narrow: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<CancellationLine[]> {
@@ -221,13 +298,7 @@ export class DestinationsRepo {
     ).orderBy(['order_updates.id', 'order_lines.position']);
     return rows.map((row) => ({
       updateId: toNumber(row.update_id),
-      orderId: toNumber(row.order_id),
-      orderNumber: String(row.order_number),
-      lineRef: String(row.line_ref),
-      partNumber: String(row.part_number),
-      sku: toNullableString(row.sku),
-      quantity: toNumber(row.quantity),
-      reason: toNullableString(row.reason),
+      ...warehouseLineFromRow(row),
       createdAt: String(row.created_at),
     }));
   }
@@ -252,6 +323,7 @@ export class DestinationsRepo {
     const items = [
       ...file.orderIds.map((orderId) => ({ orderId, updateId: null, key: orderKey(orderId) })),
       ...file.cancellations.map(({ orderId, updateId }) => ({ orderId, updateId, key: cancellationKey(updateId) })),
+      ...file.requests.map(({ orderId, key }) => ({ orderId, updateId: null, key })),
     ].map((item) => ({
       file_id: fileId,
       destination_id: file.destinationId,
@@ -429,5 +501,17 @@ function fileFromRow(row: Record<string, unknown>): DestinationFile {
     lastError: toNullableString(row.last_error),
     createdAt: String(row.created_at),
     writtenAt: toNullableString(row.written_at),
+  };
+}
+
+function warehouseLineFromRow(row: Record<string, unknown>): WarehouseCancellationLine {
+  return {
+    orderId: toNumber(row.order_id),
+    orderNumber: String(row.order_number),
+    lineRef: String(row.line_ref),
+    partNumber: String(row.part_number),
+    sku: toNullableString(row.sku),
+    quantity: toNumber(row.quantity),
+    reason: toNullableString(row.reason),
   };
 }

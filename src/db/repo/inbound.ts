@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import type { Dialect } from '../connection.js';
 import { toNullableString, toNumber } from './normalise.js';
+import { queryRows } from './statements.js';
 
 /**
  * The inbound half of the exchange log (SPEC §6.1): one row per file read from The Edge, raw bytes kept.
@@ -103,8 +105,34 @@ const SUMMARY_COLUMNS = [
   'processed_at',
 ];
 
+/** Logged files found by name: what a run needs per listed file, answered from memory. */
+export class KnownInboundFiles {
+  private readonly byName = new Map<string, KnownInboundFile[]>();
+
+  constructor(files: KnownInboundFile[]) {
+    for (const file of files) {
+      const same = this.byName.get(file.remoteName);
+      if (same) same.push(file);
+      else this.byName.set(file.remoteName, [file]);
+    }
+  }
+
+  /** True when some logged file has this name, whatever its content. */
+  hasName(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** The logged file of this name and size: the listing's cheap sign that a file was read already. */
+  find(name: string, size: number): KnownInboundFile | undefined {
+    return this.byName.get(name)?.find((file) => file.size === size);
+  }
+}
+
 export class InboundRepo {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly dialect: Dialect,
+  ) {}
 
   async insert(file: NewInboundFile): Promise<number> {
     const [row] = await this.db('inbound_files').insert(inboundRow(file)).returning('id');
@@ -132,31 +160,29 @@ export class InboundRepo {
   }
 
   /**
-   * Logged files of a flow among `names`: lets a run skip files it has seen without reading them again.
-   * Several rows may share a name (the same name with other content); each is returned.
+   * The logged files of a flow among `names` (a folder listing), in one query however long the listing:
+   * lets a run skip the files it has seen without reading them again. Several rows may share a name (the
+   * same name with other content); each is kept. The names travel as one array (a JSON text on SQLite),
+   * since a statement with thousands of bound values costs more to compile than to run.
    */
-  async knownByName(
-    accountId: number,
-    flow: InboundFlow,
-    names: string[],
-    batchSize: number,
-  ): Promise<KnownInboundFile[]> {
-    const known: KnownInboundFile[] = [];
-    for (let start = 0; start < names.length; start += batchSize) {
-      const rows = await this.db('inbound_files')
-        .where({ account_id: accountId, flow })
-        .whereIn('remote_name', names.slice(start, start + batchSize))
-        .select('id', 'remote_name', 'size', 'remote_disposal');
-      for (const row of rows) {
-        known.push({
-          id: toNumber(row.id),
-          remoteName: String(row.remote_name),
-          size: toNumber(row.size),
-          disposalState: (row.remote_disposal as KnownInboundFile['disposalState']) ?? null,
-        });
-      }
-    }
-    return known;
+  async knownByName(accountId: number, flow: InboundFlow, names: string[]): Promise<KnownInboundFiles> {
+    if (names.length === 0) return new KnownInboundFiles([]);
+    const among = this.dialect === 'sqlite' ? 'in (select value from json_each(?))' : '= any(?::text[])';
+    const rows = await queryRows(
+      this.db,
+      this.dialect,
+      `select id, remote_name, size, remote_disposal from inbound_files
+       where account_id = ? and flow = ? and remote_name ${among}`,
+      [accountId, flow, this.dialect === 'sqlite' ? JSON.stringify(names) : names],
+    );
+    return new KnownInboundFiles(
+      rows.map(([id, remoteName, size, disposal]) => ({
+        id: toNumber(id),
+        remoteName: String(remoteName),
+        size: toNumber(size),
+        disposalState: (disposal as KnownInboundFile['disposalState']) ?? null,
+      })),
+    );
   }
 
   /** Ask for the remote file of an already logged row to be moved or deleted (a run with --archive-to/--delete). */
