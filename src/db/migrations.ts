@@ -430,6 +430,21 @@ const orderHistory: Migration = {
   },
 };
 
+/**
+ * A destination pins its server's host keys as an account does (one per key type, comma-separated):
+ * PostgreSQL enforces string lengths that SQLite does not, so there the column becomes text, as issue 18
+ * did for accounts. Nothing to undo: text holds every value the old column held.
+ */
+const destinationHostKeys: Migration = {
+  name: '0008_destination_host_keys',
+  async up(knex) {
+    if (knex.client.config.client === 'pg') {
+      await knex.raw('alter table destinations alter column host_key type text');
+    }
+  },
+  async down() {},
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -438,6 +453,7 @@ const migrations: Migration[] = [
   sftpServerVariants,
   stockRulesAndAckAlert,
   orderHistory,
+  destinationHostKeys,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

@@ -42,6 +42,7 @@ describe('the command line contract', () => {
         '0005_sftp_server_variants',
         '0006_stock_rules_and_ack_alert',
         '0007_order_history',
+        '0008_destination_host_keys',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
