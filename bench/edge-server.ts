@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startSshd, type SshdServer } from '../test/helpers/sshd.js';
+import { keyLoginOptions, startSshd, type SshdServer } from '../test/helpers/sshd.js';
 import { item, orderFile, orderFileName, orderSection } from '../test/fixtures/orders/edge-order.js';
 import { cronEnvironment, type BenchContext, type TimedProcess } from './harness.js';
 
@@ -122,23 +122,7 @@ export function withDatabase<T>(db: string, work: (sqlite: Database.Database) =>
 /** `jl-edge accounts add` of the benchmark account, pointing at `server`. */
 export function addAccountArgs(server: BenchServer): string[] {
   const sshd = server.running;
-  return [
-    'accounts',
-    'add',
-    ACCOUNT,
-    '--host',
-    sshd.host,
-    '--port',
-    String(sshd.port),
-    '--username',
-    sshd.username,
-    '--private-key',
-    sshd.privateKeyPath,
-    '--host-key',
-    sshd.hostKeyFingerprint,
-    '--lead-time',
-    '3',
-  ];
+  return ['accounts', 'add', ACCOUNT, ...keyLoginOptions(sshd, sshd.hostKeyFingerprint), '--lead-time', '3'];
 }
 
 /** A fresh database holding the benchmark account (pointing at `server`) and the catalogue the orders use. */

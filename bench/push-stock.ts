@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startSshd, type SshdServer } from '../test/helpers/sshd.js';
+import { keyLoginOptions, startSshd, type SshdServer } from '../test/helpers/sshd.js';
 import { cronEnvironment, type BenchContext, type Benchmark } from './harness.js';
 
 const FULL_PRODUCTS = 200_000;
@@ -65,16 +65,7 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly'): Benchmark
           'accounts',
           'add',
           ACCOUNT,
-          '--host',
-          server.host,
-          '--port',
-          String(server.port),
-          '--username',
-          server.username,
-          '--private-key',
-          server.privateKeyPath,
-          '--host-key',
-          server.hostKeyFingerprint,
+          ...keyLoginOptions(server, server.hostKeyFingerprint),
           '--lead-time',
           String(LEAD_TIME_DAYS),
           '--traded-code',

@@ -12,6 +12,17 @@ export interface CommandOutput {
   problems: string[];
 }
 
+/** A file a --dry-run would write: its heading, then its content indented, without the final newline. */
+export function filePreview(heading: string, content: string): string[] {
+  return [
+    heading,
+    ...content
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => `  ${line}`),
+  ];
+}
+
 /** The shared shape of every sync step's output: one line per account, problems on stderr. */
 export function stepOutput(result: StepResult): CommandOutput {
   const lines: string[] = [];

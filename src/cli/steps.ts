@@ -5,7 +5,7 @@ import type { CancelFileReport } from '../commands/download-orders/cancel-reques
 import type { PlannedFile } from '../commands/ack-orders.js';
 import type { ErrorFileReport, InventoryLineView } from '../commands/push-stock.js';
 import { handler } from './action.js';
-import { stepOutput, type CommandOutput } from './output.js';
+import { filePreview, stepOutput, type CommandOutput } from './output.js';
 
 /**
  * The human form of a sync step: the standard per-account line, notes that are not failures (an unknown
@@ -51,12 +51,11 @@ function describeOutgoingFiles(details: Record<string, unknown>): string[] {
   const lines: string[] = [];
   for (const file of (details.files as PlannedFile[] | undefined) ?? []) {
     const why = file.resend ? 'stored by an earlier run, would be sent again unchanged' : 'would be stored and sent';
-    lines.push(`${file.remote_path} (order ${file.order_number}; ${why}; then ${file.remote_path}.DONE):`);
     lines.push(
-      ...file.content
-        .replace(/\n$/, '')
-        .split('\n')
-        .map((line) => `  ${line}`),
+      ...filePreview(
+        `${file.remote_path} (order ${file.order_number}; ${why}; then ${file.remote_path}.DONE):`,
+        file.content,
+      ),
     );
   }
   return lines;

@@ -6,7 +6,7 @@ import type { DestinationFlags, DestinationView } from '../commands/destinations
 import type { ExportedFile } from '../commands/export-orders.js';
 import { EXPORT_FORMATS } from '../formats/warehouse-export.js';
 import { handler, parseWholeNumberOption } from './action.js';
-import type { CommandOutput } from './output.js';
+import { filePreview, type CommandOutput } from './output.js';
 import { syncStepOutput } from './steps.js';
 
 function withDestinationOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -51,12 +51,8 @@ function destinationOutput(command: string, view: DestinationView, done: string,
 function describeExports(details: Record<string, unknown>): string[] {
   const lines: string[] = [];
   for (const file of (details.files as ExportedFile[] | undefined) ?? []) {
-    lines.push(`${file.destination}/${file.file_name} (${file.kind}: ${file.orders.join(', ')}):`);
     lines.push(
-      ...file.content
-        .replace(/\n$/, '')
-        .split('\n')
-        .map((line) => `  ${line}`),
+      ...filePreview(`${file.destination}/${file.file_name} (${file.kind}: ${file.orders.join(', ')}):`, file.content),
     );
   }
   return lines;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+import { keyLoginOptions, sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
 
 describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   let server: SshdServer;
@@ -20,24 +20,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   const addKeyAccount = (name: string, hostKey: string) =>
-    runCli([
-      'accounts',
-      'add',
-      name,
-      '--host',
-      server.host,
-      '--port',
-      String(server.port),
-      '--username',
-      server.username,
-      '--private-key',
-      server.privateKeyPath,
-      '--host-key',
-      hostKey,
-      '--db',
-      db,
-      '--quiet',
-    ]);
+    runCli(['accounts', 'add', name, ...keyLoginOptions(server, hostKey), '--db', db, '--quiet']);
 
   it('accounts test succeeds with the right fingerprint and checks every folder', async () => {
     assert.equal((await addKeyAccount('good', server.hostKeyFingerprint)).code, 0);

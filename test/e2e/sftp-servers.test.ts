@@ -11,7 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { assertSameFiles, expectedCycleFiles, runCronCycle, type FileOnServer } from '../helpers/cron-cycle.js';
 import { proftpdSkip, startProftpd, type ProftpdServer } from '../helpers/proftpd.js';
-import { generateKey, sshdSkip, startSshd, type SshdServer, type SshdVariant } from '../helpers/sshd.js';
+import {
+  generateKey,
+  keyLoginOptions,
+  sshdSkip,
+  startSshd,
+  type SshdServer,
+  type SshdVariant,
+} from '../helpers/sshd.js';
 
 let expected: Map<string, FileOnServer>;
 before(async () => {
@@ -321,18 +328,7 @@ describe('ProFTPD with mod_sftp: a second SFTP server implementation', { skip: p
 
   it('runs the whole cron cycle', async () => {
     const outcome = await runCronCycle({
-      accountArgs: [
-        '--host',
-        server.host,
-        '--port',
-        String(server.port),
-        '--username',
-        server.username,
-        '--private-key',
-        server.privateKeyPath,
-        '--host-key',
-        server.hostKeys.map((k) => k.fingerprint).join(','),
-      ],
+      accountArgs: [...keyLoginOptions(server, server.hostKeys.map((k) => k.fingerprint).join(','))],
       localRoot: join(server.jail, 'live'),
     });
     assertSameFiles(outcome.files, expected);

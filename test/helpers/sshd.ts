@@ -113,6 +113,25 @@ function computeSkip(): string | false {
 /** Pass as `{ skip: sshdSkip }` to `describe`/`it`. */
 export const sshdSkip: string | false = computeSkip();
 
+/** The `accounts add` / `destinations add` options that log in to `server` with its key, pinning `hostKey`. */
+export function keyLoginOptions(
+  server: Pick<SshdServer, 'host' | 'port' | 'username' | 'privateKeyPath'>,
+  hostKey: string,
+): string[] {
+  return [
+    '--host',
+    server.host,
+    '--port',
+    String(server.port),
+    '--username',
+    server.username,
+    '--private-key',
+    server.privateKeyPath,
+    '--host-key',
+    hostKey,
+  ];
+}
+
 /** Connection options for the key-authenticated user, with short timeouts suited to tests. */
 export function sftpTestOptions(server: SshdServer, overrides: Partial<SftpOptions> = {}): SftpOptions {
   return {
