@@ -164,6 +164,10 @@ describe(`report on 30 days of three accounts${ENGINE_LABEL}`, () => {
     assert.equal(run.stderr, '');
     assert.equal(run.code, 0);
     assert.deepEqual(run.json(), EXPECTED);
+    // The global --json gives the same one document.
+    const json = await report('--json');
+    assert.deepEqual([json.code, json.stderr], [0, '']);
+    assert.deepEqual(json.json(), EXPECTED);
   });
 
   it('narrows to one account and a shorter window', async () => {
