@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCode, UsageError, errorMessage } from '../core/errors.js';
+import { checkPingUrl } from '../core/heartbeat.js';
 import { DEFAULT_STALE_AFTER_MINUTES } from '../core/steps.js';
 import { ACCOUNT_DEFAULTS, howToSet, type AccountSettings } from '../core/account-settings.js';
 import { parseLegacyAlgorithms } from '../transport/algorithms.js';
@@ -31,6 +32,7 @@ interface AccountFlags {
   stockShare?: number;
   stockMax?: number | 'none';
   ackAlertMinutes?: number;
+  pingUrl?: string;
 }
 
 function withSettingOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -96,7 +98,20 @@ function withSettingOptions<Args extends unknown[], Opts extends OptionValues, G
       '--ack-alert-minutes <minutes>',
       `status flags an order awaiting acknowledgement longer than this (default ${ACCOUNT_DEFAULTS.ackAlertMinutes})`,
       parseWholeNumberOption,
+    )
+    .option(
+      '--ping-url <url>',
+      'heartbeat URL of a cron monitor: each step pings <url>/start, then <url> or <url>/fail; "none" for $JL_EDGE_PING_URL',
     );
+}
+
+function parsePingUrlOption(text: string): string | null {
+  if (text === 'none') return null;
+  try {
+    return checkPingUrl(text);
+  } catch (err) {
+    throw new UsageError(`--ping-url: ${errorMessage(err)}`);
+  }
 }
 
 /** "none" stays a word here: commander turns an option value of null into ''. */
@@ -151,6 +166,7 @@ function settingsFrom(flags: AccountFlags): Partial<AccountSettings> {
     stockShare: flags.stockShare,
     stockMax: flags.stockMax === 'none' ? null : flags.stockMax,
     ackAlertMinutes: flags.ackAlertMinutes,
+    pingUrl: flags.pingUrl === undefined ? undefined : parsePingUrlOption(flags.pingUrl),
   };
   if (flags.localRoot !== undefined) settings.transport = 'local';
   else if (flags.host !== undefined) settings.transport = 'sftp';
@@ -172,6 +188,7 @@ function accountLines(view: AccountView): string[] {
     `  root ${view.root}, lead time ${view.lead_time_days} days, handling ${view.handling_days} days, tradedCode ${view.traded_code_source}, encoding ${view.encoding}, stock upload ${view.stock_upload}`,
     `  cancellation requests: ${view.auto_accept_cancellations ? 'accepted automatically for units not yet shipped' : 'answered by a person'}, status alerts after ${view.cancel_request_alert_minutes} minutes`,
     `  stock rules: buffer ${view.stock_buffer}, share ${view.stock_share}%, maximum ${view.stock_max ?? 'none'}; acknowledgement alert after ${view.ack_alert_minutes} minutes`,
+    ...(view.ping_url ? [`  heartbeat pings: ${view.ping_url}`] : []),
     `  carriers: ${
       Object.entries(view.carrier_map)
         .map(([k, v]) => `${k}=${v}`)

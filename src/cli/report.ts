@@ -32,7 +32,8 @@ Examples:
     .action(
       handler(async (ctx, _args, options) => {
         const { report } = await import('../commands/report.js');
-        if (options.format === 'html' && options.out === undefined)
+        // --json asks for the figures on stdout, as --format json does.
+        if (options.format === 'html' && options.out === undefined && !ctx.options.json)
           throw new UsageError('the HTML page needs --out <file.html> (or use --format json for stdout)');
         const data = await report(ctx, options.days);
         const output = { exitCode: ExitCode.ok, json: data, problems: [] };

@@ -52,6 +52,8 @@ export interface AccountView {
   /** null: no maximum. */
   stock_max: number | null;
   ack_alert_minutes: number;
+  /** null: JL_EDGE_PING_URL, if set. */
+  ping_url: string | null;
   paths: Record<PathLabel, string>;
   /** Per sync step, the minutes without a completed run after which `status` calls it stale (null: never). */
   stale_after_minutes: Record<SyncStep, number | null>;
@@ -85,6 +87,7 @@ export function viewAccount(account: Account): AccountView {
     stock_share: account.stockShare,
     stock_max: account.stockMax,
     ack_alert_minutes: account.ackAlertMinutes,
+    ping_url: account.pingUrl,
     paths: account.paths,
     stale_after_minutes: Object.fromEntries(
       SYNC_STEPS.map((step) => [step, staleAfterMinutes(account.staleAfterMinutes, step)]),

@@ -39,6 +39,8 @@ export interface AccountSettings {
   stockMax: number | null;
   /** SPEC §5.5: an order awaiting acknowledgement longer than this needs a person. */
   ackAlertMinutes: number;
+  /** SPEC §5.9: where each step reports its start and end to a cron monitor; null: JL_EDGE_PING_URL, if set. */
+  pingUrl: string | null;
   enabled: boolean;
 }
 
@@ -73,6 +75,7 @@ export const ACCOUNT_DEFAULTS: AccountSettings = {
   stockShare: 100,
   stockMax: null,
   ackAlertMinutes: 60,
+  pingUrl: null,
   enabled: true,
 };
 
@@ -131,6 +134,7 @@ export const SETTING_OPTION: Record<Exclude<keyof AccountSettings, 'enabled'>, s
   stockShare: '--stock-share',
   stockMax: '--stock-max',
   ackAlertMinutes: '--ack-alert-minutes',
+  pingUrl: '--ping-url',
 };
 
 /** For the settings that store a variable's name, what the .env variable holds instead. */

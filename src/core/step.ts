@@ -1,6 +1,7 @@
 import type { Account } from './account.js';
 import type { Context } from './context.js';
-import { ExitCode, JlEdgeError, describeError, exitCodeOf, worstExitCode } from './errors.js';
+import { ExitCode, JlEdgeError, describeError, errorMessage, exitCodeOf, worstExitCode } from './errors.js';
+import { checkPingUrl, startHeartbeat } from './heartbeat.js';
 import { mapConcurrently } from './parallel.js';
 import { processAlive } from './process.js';
 import { isoNow } from './time.js';
@@ -101,6 +102,8 @@ async function runForAccount(
   }
 
   const runId = dryRun ? null : await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
+  const pingUrl = dryRun ? null : heartbeatUrl(ctx, account);
+  const heartbeatPing = pingUrl ? startHeartbeat(pingUrl, ctx.logger) : null;
   const heartbeat = dryRun
     ? null
     : setInterval(() => {
@@ -137,15 +140,15 @@ async function runForAccount(
     if (transport) await transport.end();
   }
 
+  const runOutcome: RunOutcome =
+    outcome.exitCode === ExitCode.internal
+      ? 'error'
+      : runFailed
+        ? 'failed'
+        : outcome.exitCode === ExitCode.ok
+          ? 'ok'
+          : 'partial';
   if (runId !== null) {
-    const runOutcome: RunOutcome =
-      outcome.exitCode === ExitCode.internal
-        ? 'error'
-        : runFailed
-          ? 'failed'
-          : outcome.exitCode === ExitCode.ok
-            ? 'ok'
-            : 'partial';
     try {
       await ctx.repo.runs.finish(runId, {
         endedAt: isoNow(ctx.clock),
@@ -159,7 +162,30 @@ async function runForAccount(
       await ctx.repo.locks.release(step, account.name, owner);
     }
   }
+  // ◇ A run that did its job reports success even when some items failed (`partial`): those are in
+  // `status`, and a monitor paged for every rejected row would cry wolf. A run that could not do its
+  // job (no connection, a folder it cannot list, a bad setting, an internal error) reports failure.
+  await heartbeatPing?.finish(runOutcome === 'failed' || runOutcome === 'error', heartbeatSummary(step, outcome));
   return outcome;
+}
+
+/** The account's own ping URL, else JL_EDGE_PING_URL; null when neither is set (or the variable is no URL). */
+function heartbeatUrl(ctx: Context, account: Account): string | null {
+  if (account.pingUrl) return account.pingUrl;
+  const global = ctx.env.JL_EDGE_PING_URL;
+  if (!global) return null;
+  try {
+    return checkPingUrl(global);
+  } catch (err) {
+    ctx.logger.warn(`JL_EDGE_PING_URL: ${errorMessage(err)}; no heartbeat sent`);
+    return null;
+  }
+}
+
+/** What the end ping carries: the step, the account, the exit code and the counts — never an error text. */
+function heartbeatSummary(step: string, outcome: AccountOutcome): string {
+  const counts = Object.entries(outcome.counts).map(([name, value]) => `${name} ${value}`);
+  return `${step} ${outcome.account}: exit ${outcome.exitCode}${counts.length ? `; ${counts.join(', ')}` : ''}\n`;
 }
 
 /** A lock is stale when its heartbeat stopped, or when its process is gone from this very host. */

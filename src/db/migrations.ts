@@ -445,6 +445,21 @@ const destinationHostKeys: Migration = {
   async down() {},
 };
 
+/** SPEC §5.9: the heartbeat URL a cron monitor gives this account (null: JL_EDGE_PING_URL, or none). */
+const accountPingUrl: Migration = {
+  name: '0009_account_ping_url',
+  async up(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.string('ping_url', 2000);
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('accounts', (t) => {
+      t.dropColumn('ping_url');
+    });
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -454,6 +469,7 @@ const migrations: Migration[] = [
   stockRulesAndAckAlert,
   orderHistory,
   destinationHostKeys,
+  accountPingUrl,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

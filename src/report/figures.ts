@@ -48,7 +48,13 @@ export interface ReportFigures {
   time_to_acknowledge: Durations;
   /** From receiving the order to its first shipment being recorded. */
   time_to_dispatch: Durations;
-  dispatches: { total: number; late: number; late_rate: number | null; late_dispatches: LateDispatch[] };
+  dispatches: {
+    total: number;
+    late: number;
+    late_rate: number | null;
+    /** The latest LATE_DISPATCHES_LISTED of them, by dispatch date. */
+    late_dispatches: LateDispatch[];
+  };
   cancellations: {
     /** Orders with a pre-shipment cancellation, and their share of the orders received. */
     before_dispatch: number;
@@ -85,6 +91,9 @@ export interface AccountRows {
 
 export const OVERALL = 'all accounts';
 
+/** Late dispatches listed by order: the most recent ones; a month of a large shop would not fit a page. */
+export const LATE_DISPATCHES_LISTED = 20;
+
 /** The window of `days` London days ending today, and the UTC instant to read rows from (a day early: hours are folded into London days afterwards). */
 export function reportWindow(now: Date, days: number): { dates: string[]; readSince: string } {
   const to = londonDate(now);
@@ -94,7 +103,8 @@ export function reportWindow(now: Date, days: number): { dates: string[]; readSi
 
 export function buildReport(now: Date, days: number, rows: AccountRows[]): ReportData {
   const { dates } = reportWindow(now, days);
-  const facts = rows.map((account) => accountFacts(account, dates));
+  const londonDay = londonDayOf();
+  const facts = rows.map((account) => accountFacts(account, dates, londonDay));
   return {
     command: 'report',
     generated_at: now.toISOString(),
@@ -102,13 +112,13 @@ export function buildReport(now: Date, days: number, rows: AccountRows[]): Repor
     from: dates[0]!,
     to: dates[dates.length - 1]!,
     percentile_method: PERCENTILE_METHOD,
-    overall: figures(OVERALL, dates, {
+    overall: figures(OVERALL, dates, londonDay, {
       orders: facts.flatMap((f) => f.orders),
       dispatches: facts.flatMap((f) => f.dispatches),
       stockErrors: facts.flatMap((f) => f.stockErrors),
       failedUpdates: facts.flatMap((f) => f.failedUpdates),
     }),
-    accounts: facts.map((f) => figures(f.account, dates, f)),
+    accounts: facts.map((f) => figures(f.account, dates, londonDay, f)),
   };
 }
 
@@ -127,9 +137,30 @@ interface Facts {
   failedUpdates: { date: string; count: number }[];
 }
 
-function accountFacts(rows: AccountRows, dates: string[]): Facts & { account: string } {
+/**
+ * The London date of an ISO time in UTC. London is a whole number of hours from UTC, so the date follows
+ * from the hour: asked once per hour, not once per row (Intl formatting is slow next to a Map lookup).
+ */
+function londonDayOf(): (iso: string) => string {
+  const byHour = new Map<string, string>();
+  return (iso) => {
+    const hour = iso.slice(0, 13);
+    let date = byHour.get(hour);
+    if (date === undefined) {
+      date = londonDate(new Date(`${hour}:00:00.000Z`));
+      byHour.set(hour, date);
+    }
+    return date;
+  };
+}
+
+function accountFacts(
+  rows: AccountRows,
+  dates: string[],
+  londonDay: (iso: string) => string,
+): Facts & { account: string } {
   const inWindow = (date: string) => date >= dates[0]! && date <= dates[dates.length - 1]!;
-  const orders = rows.orders.filter((order) => inWindow(londonDate(new Date(order.receivedAt))));
+  const orders = rows.orders.filter((order) => inWindow(londonDay(order.receivedAt)));
   const received = new Set(orders.map((order) => order.orderNumber));
   const dispatches = new Map<number, Dispatch>();
   for (const line of rows.shipmentLines) {
@@ -140,16 +171,14 @@ function accountFacts(rows: AccountRows, dates: string[]): Facts & { account: st
     const dispatch = dispatches.get(line.shipmentId) ?? {
       account: rows.account,
       orderNumber: line.orderNumber,
-      dispatchDate: line.dispatchDate ?? londonDate(new Date(line.recordedAt)),
+      dispatchDate: line.dispatchDate ?? londonDay(line.recordedAt),
       dueDate: null,
     };
     if (due !== null && (dispatch.dueDate === null || due < dispatch.dueDate)) dispatch.dueDate = due;
     dispatches.set(line.shipmentId, dispatch);
   }
   const byDay = (hours: HourCount[]) =>
-    hours
-      .map(({ hour, count }) => ({ date: londonDate(new Date(`${hour}:00:00.000Z`)), count }))
-      .filter(({ date }) => inWindow(date));
+    hours.map(({ hour, count }) => ({ date: londonDay(hour), count })).filter(({ date }) => inWindow(date));
   return {
     account: rows.account,
     orders,
@@ -159,7 +188,7 @@ function accountFacts(rows: AccountRows, dates: string[]): Facts & { account: st
   };
 }
 
-function figures(account: string, dates: string[], facts: Facts): ReportFigures {
+function figures(account: string, dates: string[], londonDay: (iso: string) => string, facts: Facts): ReportFigures {
   const received = facts.orders.length;
   const minutesFromReceipt = (at: (order: ReportOrder) => string | null) =>
     facts.orders.flatMap((order) => {
@@ -173,7 +202,8 @@ function figures(account: string, dates: string[], facts: Facts): ReportFigures 
       order_number: d.orderNumber,
       dispatch_date: d.dispatchDate,
       due_date: d.dueDate!,
-    }));
+    }))
+    .sort((a, b) => (a.dispatch_date < b.dispatch_date ? -1 : a.dispatch_date > b.dispatch_date ? 1 : 0));
   const cancelledBefore = facts.orders.filter((order) => order.cancellations > 0).length;
   const cancelledAfter = facts.orders.filter((order) => order.refunds > 0).length;
   return {
@@ -181,7 +211,7 @@ function figures(account: string, dates: string[], facts: Facts): ReportFigures 
     orders_received: received,
     orders_per_day: perDay(
       dates,
-      facts.orders.map((order) => ({ date: londonDate(new Date(order.receivedAt)), count: 1 })),
+      facts.orders.map((order) => ({ date: londonDay(order.receivedAt), count: 1 })),
     ),
     time_to_acknowledge: durations(minutesFromReceipt((order) => order.acknowledgedAt)),
     time_to_dispatch: durations(minutesFromReceipt((order) => order.firstShipmentAt)),
@@ -189,7 +219,7 @@ function figures(account: string, dates: string[], facts: Facts): ReportFigures 
       total: facts.dispatches.length,
       late: late.length,
       late_rate: rate(late.length, facts.dispatches.length),
-      late_dispatches: late,
+      late_dispatches: late.slice(-LATE_DISPATCHES_LISTED),
     },
     cancellations: {
       before_dispatch: cancelledBefore,

@@ -43,6 +43,7 @@ describe('the command line contract', () => {
         '0006_stock_rules_and_ack_alert',
         '0007_order_history',
         '0008_destination_host_keys',
+        '0009_account_ping_url',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);

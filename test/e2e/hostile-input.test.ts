@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
@@ -571,6 +572,79 @@ interface StepErrors {
   exit_code: number;
   errors: { file?: string; line?: number; column?: string; message: string }[];
 }
+
+/**
+ * A disk that fills up under the database needs a small file system of its own: a tmpfs, which only root
+ * with the right to mount may create. Elsewhere the case is skipped, loudly.
+ */
+function tmpfsSkip(): string | false {
+  const probe = tempDir('jl-edge-tmpfs-probe-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe.dir], { stdio: 'ignore' });
+    execFileSync('umount', [probe.dir], { stdio: 'ignore' });
+    return false;
+  } catch {
+    const reason = 'the full-disk case needs root and the right to mount a small tmpfs';
+    process.stderr.write(`\n*** SKIPPED: ${reason} ***\n\n`);
+    return reason;
+  } finally {
+    probe.remove();
+  }
+}
+
+describe('hostile input: a full disk under the database', { skip: tmpfsSkip() }, () => {
+  const temp = tempDir('jl-edge-full-disk-');
+  const disk = temp.path('disk');
+  const db = `${disk}/jl.sqlite`;
+  const env = { JL_EDGE_ACCOUNT: 'shop', JL_EDGE_LOCAL_ROOT: temp.path('edge'), JL_EDGE_NOW: '2026-03-02T10:00:00Z' };
+  before(() => {
+    mkdirSync(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', disk]);
+  });
+  after(() => {
+    execFileSync('umount', [disk]);
+    temp.remove();
+  });
+
+  it('orders that do not fit are refused with the reason and read again once there is room: none lost, none twice', async () => {
+    const incoming = temp.path(`edge${INCOMING}`);
+    mkdirSync(incoming, { recursive: true });
+    // Three orders of about 480 KB each (a long description): more than the 600 KB disk holds.
+    const names = [1, 2, 3].map((n) => {
+      const name = orderFileName(n);
+      const description = 'Linen cushion cover red '.repeat(20_000);
+      writeFileSync(
+        `${incoming}/${name}`,
+        orderFile({ order: orderSection(`F10000000${n}`), items: [item('1', '11111111', '1', { description })] }),
+      );
+      writeFileSync(`${incoming}/${name}.DONE`, '');
+      return name;
+    });
+    const full = await runCli(['download-orders', '--db', db, '--quiet'], { env });
+    assert.equal(full.code, 1, full.stderr);
+    assert.match(full.stderr, /rejected, no order stored: could not store the order: .*database or disk is full/);
+    assert.match(full.stderr, /\(it is read again next run\)/);
+    assert.doesNotMatch(full.stderr, /\n\s+at /);
+
+    execFileSync('mount', ['-o', 'remount,size=8m', disk]);
+    const next = await runCli(['download-orders', '--db', db, '--quiet'], { env });
+    assert.equal(next.code, 0, next.stderr);
+    const stored = new Database(db, { readonly: true });
+    try {
+      assert.deepEqual(stored.prepare('select order_number from orders order by order_number').all(), [
+        { order_number: 'F100000001' },
+        { order_number: 'F100000002' },
+        { order_number: 'F100000003' },
+      ]);
+      assert.deepEqual(
+        stored.prepare("select remote_name from inbound_files where status = 'processed' order by remote_name").all(),
+        names.map((remote_name) => ({ remote_name })),
+      );
+    } finally {
+      stored.close();
+    }
+  });
+});
 
 describe('hostile input: product and shipment CSV rows, one import of each file', { skip: sshdSkip }, () => {
   before(async () => {

@@ -78,12 +78,12 @@ const EXPECTED = {
       late_rate: 0.3333,
       late_dispatches: [
         late('north', 'N003', 6, 5),
+        late('south', 'S003', 8, 7),
+        late('west', 'W003', 10, 9),
         late('north', 'N009', 12, 11),
         late('north', 'N015', 18, 17),
-        late('north', 'N021', 24, 23),
-        late('south', 'S003', 8, 7),
         late('south', 'S009', 20, 19),
-        late('west', 'W003', 10, 9),
+        late('north', 'N021', 24, 23),
       ],
     },
     cancellations: { before_dispatch: 13, before_dispatch_rate: 0.2364, after_dispatch: 11, after_dispatch_rate: 0.2 },
@@ -164,6 +164,10 @@ describe(`report on 30 days of three accounts${ENGINE_LABEL}`, () => {
     assert.equal(run.stderr, '');
     assert.equal(run.code, 0);
     assert.deepEqual(run.json(), EXPECTED);
+    // The global --json gives the same one document.
+    const json = await report('--json');
+    assert.deepEqual([json.code, json.stderr], [0, '']);
+    assert.deepEqual(json.json(), EXPECTED);
   });
 
   it('narrows to one account and a shorter window', async () => {

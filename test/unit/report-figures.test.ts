@@ -132,6 +132,39 @@ describe('report figures', () => {
     assert.deepEqual(report.overall.time_to_dispatch, { orders: 2, median_minutes: 4320, p95_minutes: 4320 });
   });
 
+  it('lists the 20 latest late dispatches by dispatch date, and counts them all', () => {
+    // 25 orders received on June 1, each due that day and dispatched late: on June 2 … June 26.
+    const shipments = Array.from({ length: 25 }, (_, i) => i);
+    const report = buildReport(new Date('2026-06-30T12:00:00Z'), 30, [
+      rows({
+        orders: shipments.map((i) => ({
+          orderNumber: `L${i}`,
+          receivedAt: '2026-06-01T09:00:00.000Z',
+          acknowledgedAt: null,
+          firstShipmentAt: null,
+          cancellations: 0,
+          refunds: 0,
+        })),
+        // Recorded newest first: the list is ordered by dispatch date, not by the rows' order.
+        shipmentLines: shipments.reverse().map((i) => ({
+          shipmentId: i,
+          orderNumber: `L${i}`,
+          dispatchDate: `2026-06-${String(i + 2).padStart(2, '0')}`,
+          recordedAt: '2026-06-27T09:00:00.000Z',
+          promisedDate: '2026-06-01',
+          expectedDeliveryDate: undefined,
+          productLeadTimeDays: null,
+        })),
+      }),
+    ]);
+    const { dispatches } = report.overall;
+    assert.deepEqual([dispatches.total, dispatches.late, dispatches.late_rate], [25, 25, 1]);
+    assert.deepEqual(
+      dispatches.late_dispatches.map((d) => d.order_number),
+      Array.from({ length: 20 }, (_, i) => `L${i + 5}`),
+    );
+  });
+
   it('gives null rates and figures, not zeros, when there is nothing to take them of', () => {
     const report = buildReport(new Date('2026-06-05T12:00:00Z'), 1, [rows({})]);
     assert.deepEqual(report.overall.time_to_acknowledge, { orders: 0, median_minutes: null, p95_minutes: null });

@@ -28,6 +28,7 @@ const COLUMN: Record<keyof AccountSettings, string> = {
   stockShare: 'stock_share',
   stockMax: 'stock_max',
   ackAlertMinutes: 'ack_alert_minutes',
+  pingUrl: 'ping_url',
   enabled: 'enabled',
 };
 
@@ -136,6 +137,7 @@ export class AccountsRepo {
       stockShare: toNumber(row.stock_share),
       stockMax: toNullableNumber(row.stock_max),
       ackAlertMinutes: toNumber(row.ack_alert_minutes),
+      pingUrl: toNullableString(row.ping_url),
       enabled: toBool(row.enabled),
       staleAfterMinutes: Object.fromEntries(staleAfter.map((o) => [o.step, toNumber(o.minutes)])),
       paths: effectivePaths(root, Object.fromEntries(overrides.map((o) => [o.label, o.path]))),
