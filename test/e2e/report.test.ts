@@ -226,6 +226,11 @@ describe(`report on 30 days of three accounts${ENGINE_LABEL}`, () => {
     const badDays = await report('--days', '0', '--format', 'json');
     assert.equal(badDays.code, 2);
     assert.match(badDays.stderr, /"0" is not a positive whole number/);
+    const tooManyDays = await report('--days', '367', '--format', 'json');
+    assert.deepEqual(
+      [tooManyDays.code, tooManyDays.stdout, tooManyDays.stderr],
+      [2, '', 'jl-edge report: --days 367 is more than a page can show: at most 366 (a bar a day)\n'],
+    );
     const dryRun = await report('--out', tmp.path('dry.html'), '--dry-run');
     assert.equal(dryRun.code, 0);
     assert.equal(existsSync(tmp.path('dry.html')), false, '--dry-run writes nothing');
