@@ -3,7 +3,7 @@
  * ◇ Read as delimited text with a header row; the part-number and message columns are found by name,
  * leniently, because the documents do not fix them. Never throws on bad input.
  */
-import { decodeText, isBlankRecord, parseDelimitedText } from './delimited.js';
+import { decodeTextWithFallback, isBlankRecord, parseDelimitedText } from './delimited.js';
 
 export interface StockError {
   /** 1-based line of the file where the row starts. */
@@ -57,9 +57,11 @@ function isMessageColumn(name: string): boolean {
 export function parseStockErrorFile(data: Buffer, options: { encoding?: string } = {}): StockErrorParse {
   const errors: StockError[] = [];
   const problems: StockErrorProblem[] = [];
-  const decoded = decodeText(data, options.encoding);
-  if ('error' in decoded) {
-    problems.push({ line: null, message: decoded.error });
+  // The Edge's report must not be lost over one byte: text that is not valid in the account's encoding is
+  // read as windows-1252 (as an order file is, SPEC §4.2); only bytes that are text in neither are refused.
+  const decoded = decodeTextWithFallback(data, options.encoding);
+  if (decoded.problem?.severity === 'high') {
+    problems.push({ line: null, message: decoded.problem.message });
     return { errors, problems };
   }
   const parsed = parseDelimitedText(decoded.text);

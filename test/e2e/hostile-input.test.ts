@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { EdgeWorld, INCOMING } from '../fixtures/orders/edge-world.js';
@@ -572,6 +572,125 @@ interface StepErrors {
   exit_code: number;
   errors: { file?: string; line?: number; column?: string; message: string }[];
 }
+
+/** What one stock error file (SPEC §4.7) must become: its status, the errors stored, the problems reported. */
+interface StockErrorCase {
+  name: string;
+  content: Buffer;
+  status: 'processed' | 'rejected';
+  stored: [string, string][];
+  problems: { line?: number; message: string }[];
+}
+
+const STOCK_ERROR_CASES: StockErrorCase[] = [
+  {
+    name: 'the example file',
+    content: readFileSync(
+      new URL('../fixtures/edge-examples/inventory-20260301101500000001-errors.csv', import.meta.url),
+    ),
+    status: 'processed',
+    stored: [['87654321', 'Part number not found for this supplier']],
+    problems: [],
+  },
+  {
+    name: 'stock_number and reason columns, a byte-order mark and CRLF',
+    content: text('\uFEFFStock Number,Reason\r\n11111111,Lead time too long\r\n'),
+    status: 'processed',
+    stored: [['11111111', 'Lead time too long']],
+    problems: [],
+  },
+  {
+    name: 'no message column: every other field becomes the message',
+    content: text('part_number,colour,size\n22222222,red,\n'),
+    status: 'processed',
+    stored: [['22222222', 'colour: red']],
+    problems: [],
+  },
+  {
+    name: 'a quoted message holding the delimiter, quotes and a line break',
+    content: text('part_number,error\n33333333,"Bad ""stock"", see\nline two"\n'),
+    status: 'processed',
+    stored: [['33333333', 'Bad "stock", see\nline two']],
+    problems: [],
+  },
+  {
+    name: 'a row without a part number among good rows',
+    content: text('part_number,error\n44444444,Too many units\n,orphan message\n55555555,Negative stock\n'),
+    status: 'processed',
+    stored: [
+      ['44444444', 'Too many units'],
+      ['55555555', 'Negative stock'],
+    ],
+    problems: [{ line: 3, message: 'no part number' }],
+  },
+  {
+    name: 'defect: windows-1252 bytes in a message (the whole file was refused)',
+    content: Buffer.from('part_number,error\n66666666,Gr\xf6\xdfe unbekannt \xa3\n', 'latin1'),
+    status: 'processed',
+    stored: [['66666666', 'Größe unbekannt £']],
+    problems: [],
+  },
+  { name: 'a header and no rows', content: text('part_number,error\n'), status: 'processed', stored: [], problems: [] },
+  {
+    name: 'no part-number column',
+    content: text('colour,size\nred,large\n'),
+    status: 'rejected',
+    stored: [],
+    problems: [{ line: 1, message: 'no part number column in the header (looked for part_number or stock_number)' }],
+  },
+  { name: 'an empty file', content: Buffer.alloc(0), status: 'processed', stored: [], problems: [] },
+  {
+    name: 'binary bytes',
+    content: Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x00, 0x89, 0x50, 0x4e, 0x47]),
+    status: 'rejected',
+    stored: [],
+    problems: [{ message: 'nor windows-1252 text (it holds control bytes)' }],
+  },
+];
+
+describe('hostile input: stock error files, one push-stock run reads them all', { skip: sshdSkip }, () => {
+  const named = STOCK_ERROR_CASES.map((c, index) => ({ ...c, file: `inventory-errors-${index + 1}.csv` }));
+  let run: CliRun;
+  let summary: StepErrors & { errors_read: number };
+
+  before(async () => {
+    await world.reset();
+    world.addProducts([{ sku: 'SKU-1', channelItemId: '11111111' }]);
+    for (const c of named) writeFileSync(world.local(`/live/inventory/errors/${c.file}`), c.content);
+    run = await world.cli(['push-stock', '--json']);
+    summary = run.json<{ accounts: (StepErrors & { errors_read: number })[] }>().accounts[0]!;
+  });
+
+  it('the push goes on past every bad file (exit 1) and sends its inventory file', () => {
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(world.files('/live/inventory').size, 1);
+  });
+
+  for (const c of named) {
+    it(`${c.name}: ${c.status}, ${c.stored.length} error(s) stored, the raw bytes kept`, () => {
+      const [file] = world.rows<{ status: string; raw: Buffer }>(
+        'select status, raw from inbound_files where remote_name = ?',
+        c.file,
+      );
+      assert.equal(file?.status, c.status);
+      assert.ok(Buffer.from(file!.raw).equals(c.content), 'raw bytes kept');
+      const stored = world.rows<{ part_number: string; message: string }>(
+        'select e.part_number, e.message from stock_errors e join inbound_files f on f.id = e.inbound_file_id where f.remote_name = ? order by e.id',
+        c.file,
+      );
+      assert.deepEqual(
+        stored.map((e) => [e.part_number, e.message]),
+        c.stored,
+      );
+      const problems = summary.errors.filter((e) => e.file === c.file);
+      assert.equal(problems.length, c.problems.length, JSON.stringify(problems));
+      for (const [n, expected] of c.problems.entries()) {
+        if (expected.line !== undefined) assert.equal(problems[n]!.line, expected.line);
+        assert.ok(problems[n]!.message.includes(expected.message), problems[n]!.message);
+      }
+    });
+  }
+});
 
 /**
  * A disk that fills up under the database needs a small file system of its own: a tmpfs, which only root

@@ -120,11 +120,21 @@ describe('stock error files', () => {
     assert.deepEqual(parseStockErrorFile(Buffer.from('part_number,error\n')), { errors: [], problems: [] });
   });
 
-  it('reports undecodable bytes and honours an encoding override', () => {
+  it('reads bytes not valid in the account encoding as windows-1252, refuses binary, honours an encoding override', () => {
     const data = Buffer.from('part_number,error\n12345678,Caf\u00e9 not allowed\n', 'latin1');
     assert.deepEqual(parseStockErrorFile(data), {
+      errors: [{ line: 2, partNumber: '12345678', message: 'Café not allowed' }],
+      problems: [],
+    });
+    assert.deepEqual(parseStockErrorFile(Buffer.from([0, 1, 2, 0xff, 0])), {
       errors: [],
-      problems: [{ line: null, message: 'file is not valid utf-8 text' }],
+      problems: [
+        {
+          line: null,
+          message:
+            'file is not valid utf-8 text, nor windows-1252 text (it holds control bytes): stored as received, check the raw file',
+        },
+      ],
     });
     assert.deepEqual(parseStockErrorFile(data, { encoding: 'latin1' }).errors, [
       { line: 2, partNumber: '12345678', message: 'Café not allowed' },
