@@ -7,6 +7,9 @@ import {
 } from '@commander-js/extra-typings';
 import { describeError, exitCodeOf, JlEdgeError } from '../core/errors.js';
 import type { Context, GlobalOptions } from '../core/context.js';
+import { stderrStamp, stepLine } from '../core/logger.js';
+import { LOCKED_STEPS } from '../core/steps.js';
+import { clockFromEnv } from '../core/time.js';
 import type { CommandOutput } from './output.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -79,7 +82,7 @@ export function handler<Args extends unknown[], Opts extends OptionValues>(
       const { createContext } = await import('../core/context.js');
       ctx = await createContext(options, process.env, contextOptions);
       const output = await run(ctx, args, own);
-      print(output, options);
+      print(output, options, stderrStamp(process.stderr, ctx.clock));
       process.exitCode = output.exitCode;
     } catch (err) {
       process.exitCode = exitCodeOf(err);
@@ -88,7 +91,10 @@ export function handler<Args extends unknown[], Opts extends OptionValues>(
         process.stdout.write(
           `${JSON.stringify({ command: commandPath(command), ok: false, exit_code: process.exitCode, error: describeError(err) })}\n`,
         );
-      process.stderr.write(`jl-edge ${commandPath(command)}: ${describeError(err)}${detail}\n`);
+      const path = commandPath(command);
+      // A step that fails before any account (the database, the configuration) says when, off a terminal, too.
+      const stamp = isStepCommand(path) ? stderrStamp(process.stderr, ctx?.clock ?? clockFromEnv(process.env)) : null;
+      process.stderr.write(`${stamp ? `${stamp} ` : ''}jl-edge ${path}: ${describeError(err)}${detail}\n`);
     } finally {
       await ctx?.close();
     }
@@ -102,11 +108,20 @@ function commandPath(command: CommandUnknownOpts): string {
   return names.join(' ');
 }
 
-function print(output: CommandOutput, options: GlobalOptions): void {
+function isStepCommand(path: string): boolean {
+  return path === 'sync' || (LOCKED_STEPS as readonly string[]).includes(path);
+}
+
+function print(output: CommandOutput, options: GlobalOptions, stamp: string | null): void {
   if (options.json) {
     process.stdout.write(`${JSON.stringify(output.json, null, 2)}\n`);
   } else if (!options.quiet && output.lines.length > 0) {
     process.stdout.write(`${output.lines.join('\n')}\n`);
   }
-  if (output.problems.length > 0) process.stderr.write(`${output.problems.join('\n')}\n`);
+  const problems = output.problems.flatMap((problem) => {
+    if (typeof problem === 'string') return [problem];
+    if (problem.routine && options.quiet) return [];
+    return [stepLine(problem.subject, problem.message, stamp)];
+  });
+  if (problems.length > 0) process.stderr.write(`${problems.join('\n')}\n`);
 }

@@ -3,6 +3,7 @@ import { UNSENT_UPDATE_ALERT_MINUTES } from '../core/date-watch.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
 import { handler, parseWholeNumberOption } from './action.js';
+import { colours } from './colour.js';
 import type { CommandOutput } from './output.js';
 
 export function registerOperations(program: Command): void {
@@ -106,7 +107,7 @@ async function metricsOutput(
 }
 
 async function statusOutput(result: StatusResult): Promise<CommandOutput> {
-  const { default: chalk } = await import('chalk');
+  const chalk = await colours(process.stdout, process.env);
   const lines: string[] = [];
   for (const a of result.accounts) {
     lines.push(chalk.bold(`${a.account}${a.enabled ? '' : ' (disabled)'}`));

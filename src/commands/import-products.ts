@@ -116,7 +116,10 @@ async function importInto(
   }
   const { columns } = header;
   if (columns.ignored.length > 0)
-    ctx.logger.warn(`${STEP} ${account.name}: ${ignoredColumnsWarning(file, columns.ignored, knownProductHeaders())}`);
+    ctx.logger.warn(
+      { step: STEP, account: account.name },
+      ignoredColumnsWarning(file, columns.ignored, knownProductHeaders()),
+    );
   const run = new ProductImport(account.id, columns, file, isoNow(ctx.clock));
   const restorePageCache = await ctx.repo.products.widenPageCache();
   let rowsRead = 0;

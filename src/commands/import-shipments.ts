@@ -257,7 +257,8 @@ class ShipmentImport {
     if (ignored.length > 0) {
       const known = Object.values(FIELD_NAMES).flat().join(', ');
       this.ctx.logger.warn(
-        `import-shipments ${this.account.name}: ${ignoredColumnsWarning(this.file, ignored, known)}`,
+        { step: 'import-shipments', account: this.account.name },
+        ignoredColumnsWarning(this.file, ignored, known),
       );
     }
     const missing = REQUIRED.filter((field) => !this.columns.has(field));

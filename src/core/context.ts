@@ -87,7 +87,7 @@ export async function createContext(
   return {
     repo,
     clock,
-    logger: createLogger(options, process.stderr),
+    logger: createLogger(options, process.stderr, clock),
     options,
     env,
     // Tests run two "hosts" on one machine; a lock names its holder's host (SPEC §6.4).

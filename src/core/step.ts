@@ -25,6 +25,11 @@ export interface AccountWork {
   errors: ItemError[];
   /** Step-specific facts for --json and --dry-run (e.g. the rows that would be sent). */
   details?: Record<string, unknown>;
+  /**
+   * The lock was held by a live run younger than the stale interval: cron's normal overlap of a slow run
+   * and the next one, exit 75 with nothing to say under --quiet.
+   */
+  routineOverlap?: boolean;
 }
 
 export interface AccountOutcome extends AccountWork {
@@ -95,14 +100,25 @@ async function runForAccount(
         counts: {},
         error: message,
       });
-      return { account: account.name, ok: false, exitCode: ExitCode.locked, counts: {}, errors: [{ message }] };
+      const heldForMs = ctx.clock.now().getTime() - Date.parse(attempt.holder.acquiredAt);
+      return {
+        account: account.name,
+        ok: false,
+        exitCode: ExitCode.locked,
+        counts: {},
+        errors: [{ message }],
+        routineOverlap: heldForMs <= ctx.lockStaleMs,
+      };
     }
     if (attempt.tookOverFrom)
-      ctx.logger.warn(`${step} ${account.name}: took over a stale lock (${describeHolder(attempt.tookOverFrom)})`);
+      ctx.logger.warn(
+        { step, account: account.name },
+        `took over a stale lock (${describeHolder(attempt.tookOverFrom)})`,
+      );
   }
 
   const runId = dryRun ? null : await ctx.repo.runs.start(step, account.id, isoNow(ctx.clock));
-  const pingUrl = dryRun ? null : heartbeatUrl(ctx, account);
+  const pingUrl = dryRun ? null : heartbeatUrl(ctx, step, account);
   const heartbeatPing = pingUrl ? startHeartbeat(pingUrl, ctx.logger) : null;
   const heartbeat = dryRun
     ? null
@@ -170,14 +186,14 @@ async function runForAccount(
 }
 
 /** The account's own ping URL, else JL_EDGE_PING_URL; null when neither is set (or the variable is no URL). */
-function heartbeatUrl(ctx: Context, account: Account): string | null {
+function heartbeatUrl(ctx: Context, step: string, account: Account): string | null {
   if (account.pingUrl) return account.pingUrl;
   const global = ctx.env.JL_EDGE_PING_URL;
   if (!global) return null;
   try {
     return checkPingUrl(global);
   } catch (err) {
-    ctx.logger.warn(`JL_EDGE_PING_URL: ${errorMessage(err)}; no heartbeat sent`);
+    ctx.logger.warn({ step, account: account.name }, `JL_EDGE_PING_URL: ${errorMessage(err)}; no heartbeat sent`);
     return null;
   }
 }

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
+import { withoutStamps } from '../helpers/cli.js';
 import { EdgeWorld } from '../fixtures/orders/edge-world.js';
 
 describe(`accounts in parallel${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
@@ -60,10 +61,10 @@ describe(`accounts in parallel${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
         'download-orders charlie: 1 downloaded, 0 incomplete, 0 duplicates, 0 rejected, 0 skipped',
         '',
       ]);
-      const problems = run.stderr.split('\n').filter(Boolean);
+      const problems = withoutStamps(run.stderr).split('\n').filter(Boolean);
       assert.equal(problems.length, 2, run.stderr);
-      assert.match(problems[0]!, /^download-orders acme: /);
-      assert.match(problems[1]!, /^download-orders delta: /);
+      assert.match(problems[0]!, /^acme download-orders: /);
+      assert.match(problems[1]!, /^delta download-orders: /);
       // bravo and charlie did not wait for acme's deadline.
       assert.deepEqual(endOrder().slice(-1), ['acme']);
       assert.deepEqual(
@@ -103,6 +104,9 @@ describe(`accounts in parallel${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
     assert.equal(option.code, 2);
     const env = await world.cli(['download-orders'], { env: { JL_EDGE_CONCURRENCY: 'many' } });
     assert.equal(env.code, 2);
-    assert.equal(env.stderr, 'jl-edge download-orders: JL_EDGE_CONCURRENCY="many" is not a positive whole number\n');
+    assert.equal(
+      withoutStamps(env.stderr),
+      'jl-edge download-orders: JL_EDGE_CONCURRENCY="many" is not a positive whole number\n',
+    );
   });
 });

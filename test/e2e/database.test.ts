@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, STDERR_STAMP, tempDir } from '../helpers/cli.js';
 import { ENGINE_LABEL, TEST_ENGINE, createTestDb } from '../helpers/test-db.js';
 import { MIGRATION_NAMES } from '../../src/db/migrations.js';
 
@@ -91,10 +91,12 @@ if (TEST_ENGINE === 'sqlite')
         assert.equal(run.code, 3, `${args.join(' ')}: ${run.stderr}`);
         assert.equal(run.stdout, '');
         const command = args[0] === 'db' ? 'db status' : args[0];
+        // A step's line starts with the time off a terminal; status and db status are not steps.
+        const stamp = command === 'download-orders' ? STDERR_STAMP.source.slice(1) : '';
         assert.match(
           run.stderr,
           new RegExp(
-            `^jl-edge ${command}: cannot reach the database ${escape(masked)}: connect ECONNREFUSED [0-9.:]+\\n$`,
+            `^${stamp}jl-edge ${command}: cannot reach the database ${escape(masked)}: connect ECONNREFUSED [0-9.:]+\\n$`,
           ),
         );
       }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { runCli, tempDir, withoutStamps, type CliRun } from '../helpers/cli.js';
 
 const NOW = '2026-03-01T10:00:00.000Z';
 
@@ -56,8 +56,8 @@ describe('imports say when a column changes nothing', () => {
     assert.equal(run.code, 0);
     assert.equal(run.stdout, '');
     assert.equal(
-      run.stderr,
-      'import-products shop: stock.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
+      withoutStamps(run.stderr),
+      'shop import-products: stock.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
         'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
         'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)\n',
     );
@@ -88,7 +88,7 @@ describe('imports say when a column changes nothing', () => {
         },
       ],
     });
-    assert.equal(run.stderr, `import-products shop: stock.csv line 1: ${message}\n`);
+    assert.equal(withoutStamps(run.stderr), `shop import-products: stock.csv line 1: ${message}\n`);
     assert.deepEqual(products(), []);
   });
 
@@ -99,10 +99,10 @@ describe('imports say when a column changes nothing', () => {
     );
     const run = await cli(['import-shipments', 'shipments.csv', '--quiet']);
     assert.equal(run.code, 1, 'the unknown order still fails its row');
-    const [warning] = run.stderr.split('\n');
+    const [warning] = withoutStamps(run.stderr).split('\n');
     assert.match(
       warning!,
-      /^import-shipments shop: shipments\.csv: warning: column "warehouse" is not read by jl-edge and ignored \(known columns: order_number, order_no, order, line_ref, /,
+      /^shop import-shipments: shipments\.csv: warning: column "warehouse" is not read by jl-edge and ignored \(known columns: order_number, order_no, order, line_ref, /,
     );
   });
 });

@@ -56,7 +56,7 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     const message =
       'cannot list the order folder (OrderDownload), so no order can be read: list /live/incoming: no such file or folder (check it with: jl-edge accounts test acme)';
     assert.equal(run.stdout, '');
-    assert.equal(run.stderr, `download-orders ${ACCOUNT}: ${message}\n`);
+    assert.equal(run.stderr, `2026-03-01T10:00:00Z ${ACCOUNT} download-orders: ${message}\n`);
     assert.deepEqual(lastRun(), { step: 'download-orders', outcome: 'failed', exit_code: 1, error: message });
     const { code, account } = await status(1);
     assert.equal(code, 1);
@@ -97,7 +97,7 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.equal(lines.length, 2, run.stderr);
     assert.match(
       lines[0]!,
-      /^ack-orders acme: internal error \(a bug or a database failure; --verbose shows where\): .*disk I\/O error \(simulated\)$/,
+      /^2026-03-01T10:01:00Z acme ack-orders: internal error \(a bug or a database failure; --verbose shows where\): .*disk I\/O error \(simulated\)$/,
     );
     assert.deepEqual(lastRun().outcome, 'error');
     assert.equal(lastRun().exit_code, 70);

@@ -685,7 +685,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
     assert.equal(second.code, 75);
     assert.match(
       second.stderr,
-      /download-orders acme: download-orders for account "acme" is already running: held by pid \d+ on /,
+      /acme download-orders: download-orders for account "acme" is already running: held by pid \d+ on /,
     );
     assert.equal(first.code, 0, first.stderr);
     assert.equal(orders().length, 1);

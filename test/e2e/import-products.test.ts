@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ENGINE_LABEL, createTestDb, type TestDb } from '../helpers/test-db.js';
-import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { runCli, tempDir, withoutStamps, type CliRun } from '../helpers/cli.js';
 
 const FIXTURES = new URL('../fixtures/products/', import.meta.url);
 const FIRST_DAY = '2026-03-01T10:00:00.000Z';
@@ -120,13 +120,13 @@ const MIXED_ERRORS: ItemError[] = [
   },
   { file: 'mixed.csv', line: 19, column: 'stock', message: 'stock must be a whole number, got "x"' },
 ];
-/** The mixed fixture carries a "colour" column: named on stderr every time, before the rows' errors. */
+/** The mixed fixture carries a "colour" column: named on stderr every time, before the rows' errors (time stamps removed). */
 const MIXED_STDERR =
-  'import-products shop: mixed.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
+  'shop import-products: mixed.csv: warning: column "colour" is not read by jl-edge and ignored (known columns: ' +
   'channel_item_id, stock_number, part_number, ean, lead_time_days, lead_time, lead_days, stock, free_stock, ' +
   'stock_level, stock_quantity, quantity, qty, available, title, stock_buffer, stock_max, active)\n' +
   MIXED_ERRORS.map(
-    (e) => `import-products shop: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
+    (e) => `shop import-products: mixed.csv line ${e.line}${e.column ? ` column ${e.column}` : ''}: ${e.message}\n`,
   ).join('');
 
 describe(`import-products${ENGINE_LABEL}`, () => {
@@ -172,7 +172,7 @@ describe(`import-products${ENGINE_LABEL}`, () => {
 
     assert.equal(run.code, 1);
     assert.equal(run.stdout, 'import-products shop: 4 inserted, 0 updated, 0 unchanged, 13 rejected\n');
-    assert.equal(run.stderr, MIXED_STDERR);
+    assert.equal(withoutStamps(run.stderr), MIXED_STDERR);
     assert.deepEqual(products(), MIXED_PRODUCTS);
     const [logged] = rows<{ outcome: string; exit_code: number; counts: string }>(
       "select outcome, exit_code, counts from runs where step = 'import-products' order by id desc limit 1",
@@ -196,7 +196,7 @@ describe(`import-products${ENGINE_LABEL}`, () => {
       [4, 0, 0, 13, false],
     );
     assert.deepEqual(summary.ignored_columns, ['colour']);
-    assert.equal(run.stderr, MIXED_STDERR);
+    assert.equal(withoutStamps(run.stderr), MIXED_STDERR);
   });
 
   it('reports no change when the same file is imported again, and leaves updated_at alone', async () => {
@@ -287,7 +287,7 @@ describe(`import-products${ENGINE_LABEL}`, () => {
       run.stdout,
       'import-products shop: 4 inserted, 0 updated, 0 unchanged, 13 rejected (dry run: nothing written)\n',
     );
-    assert.equal(run.stderr, MIXED_STDERR);
+    assert.equal(withoutStamps(run.stderr), MIXED_STDERR);
     assert.deepEqual(stored(), before);
     assert.deepEqual(rows('select * from runs'), runsBefore);
   });
@@ -299,7 +299,10 @@ describe(`import-products${ENGINE_LABEL}`, () => {
 
     assert.equal(run.code, 1);
     assert.equal(run.stdout, 'import-products shop: 1 inserted, 0 updated, 0 unchanged, 1 rejected\n');
-    assert.equal(run.stderr, 'import-products shop: stdin line 4 column sku: duplicate SKU "PEN": first on line 2\n');
+    assert.equal(
+      withoutStamps(run.stderr),
+      'shop import-products: stdin line 4 column sku: duplicate SKU "PEN": first on line 2\n',
+    );
     assert.deepEqual(products(), [
       { sku: 'PEN', channel_item_id: null, ean: null, lead_time_days: null, stock: 3, title: 'Blue\npen' },
     ]);
@@ -406,7 +409,7 @@ describe(`import-products${ENGINE_LABEL}`, () => {
 
     assert.equal(refused.code, 2);
     assert.equal(
-      refused.stderr,
+      withoutStamps(refused.stderr),
       'jl-edge import-products: several accounts: choose one with --account (outlet, shop)\n',
     );
     assert.equal(chosen.code, 0, chosen.stderr);
@@ -419,7 +422,7 @@ describe(`import-products${ENGINE_LABEL}`, () => {
     const run = await importFile('missing.csv');
 
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /^jl-edge import-products: cannot read missing\.csv: ENOENT/);
+    assert.match(withoutStamps(run.stderr), /^jl-edge import-products: cannot read missing\.csv: ENOENT/);
   });
 
   it('shows and lists products', async () => {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { withoutStamps } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
@@ -78,7 +79,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
     const cut = await run(['download-orders']);
     assert.equal(proxy.last.fault, 'cut');
     assert.equal(cut.code, 1, cut.stderr);
-    assert.match(cut.stderr, /download-orders acme: .*(connection|closed|ECONNRESET)/i);
+    assert.match(cut.stderr, /acme download-orders: .*(connection|closed|ECONNRESET)/i);
     assert.deepEqual(stored(), []);
 
     proxy.plan();
@@ -96,7 +97,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
     assert.equal(cut.code, 1, cut.stderr);
     assert.match(
       cut.stderr,
-      new RegExp(`download-orders acme: ${orderFileName(1)}: cannot read the file \\(tried again next run\\)`),
+      new RegExp(`acme download-orders: ${orderFileName(1)}: cannot read the file \\(tried again next run\\)`),
     );
     assert.deepEqual(stored(), []);
 
@@ -119,7 +120,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
     const cut = await pending;
     assert.equal(cut.code, 1, cut.stderr);
     // Whether the partial file could still be removed depends on when the client notices the cut.
-    assert.match(cut.stderr, /^push-stock acme: inventory-\d+\.csv: upload failed/);
+    assert.match(withoutStamps(cut.stderr), /^acme push-stock: inventory-\d+\.csv: upload failed/);
 
     const next = await run(['push-stock']);
     assert.equal(next.code, 0, next.stderr);
@@ -182,7 +183,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
     assert.notEqual(frozen.code, -1, 'the run ended by itself');
     assert.equal(proxy.last.fault, 'stall');
     assert.equal(frozen.code, 1, frozen.stderr);
-    assert.match(frozen.stderr, /download-orders acme: /);
+    assert.match(frozen.stderr, /acme download-orders: /);
     proxy.cutAll();
 
     proxy.plan();

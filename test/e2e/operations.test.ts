@@ -277,7 +277,7 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
     assert.equal(blocked.code, 75);
     assert.match(
       blocked.stderr,
-      /ack-orders acme: ack-orders for account "acme" is already running: held by pid 777 on cron-2\.example/,
+      /acme ack-orders: ack-orders for account "acme" is already running: held by pid 777 on cron-2\.example/,
     );
 
     const unlock = await world.cli(['unlock', 'ack-orders', '--account', ACCOUNT]);

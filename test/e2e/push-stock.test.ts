@@ -362,7 +362,7 @@ describe(`push-stock against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
         message: 'no part number column in the header (looked for part_number or stock_number)',
       },
     ]);
-    assert.ok(run.stderr.includes('push-stock acme: errors-1.csv line 3: no part number'), run.stderr);
+    assert.ok(run.stderr.includes('acme push-stock: errors-1.csv line 3: no part number'), run.stderr);
     assert.deepEqual(
       world
         .rows<{ remote_name: string; status: string; raw: Buffer }>(
@@ -579,7 +579,7 @@ describe(`push-stock against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
     assert.equal(second.run.code, 75);
     assert.match(
       second.run.stderr,
-      /push-stock acme: push-stock for account "acme" is already running: held by pid \d+ on /,
+      /acme push-stock: push-stock for account "acme" is already running: held by pid \d+ on /,
     );
     assert.equal(first.code, 0, first.stderr);
     assert.equal(inventoryFiles(world).length, 1);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { withoutStamps } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
@@ -300,11 +301,11 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
       'the good row is already recorded: shipping it again is over-shipping',
     );
     assert.equal(
-      human.stderr,
+      withoutStamps(human.stderr),
       [
-        `import-shipments ${ACCOUNT}: order ${ORDER}: ${MIXED_CSV} line 2 column quantity: order ${ORDER} line 1: nothing left to be shipped (ordered 2: 2 recorded for shipment)`,
-        `import-shipments ${ACCOUNT}: order Y999999999: ${MIXED_CSV} line 3 column order_number: no order Y999999999 in account ${ACCOUNT}`,
-        `import-shipments ${ACCOUNT}: order ${ORDER}: ${MIXED_CSV} line 4 column quantity: order ${ORDER} line 2: 5 cannot be shipped, only 1 can (ordered 1, nothing shipped or cancelled yet)`,
+        `${ACCOUNT} import-shipments: order ${ORDER}: ${MIXED_CSV} line 2 column quantity: order ${ORDER} line 1: nothing left to be shipped (ordered 2: 2 recorded for shipment)`,
+        `${ACCOUNT} import-shipments: order Y999999999: ${MIXED_CSV} line 3 column order_number: no order Y999999999 in account ${ACCOUNT}`,
+        `${ACCOUNT} import-shipments: order ${ORDER}: ${MIXED_CSV} line 4 column quantity: order ${ORDER} line 2: 5 cannot be shipped, only 1 can (ordered 1, nothing shipped or cancelled yet)`,
         '',
       ].join('\n'),
     );

@@ -115,7 +115,7 @@ describe('warehouse inboxes', { skip: sshdSkip }, () => {
       'failed/latin1.csv': Buffer.from(`${SHIP_HEADER}${ORDER},1,2,dpd,TRK\u00e9\n`, 'latin1').toString('utf8'),
       'failed/latin1.csv.errors.txt': 'latin1.csv: file is not valid utf-8 text: save it as UTF-8 CSV\n',
     });
-    assert.match(run.stderr, /import-shipments acme: binary\.csv: not a CSV text file/);
+    assert.match(run.stderr, /acme import-shipments: binary\.csv: not a CSV text file/);
     assert.deepEqual(shipments(), []);
     assert.deepEqual(
       world().rows("select remote_name, status from inbound_files where flow = 'WarehouseShipments' order by id"),

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,24 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** How a step's stderr line starts off a terminal: the time in UTC to the second (src/core/logger.ts). */
+export const STDERR_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z /;
+
+/**
+ * A step's stderr without the time stamps, after checking every line has one: for the tests that do not
+ * pin the clock. The lines then read `<account> <step>: <message>`.
+ */
+export function withoutStamps(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((line) => {
+      if (line === '') return line;
+      assert.match(line, STDERR_STAMP, `a stderr line of a step without its time stamp: ${line}`);
+      return line.replace(STDERR_STAMP, '');
+    })
+    .join('\n');
 }
 
 /** A temp folder removed after the test; `path(...)` joins inside it. */
