@@ -211,6 +211,42 @@ Examples:
       }),
     );
 
+  const inbox = program
+    .command('inbox')
+    .description('warehouse files rejected from an inbox (import-shipments|import-products --from)')
+    .addHelpText(
+      'after',
+      `
+A rejected file is moved to failed/ beside <name>.errors.txt, and status exits 1 until a person marks
+it handled here (fix it and drop a corrected file, or deal with it outside jl-edge).
+
+Examples:
+  $ jl-edge status                                       (lists the rejected files)
+  $ jl-edge inbox dismiss ship-0302.csv --reason "corrected file sent as ship-0302b.csv"`,
+    );
+
+  inbox
+    .command('dismiss <file>')
+    .description('mark a rejected inbox file handled, so status stops flagging it')
+    .requiredOption('--reason <reason>', 'what was done about it (kept with the file)')
+    .action(
+      handler(async (ctx, [file], options) => {
+        const { dismissInboxRejection } = await import('../commands/inbox.js');
+        const dismissed = await dismissInboxRejection(ctx, { file, reason: options.reason });
+        const verb = ctx.options.dryRun ? 'would mark' : 'marked';
+        return {
+          exitCode: ExitCode.ok,
+          json: dismissed,
+          lines: dismissed.map(
+            (d) =>
+              `${verb} inbox file ${d.file} (${d.account}) handled: ${d.reason}` +
+              (d.rejections > 1 ? ` (${d.rejections} rejections)` : ''),
+          ),
+          problems: [],
+        };
+      }),
+    );
+
   program
     .command('export-orders')
     .description('write every acknowledged order not yet exported to each destination, one file per run (cron step)')

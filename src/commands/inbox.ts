@@ -316,3 +316,36 @@ export function unreadableReason(data: Buffer): string | null {
   const decoded = decodeText(data);
   return 'error' in decoded ? `${decoded.error}: save it as UTF-8 CSV` : null;
 }
+
+export interface InboxDismissal {
+  account: string;
+  file: string;
+  /** Rejected copies of that name marked handled (the same name may have been rejected more than once). */
+  rejections: number;
+  reason: string;
+}
+
+/**
+ * `inbox dismiss <file> --reason R`: a person dealt with a warehouse file rejected from an inbox, so
+ * `status` stops flagging it (SPEC §5.9). Every selected account's unhandled rejections of that name.
+ */
+export async function dismissInboxRejection(
+  ctx: Context,
+  options: { file: string; reason: string },
+): Promise<InboxDismissal[]> {
+  const reason = options.reason.trim();
+  if (reason === '') throw new UsageError('--reason must say what was done about the file');
+  const dismissed: InboxDismissal[] = [];
+  for (const account of await ctx.selectAccounts()) {
+    const rejections = ctx.options.dryRun
+      ? (await ctx.repo.inbound.unhandledInboxRejections(account.id)).filter((f) => f.remoteName === options.file)
+          .length
+      : await ctx.repo.inbound.markInboxRejectionHandled(account.id, options.file, reason, isoNow(ctx.clock));
+    if (rejections > 0) dismissed.push({ account: account.name, file: options.file, rejections, reason });
+  }
+  if (dismissed.length === 0)
+    throw new UsageError(
+      `no rejected inbox file named "${options.file}" is waiting to be handled (jl-edge status lists them)`,
+    );
+  return dismissed;
+}

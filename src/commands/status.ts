@@ -194,7 +194,14 @@ export async function status(ctx: Context): Promise<StatusResult> {
     };
 
     const dates = await watchDates(ctx, account);
+    const inboxRejections = await ctx.repo.inbound.unhandledInboxRejections(account.id);
     const attention = [
+      // The warehouse's shipments or stock in that file were not recorded: someone must look, once.
+      ...inboxRejections.map(
+        (f) =>
+          `inbox file ${f.remoteName} (${inboxSteps[f.flow] ?? f.flow} --from ${f.remoteDir}) was rejected: ${(f.error ?? 'no error recorded').split('\n')[0]} — ` +
+          `the file and its reasons are in failed/; once dealt with: jl-edge inbox dismiss ${f.remoteName} --reason …`,
+      ),
       ...destinations
         .filter((d) => d.failing > 0)
         .map((d) => `${d.failing} file(s) for destination ${d.destination} could not be written: ${d.lastError ?? ''}`),

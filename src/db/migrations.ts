@@ -460,6 +460,26 @@ const accountPingUrl: Migration = {
   },
 };
 
+/**
+ * A warehouse file rejected from an inbox keeps `status` red until a person marks it handled (SPEC §5.9),
+ * with the reason they gave: a rejection must be seen, and must not stay red forever.
+ */
+const inboxFileHandled: Migration = {
+  name: '0010_inbox_file_handled',
+  async up(knex) {
+    await knex.schema.alterTable('inbound_files', (t) => {
+      t.string('handled_at', 32);
+      t.text('handled_reason');
+    });
+  },
+  async down(knex) {
+    await knex.schema.alterTable('inbound_files', (t) => {
+      t.dropColumn('handled_at');
+      t.dropColumn('handled_reason');
+    });
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -470,6 +490,7 @@ const migrations: Migration[] = [
   orderHistory,
   destinationHostKeys,
   accountPingUrl,
+  inboxFileHandled,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

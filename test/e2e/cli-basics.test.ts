@@ -44,6 +44,7 @@ describe('the command line contract', () => {
         '0007_order_history',
         '0008_destination_host_keys',
         '0009_account_ping_url',
+        '0010_inbox_file_handled',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);

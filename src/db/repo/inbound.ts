@@ -201,7 +201,30 @@ export class InboundRepo {
   async markDisposalDone(id: number): Promise<void> {
     await this.db('inbound_files').where({ id }).update({ remote_disposal: DISPOSAL_DONE });
   }
+
+  /** Warehouse files rejected from an inbox that no person has marked handled yet, oldest first. */
+  async unhandledInboxRejections(accountId: number): Promise<InboundFile[]> {
+    const rows = await this.db('inbound_files')
+      .where({ account_id: accountId, status: 'rejected' })
+      .whereIn('flow', INBOX_FLOWS)
+      .whereNull('handled_at')
+      .orderBy('id')
+      .select(SUMMARY_COLUMNS);
+    return rows.map(fromRow);
+  }
+
+  /** Marks the account's unhandled rejected inbox files of that name handled; returns how many. */
+  async markInboxRejectionHandled(accountId: number, remoteName: string, reason: string, now: string): Promise<number> {
+    return this.db('inbound_files')
+      .where({ account_id: accountId, status: 'rejected', remote_name: remoteName })
+      .whereIn('flow', INBOX_FLOWS)
+      .whereNull('handled_at')
+      .update({ handled_at: now, handled_reason: reason });
+  }
 }
+
+/** The warehouse inboxes of SPEC §5.8, as opposed to The Edge's own folders. */
+const INBOX_FLOWS: InboundFlow[] = ['WarehouseShipments', 'WarehouseProducts'];
 
 function fromRow(row: Record<string, unknown>): InboundFile {
   let pendingDisposal: RemoteDisposal | null = null;
