@@ -5,11 +5,14 @@ import type { ImportedShipment } from '../commands/import-shipments.js';
 import type { OrderDetailView, OrderView } from '../commands/orders.js';
 import type { RecordedUpdate } from '../commands/record-update.js';
 import type { CancelRequestAnswerResult } from '../commands/cancel-requests.js';
-import { handler } from './action.js';
+import { handler, parsePositiveInt } from './action.js';
 import type { CommandOutput } from './output.js';
 import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
 import { syncStepOutput } from './steps.js';
 import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
+
+/** Orders `orders list` prints to a person when no --limit is given. */
+const DEFAULT_LIST_LIMIT = 50;
 
 function orderTable(orders: OrderView[], withDue: boolean): string[] {
   if (orders.length === 0) return ['no orders'];
@@ -204,28 +207,48 @@ Examples:
       new Option('--late', 'only orders with a line past its dispatch date, oldest due first').conflicts('dueToday'),
     )
     .option('--due-today', 'only orders with a line due for dispatch today, oldest due first')
+    .option(
+      '--since <date>',
+      'only orders received from this date (yyyy-mm-dd, London time) or time (ISO-8601 with zone)',
+    )
+    .option(
+      '--limit <n>',
+      `list at most n orders, the first ones in the listing's order (default ${DEFAULT_LIST_LIMIT}; with --json: every one)`,
+      parsePositiveInt,
+    )
     .addHelpText(
       'after',
       `
 A line's dispatch date is its promised_date, else the order's expected_delivery_date minus the lead
 time (the product's, else the account's); --late and --due-today add a DUE column (due_date in --json):
-the earliest such date among the order's lines.
+the earliest such date among the order's lines. A listing cut short by the limit ends with a line
+saying how many orders it left out.
 
 Examples:
   $ jl-edge orders list --status incomplete
   $ jl-edge orders list --status cancel_requested
   $ jl-edge orders list --late
+  $ jl-edge orders list --since 2026-03-01 --limit 200
   $ jl-edge orders list --account acme --json`,
     )
     .action(
-      handler(async (ctx, _args, { status, late, dueToday }): Promise<CommandOutput> => {
-        const { listOrders, parseOrderStatus } = await import('../commands/orders.js');
+      handler(async (ctx, _args, { status, late, dueToday, since, limit }): Promise<CommandOutput> => {
+        const { listOrders, parseOrderStatus, parseSince } = await import('../commands/orders.js');
         const due = late ? 'late' : dueToday ? 'due_today' : undefined;
-        const views = await listOrders(ctx, {
+        const listing = await listOrders(ctx, {
           status: status === undefined ? undefined : parseOrderStatus(status),
           due,
+          since: since === undefined ? undefined : parseSince(since),
+          // A terminal is not flooded by a year of orders; a script asking for JSON gets what it asked for.
+          limit: limit ?? (ctx.options.json ? undefined : DEFAULT_LIST_LIMIT),
         });
-        return { exitCode: ExitCode.ok, json: views, lines: orderTable(views, due !== undefined), problems: [] };
+        const lines = orderTable(listing.orders, due !== undefined);
+        const left = listing.total - listing.orders.length;
+        if (left > 0)
+          lines.push(
+            `… ${left.toLocaleString('en-GB')} more order${left === 1 ? '' : 's'} not listed (--limit n lists more, --since date starts later, --json lists every one)`,
+          );
+        return { exitCode: ExitCode.ok, json: listing.orders, lines, problems: [] };
       }),
     );
 

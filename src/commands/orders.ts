@@ -7,9 +7,10 @@ import type { Context } from '../core/context.js';
 import type { Due } from '../core/date-watch.js';
 import { UsageError } from '../core/errors.js';
 import { isoNow } from '../core/time.js';
-import { ORDER_STATUSES, type Order, type OrderLine, type OrderStatus } from '../db/repo/orders.js';
+import { ORDER_STATUSES, type Order, type OrderFilter, type OrderLine, type OrderStatus } from '../db/repo/orders.js';
 import type { OutboxSummary } from '../db/repo/outbox.js';
 import type { CancelRequestStatus } from '../db/repo/cancel-requests.js';
+import { londonDayStart } from '../formats/file-name-token.js';
 import { supplierRef } from '../formats/supplier-ref.js';
 import { dueLines } from './due-lines.js';
 import { recordedUpdateViews, type RecordedUpdateView } from './record-update.js';
@@ -136,31 +137,77 @@ export function parseOrderStatus(value: string): OrderListStatus {
   return value as OrderListStatus;
 }
 
+/**
+ * `--since`: a London calendar date (`yyyy-mm-dd`, from its midnight) or an ISO-8601 time with its zone;
+ * the instant as `created_at` is stored.
+ */
+export function parseSince(value: string): string {
+  const wrong = () =>
+    new UsageError(
+      `--since ${value}: give a date (2026-03-01, London time) or a time with its zone (2026-03-01T09:00:00Z)`,
+    );
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    try {
+      return londonDayStart(value).toISOString();
+    } catch {
+      throw wrong();
+    }
+  }
+  const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (Number.isNaN(instant)) throw wrong();
+  return new Date(instant).toISOString();
+}
+
 export interface ListOrdersOptions {
   status?: OrderListStatus;
   /** Only orders with a line late, or due for dispatch today (SPEC §5.5), oldest due first. */
   due?: Extract<Due, 'late' | 'due_today'>;
+  /** Only orders received at or after this instant (`parseSince`). */
+  since?: string;
+  /** At most this many orders: the first ones in the listing's order. */
+  limit?: number;
+}
+
+export interface OrderListing {
+  orders: OrderView[];
+  /** How many orders matched, listed or not. */
+  total: number;
 }
 
 /** Orders oldest first (oldest due first with `due`), of the `--account` account or of every account. */
-export async function listOrders(ctx: Context, options: ListOrdersOptions): Promise<OrderView[]> {
+export async function listOrders(ctx: Context, options: ListOrdersOptions): Promise<OrderListing> {
   const account = ctx.options.account === undefined ? undefined : await ctx.requireAccount(ctx.options.account);
-  const filter = options.status === CANCEL_REQUESTED ? { cancelRequested: true } : { status: options.status };
-  if (options.due !== undefined) return listOrdersDue(ctx, account, options.due, filter);
-  const orders = await ctx.repo.orders.list({ accountId: account?.id, ...filter }, ctx.repo.batchSize);
+  const filter: OrderFilter = {
+    ...(options.status === CANCEL_REQUESTED ? { cancelRequested: true } : { status: options.status }),
+    receivedSince: options.since,
+  };
+  if (options.due !== undefined) return listOrdersDue(ctx, account, options.due, filter, options.limit);
+  const orders = await ctx.repo.orders.list(
+    { accountId: account?.id, ...filter },
+    ctx.repo.batchSize,
+    undefined,
+    options.limit,
+  );
   const updates = await ctx.repo.outbox.listByOrders(
     orders.map((order) => order.id),
     ctx.repo.batchSize,
   );
-  return orders.map((order) => viewOrder(order, updates.get(order.id) ?? []));
+  const total =
+    options.limit !== undefined && orders.length === options.limit
+      ? await ctx.repo.orders.count({ accountId: account?.id, ...filter })
+      : orders.length;
+  return { orders: orders.map((order) => viewOrder(order, updates.get(order.id) ?? [])), total };
 }
 
 async function listOrdersDue(
   ctx: Context,
   account: Account | undefined,
   due: Extract<Due, 'late' | 'due_today'>,
-  filter: { status?: OrderStatus; cancelRequested?: boolean },
-): Promise<OrderView[]> {
+  filter: OrderFilter,
+  limit: number | undefined,
+): Promise<OrderListing> {
   // Lines come oldest due first, so an order's first line met is its earliest.
   const dueDateOf = new Map<number, string>();
   for (const each of account ? [account] : await ctx.listAccounts()) {
@@ -185,7 +232,7 @@ async function listOrdersDue(
       (a.view.due_date! < b.view.due_date! ? -1 : a.view.due_date! > b.view.due_date! ? 1 : 0) ||
       a.order.id - b.order.id,
   );
-  return listed.map(({ view }) => view);
+  return { orders: listed.slice(0, limit).map(({ view }) => view), total: listed.length };
 }
 
 /**

@@ -68,6 +68,15 @@ export function londonDate(now: Date): string {
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** The first instant of a London calendar date (`yyyy-mm-dd`): midnight GMT, or 23:00 UTC the day before in summer. */
+export function londonDayStart(date: string): Date {
+  // addDays refuses what is not a calendar date (2026-02-30 included).
+  const midnightUtc = Date.parse(`${addDays(date, 0)}T00:00:00Z`);
+  // London is UTC or one hour ahead of it: its day starts at midnight UTC or an hour before.
+  const summerStart = midnightUtc - 3_600_000;
+  return new Date(londonDate(new Date(summerStart)) === date ? summerStart : midnightUtc);
+}
+
 /** Calendar arithmetic on a `yyyy-mm-dd` date (no time zone involved). */
 export function addDays(date: string, days: number): string {
   const [, year, month, day] = (DATE_PATTERN.exec(date) ?? []).map(Number);

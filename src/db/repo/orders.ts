@@ -99,6 +99,8 @@ export interface OrderFilter {
   orderNumber?: string;
   /** Only orders with an open customer cancellation request (SPEC §3 `cancel_requested`). */
   cancelRequested?: boolean;
+  /** Only orders received at or after this instant (ISO-8601 UTC, as `created_at` is stored). */
+  receivedSince?: string;
 }
 
 export class OrdersRepo {
@@ -280,31 +282,27 @@ export class OrdersRepo {
     }
   }
 
-  /** Orders with their lines and errors, oldest first. */
+  /** Orders with their lines and errors, oldest first; with `limit`, the oldest `limit` of them. */
   async list(
     filter: OrderFilter,
     batchSize: number,
     narrow?: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
+    limit?: number,
   ): Promise<Order[]> {
     const select = (matchNumber: (query: Knex.QueryBuilder, orderNumber: string) => void) => {
-      let query = this.db('orders')
+      let query = this.matching(filter)
         .join('accounts', 'accounts.id', 'orders.account_id')
         .leftJoin('inbound_files', 'inbound_files.id', 'orders.inbound_file_id')
         .select('orders.*', 'accounts.name as account_name', 'inbound_files.remote_name as inbound_file_name')
         .orderBy('orders.id');
-      if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
-      if (filter.status) query.where('orders.status', filter.status);
       if (filter.orderNumber) matchNumber(query, filter.orderNumber);
-      if (filter.cancelRequested)
-        query.whereExists(
-          this.db('cancel_requests')
-            .whereRaw('cancel_requests.order_id = orders.id')
-            .where('cancel_requests.status', 'requested'),
-        );
+      if (limit !== undefined) query.limit(limit);
       if (narrow) query = narrow(query);
       return query;
     };
-    let rows = await select((query, number) => void query.where('orders.order_number', number));
+    let rows: Record<string, unknown>[] = await select(
+      (query, number) => void query.where('orders.order_number', number),
+    );
     // An order number typed by a person matches without regard to case; the exact match (indexed) first.
     if (rows.length === 0 && filter.orderNumber)
       rows = await select(
@@ -325,6 +323,29 @@ export class OrdersRepo {
       for (const row of errors) byId.get(toNumber(row.order_id))!.errors.push(errorFromRow(row));
     }
     return orders;
+  }
+
+  /** How many orders `list` would give without a limit (an order number is matched exactly). */
+  async count(filter: OrderFilter): Promise<number> {
+    const query = this.matching(filter);
+    if (filter.orderNumber) query.where('orders.order_number', filter.orderNumber);
+    const [row] = await query.count({ n: '*' });
+    return toNumber(row?.n ?? 0);
+  }
+
+  /** The orders of `filter`, its order number aside (matched by the caller). */
+  private matching(filter: OrderFilter): Knex.QueryBuilder {
+    const query = this.db('orders');
+    if (filter.accountId !== undefined) query.where('orders.account_id', filter.accountId);
+    if (filter.status) query.where('orders.status', filter.status);
+    if (filter.receivedSince !== undefined) query.where('orders.created_at', '>=', filter.receivedSince);
+    if (filter.cancelRequested)
+      query.whereExists(
+        this.db('cancel_requests')
+          .whereRaw('cancel_requests.order_id = orders.id')
+          .where('cancel_requests.status', 'requested'),
+      );
+    return query;
   }
 }
 
