@@ -10,7 +10,7 @@ import { faultCrash, faultPause } from '../core/fault-injection.js';
 import { remoteFolderReachable } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult } from '../core/step.js';
 import { isoNow } from '../core/time.js';
-import type { InboundStatus, KnownInboundFiles, NewInboundFile, RemoteDisposal } from '../db/repo/inbound.js';
+import type { InboundStatus, NewInboundFile, RemoteDisposal, UnloggedFile } from '../db/repo/inbound.js';
 import type { Repository } from '../db/repository.js';
 import type { OrderStatus } from '../db/repo/orders.js';
 import { sha256Hex } from '../core/hash.js';
@@ -37,6 +37,7 @@ import {
   type OrderFileDecision,
 } from './download-orders/decide.js';
 import { downloadCancelRequests } from './download-orders/cancel-requests.js';
+import { listedFolder, type ListedFolder } from './download-orders/listed-folder.js';
 import { ReadAhead } from './download-orders/read-ahead.js';
 
 export type { FileOutcome, FileReport } from './download-orders/decide.js';
@@ -130,10 +131,10 @@ class OrderDownload {
   private readonly warnings: ItemError[] = [];
   /** Orders a dry run would have stored, so a second file with the same number is reported as a duplicate. */
   private readonly dryRunOrders = new Map<string, EarlierOrder>();
-  /** Names in the folder listing: which of a file's markers exist. */
-  private present = new Set<string>();
   /** The order folder as this run listed it (empty until run() has listed it). */
-  listing: RemoteEntry[] = [];
+  listing: ListedFolder = { entries: [], isMarked: () => false };
+  /** Names in the listing, made when a disposal first needs them (most runs never do), less those disposed of. */
+  private presentNames: Set<string> | null = null;
   /** Product id per part number looked up in this run; null: no product has it. */
   private readonly productIdCache = new Map<string, number | null>();
 
@@ -156,8 +157,7 @@ class OrderDownload {
           `cannot list the order folder (OrderDownload), so no order can be read: ${errorMessage(err)} (check it with: jl-edge accounts test ${this.account.name})`,
         );
       });
-    this.listing = listing;
-    this.present = new Set(listing.map((entry) => entry.name));
+    this.listing = listedFolder(listing);
     try {
       if (!this.dryRun) await this.finishPendingDisposals();
       await this.importReadyFiles(listing);
@@ -207,39 +207,29 @@ class OrderDownload {
   }
 
   private async importReadyFiles(listing: RemoteEntry[]): Promise<void> {
-    // A name appears once however the listing repeats it, so a file is never read twice in a run.
-    const candidates = new Map<string, RemoteEntry>();
-    for (const entry of listing) {
-      // Files this run already archived or deleted (left over from an earlier run) are gone.
-      if (isOrderFileName(entry.name) && this.present.has(entry.name)) candidates.set(entry.name, entry);
-    }
     const ready: RemoteEntry[] = [];
-    for (const entry of candidates.values()) {
-      if (markerNamesFor(entry.name).some((marker) => this.present.has(marker))) ready.push(entry);
+    let previous: string | undefined;
+    for (const entry of listing) {
+      // The listing is sorted: a name it repeats comes right after itself, and is never read twice in a run.
+      if (entry.name === previous || !isOrderFileName(entry.name)) continue;
+      previous = entry.name;
+      // Files this run already archived or deleted (left over from an earlier run) are gone.
+      if (this.presentNames !== null && !this.presentNames.has(entry.name)) continue;
+      if (this.listing.isMarked(entry.name)) ready.push(entry);
       else this.notReady.push(entry.name);
     }
     this.counts.skipped += this.notReady.length;
 
-    const known = await this.ctx.repo.inbound.knownByName(
-      this.account.id,
-      FLOW,
-      ready.map((entry) => entry.name),
-    );
-    const fresh: RemoteEntry[] = [];
-    for (const entry of ready) {
-      // Name and size from the listing recognise a file already logged without reading it again.
-      const logged = known.find(entry.name, entry.size);
-      if (!logged) {
-        fresh.push(entry);
-        continue;
-      }
-      this.counts.skipped++;
-      if (this.disposal && !this.dryRun && logged.disposalState === null) {
+    // Name and size from the listing recognise a file already logged without reading it again.
+    const unread = await this.ctx.repo.inbound.unlogged(this.account.id, FLOW, ready);
+    this.counts.skipped += ready.length - unread.length;
+    if (this.disposal && !this.dryRun) {
+      for (const logged of await this.ctx.repo.inbound.loggedNotDisposed(this.account.id, FLOW, ready)) {
         await this.ctx.repo.inbound.requestDisposal(logged.id, this.disposal);
-        await this.dispose(logged.id, this.dir, entry.name, this.disposal);
+        await this.dispose(logged.id, this.dir, logged.name, this.disposal);
       }
     }
-    await this.importFiles(fresh, known);
+    await this.importFiles(unread);
   }
 
   /**
@@ -247,7 +237,7 @@ class OrderDownload {
    * ReadAhead), then looked up in the database with one query per batch, and logged with their orders in
    * one transaction per batch — a transaction per file cost more than reading the file.
    */
-  private async importFiles(fresh: RemoteEntry[], known: KnownInboundFiles): Promise<void> {
+  private async importFiles(fresh: UnloggedFile[]): Promise<void> {
     // A batch's worth and more in flight, so the next batch arrives while one is stored.
     const reads = new ReadAhead(
       this.transport,
@@ -266,7 +256,7 @@ class OrderDownload {
           );
           break;
         }
-        const name = fresh[next]!.name;
+        const { name, nameLogged } = fresh[next]!;
         let raw: Buffer;
         try {
           raw = await reads.at(next);
@@ -286,7 +276,7 @@ class OrderDownload {
         }
         const sha256 = sha256Hex(raw);
         // A name the log does not know cannot be this file: this run, holding the lock, is the only writer.
-        if (known.hasName(name) && (await this.ctx.repo.inbound.exists(this.account.id, name, sha256))) {
+        if (nameLogged && (await this.ctx.repo.inbound.exists(this.account.id, name, sha256))) {
           this.counts.skipped++;
           next++;
           continue;
@@ -494,7 +484,7 @@ class OrderDownload {
         } else {
           await this.transport.delete(joinRemote(dir, each));
         }
-        if (dir === this.dir) this.present.delete(each);
+        if (dir === this.dir) this.present().delete(each);
       }
     } catch (err) {
       const verb = disposal.kind === 'archive' ? `move it to ${disposal.dir}` : 'delete it';
@@ -511,9 +501,13 @@ class OrderDownload {
     else this.counts.deleted++;
   }
 
+  private present(): Set<string> {
+    return (this.presentNames ??= new Set(this.listing.entries.map((entry) => entry.name)));
+  }
+
   /** The listing answers for the download folder (no extra round trip); another folder is asked. */
   private async remoteFileExists(dir: string, name: string): Promise<boolean> {
-    if (dir === this.dir) return this.present.has(name);
+    if (dir === this.dir) return this.present().has(name);
     return (await this.transport.size(joinRemote(dir, name))) !== null;
   }
 }

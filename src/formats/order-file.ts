@@ -23,8 +23,22 @@ export function isOrderFileOrMarkerName(name: string): boolean {
  * (the extension replaced). A name without an extension has just the one form.
  */
 export function markerNamesFor(name: string): string[] {
-  const withoutExtension = name.replace(/\.[^.]*$/, '');
-  return withoutExtension === name ? [name + MARKER_SUFFIX] : [name + MARKER_SUFFIX, withoutExtension + MARKER_SUFFIX];
+  const short = withoutExtension(name);
+  return short === name ? [name + MARKER_SUFFIX] : [name + MARKER_SUFFIX, short + MARKER_SUFFIX];
+}
+
+function withoutExtension(name: string): string {
+  return name.replace(/\.[^.]*$/, '');
+}
+
+/**
+ * Which names of a folder listing have one of their markers (`markerNamesFor`) in it, from one pass
+ * over the listing: a folder that keeps a year of files is looked through on every run.
+ */
+export function markedNames(names: Iterable<string>): (name: string) => boolean {
+  const marked = new Set<string>();
+  for (const name of names) if (name.endsWith(MARKER_SUFFIX)) marked.add(name.slice(0, -MARKER_SUFFIX.length));
+  return (name) => marked.has(name) || marked.has(withoutExtension(name));
 }
 
 /** ✔/◇ SPEC §4.2: order-section columns we know and store by name; any other column is kept as an extra. */

@@ -54,40 +54,49 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
     assert.deepEqual(run!.counts, { sent: 2 });
   });
 
-  it('finds the logged files of a listing longer than any statement batch, by name and size, in one call', async () => {
+  it('tells which files of a listing longer than any statement batch are logged, by name and size', async () => {
     const [repo] = hosts;
     const account = (await repo!.accounts.findByName('acme'))!;
-    const logged = (n: number, size: number, flow: 'OrderDownload' | 'StockUpdateError' = 'OrderDownload') => ({
+    const name = (n: number) => `order-${String(n).padStart(20, '0')}.txt`;
+    const size = (n: number) => 10 + (n % 7);
+    const logged = (n: number, bytes: number, flow: 'OrderDownload' | 'StockUpdateError' = 'OrderDownload') => ({
       accountId: account.id,
       flow,
       remoteDir: '/live/incoming',
-      remoteName: `order-${String(n).padStart(20, '0')}.txt`,
-      raw: Buffer.alloc(size, 'x'),
-      sha256: `${flow}-${n}-${size}`,
+      remoteName: name(n),
+      raw: Buffer.alloc(bytes, 'x'),
+      sha256: `${flow}-${n}-${bytes}`,
       status: 'processed' as const,
       error: null,
-      disposal: null,
+      disposal: n === 9 ? ({ kind: 'delete' } as const) : null,
       now: NOW,
     });
-    // A year of files: more than PostgreSQL's and SQLite's batch of bound values, and one name logged twice.
-    const files = Array.from({ length: 2_500 }, (_, i) => logged(i + 1, 10 + (i % 7)));
-    files.push(logged(7, 99), logged(2_600, 10, 'StockUpdateError'));
-    await repo!.inbound.insertMany(files.slice(0, 2_500), repo!.batchSize);
-    for (const file of files.slice(2_500)) await repo!.inbound.insert(file);
+    // A year of files: more than PostgreSQL's and SQLite's batch of bound values.
+    await repo!.inbound.insertMany(
+      Array.from({ length: 2_500 }, (_, i) => logged(i + 1, size(i + 1))),
+      repo!.batchSize,
+    );
+    // The same name with other content, and another flow's file of a name this flow never logged.
+    await repo!.inbound.insert(logged(7, 99));
+    await repo!.inbound.insert(logged(2_600, size(2_600), 'StockUpdateError'));
 
-    const listing = Array.from({ length: 3_000 }, (_, i) => `order-${String(i + 1).padStart(20, '0')}.txt`);
-    const known = await repo!.inbound.knownByName(account.id, 'OrderDownload', listing);
-    const found = listing.filter((name, i) => known.find(name, 10 + (i % 7)) !== undefined);
-    assert.equal(found.length, 2_500);
-    assert.deepEqual(found.at(-1), listing[2_499]);
-    assert.equal(known.hasName(listing[2_500]!), false);
-    // The same name with other content is known by name, and by each logged size.
-    assert.equal(known.find(listing[6]!, 99)?.remoteName, listing[6]);
-    assert.equal(known.find(listing[6]!, 98), undefined);
-    // Another flow's file of the same name is not this flow's.
-    assert.equal(known.hasName(listing[2_599]!), false);
-    assert.equal(known.hasName('order-none.txt'), false);
-    assert.equal((await repo!.inbound.knownByName(account.id, 'OrderDownload', [])).hasName(listing[0]!), false);
+    const listing = Array.from({ length: 3_000 }, (_, i) => ({ name: name(i + 1), size: size(i + 1) }));
+    listing[6] = { name: name(7), size: 98 };
+    const unlogged = await repo!.inbound.unlogged(account.id, 'OrderDownload', listing);
+    assert.deepEqual(unlogged, [
+      { name: name(7), nameLogged: true },
+      ...Array.from({ length: 500 }, (_, i) => ({ name: name(2_501 + i), nameLogged: false })),
+    ]);
+
+    // Every logged file left in place: not the one listed with other content, nor the one being deleted.
+    const inPlace = await repo!.inbound.loggedNotDisposed(account.id, 'OrderDownload', listing);
+    assert.deepEqual(
+      inPlace.map((file) => file.name),
+      Array.from({ length: 2_500 }, (_, i) => name(i + 1)).filter((each) => each !== name(7) && each !== name(9)),
+    );
+    assert.ok(inPlace.every((file) => Number.isInteger(file.id)));
+
+    assert.deepEqual(await repo!.inbound.unlogged(account.id, 'OrderDownload', []), []);
   });
 
   // better-sqlite3 is synchronous: SQLite connections of one process cannot wait on each other, so the

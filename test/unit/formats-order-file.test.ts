@@ -5,6 +5,7 @@ import {
   ITEM_COLUMNS,
   ORDER_COLUMNS,
   isOrderFileName,
+  markedNames,
   markerNamesFor,
   parseOrderFile,
   type ParsedOrder,
@@ -109,6 +110,30 @@ describe('order file names', () => {
       'order-20260301101500123456.DONE',
     ]);
     assert.deepEqual(markerNamesFor('README'), ['README.DONE']);
+  });
+
+  it('finds in one pass over a listing the names that have a marker of either form', () => {
+    const listing = [
+      'order-20260301101500000001.txt',
+      'order-20260301101500000001.txt.DONE',
+      'order-20260301101500000002.txt',
+      'order-20260301101500000002.DONE',
+      'order-20260301101500000003.txt',
+      'order-20260301101500000004.txt.DONE',
+      'README',
+      'README.DONE',
+      'notes.txt',
+    ];
+    const isMarked = markedNames(listing);
+    const dataFiles = listing.filter((name) => !name.endsWith('.DONE'));
+    const marked = dataFiles.filter(isMarked);
+    assert.deepEqual(marked, ['order-20260301101500000001.txt', 'order-20260301101500000002.txt', 'README']);
+    // The same answer as looking up each of a name's marker names.
+    const present = new Set(listing);
+    assert.deepEqual(
+      marked,
+      dataFiles.filter((name) => markerNamesFor(name).some((marker) => present.has(marker))),
+    );
   });
 
   it('lists the SPEC §4.2 columns', () => {

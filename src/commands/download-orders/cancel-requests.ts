@@ -16,9 +16,9 @@ import type { InboundStatus } from '../../db/repo/inbound.js';
 import type { Order } from '../../db/repo/orders.js';
 import { sha256Hex } from '../../core/hash.js';
 import { isCancelRequestFileName, parseCancelRequest, type ParsedCancelRequest } from '../../formats/cancel-request.js';
-import { markerNamesFor } from '../../formats/order-file.js';
-import { joinRemote, type RemoteEntry, type Transport } from '../../transport/transport.js';
+import { joinRemote, type Transport } from '../../transport/transport.js';
 import { acceptOpenRequests, describeShortfalls } from '../cancel-requests.js';
+import { listedFolder, type ListedFolder } from './listed-folder.js';
 import { itemError } from './decide.js';
 
 const FLOW = 'CancellationRequest';
@@ -50,8 +50,8 @@ export async function downloadCancelRequests(
   deadline: number,
   /** The order numbers this run's order files stored (a dry run stored nothing, but would have). */
   ordersOfThisRun: ReadonlySet<string>,
-  /** The folder's listing when the run already has it (the order folder is the same folder). */
-  listing?: RemoteEntry[],
+  /** The folder as the run already listed it (the order folder is the same folder). */
+  listing?: ListedFolder,
 ): Promise<AccountWork> {
   return new CancelRequestDownload(ctx, account, transport, deadline, ordersOfThisRun).run(listing);
 }
@@ -78,23 +78,14 @@ class CancelRequestDownload {
     this.dryRun = ctx.options.dryRun;
   }
 
-  async run(listed?: RemoteEntry[]): Promise<AccountWork> {
-    const listing = listed ?? (await this.transport.list(this.dir));
-    const present = new Set(listing.map((entry) => entry.name));
-    const ready = listing.filter(
-      (entry) =>
-        isCancelRequestFileName(entry.name) && markerNamesFor(entry.name).some((marker) => present.has(marker)),
+  async run(listed?: ListedFolder): Promise<AccountWork> {
+    const listing = listed ?? listedFolder(await this.transport.list(this.dir));
+    const ready = listing.entries.filter(
+      (entry) => isCancelRequestFileName(entry.name) && listing.isMarked(entry.name),
     );
-    const known = await this.ctx.repo.inbound.knownByName(
-      this.account.id,
-      FLOW,
-      ready.map((entry) => entry.name),
-    );
-    for (const entry of ready) {
-      if (known.find(entry.name, entry.size)) {
-        this.counts.skipped++;
-        continue;
-      }
+    const unread = await this.ctx.repo.inbound.unlogged(this.account.id, FLOW, ready);
+    this.counts.skipped += ready.length - unread.length;
+    for (const entry of unread) {
       if (Date.now() >= this.deadline) {
         this.errors.push({
           message: 'the whole-run deadline was reached; the remaining cancellation requests are read on the next run',

@@ -43,14 +43,8 @@ export async function readErrorFiles(scope: PushScope): Promise<ErrorFilesRead> 
     });
     return read;
   }
-  const known = await scope.ctx.repo.inbound.knownByName(
-    scope.account.id,
-    ERROR_FLOW,
-    listing.map((e) => e.name),
-  );
-  for (const entry of listing) {
-    // Name and size from the listing recognise a file already stored without downloading it again.
-    if (known.find(entry.name, entry.size)) continue;
+  // Name and size from the listing recognise a file already stored without downloading it again.
+  for (const entry of await scope.ctx.repo.inbound.unlogged(scope.account.id, ERROR_FLOW, listing)) {
     let raw: Buffer;
     try {
       raw = await scope.transport.read(joinRemote(dir, entry.name));

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../connection.js';
-import { toNullableString, toNumber } from './normalise.js';
+import { toBool, toNullableString, toNumber } from './normalise.js';
 import { queryRows } from './statements.js';
 
 /**
@@ -46,13 +46,22 @@ export interface NewInboundFile {
   now: string;
 }
 
-/** A file already in the log, found by the cheap (name, size) key that a listing gives without reading. */
-export interface KnownInboundFile {
-  id: number;
-  remoteName: string;
+/** A remote file as a folder listing gives it: the cheap (name, size) key that recognises a logged file. */
+export interface ListedFile {
+  name: string;
   size: number;
-  /** 'pending' or 'done' once a disposal was asked for; null when the file was left in place. */
-  disposalState: 'pending' | 'done' | null;
+}
+
+/** A listed file the log does not hold under its name and size. */
+export interface UnloggedFile {
+  name: string;
+  /** The log holds the name with other content: its hash tells whether this content was read already. */
+  nameLogged: boolean;
+}
+
+export interface LoggedFile {
+  id: number;
+  name: string;
 }
 
 const DISPOSAL_PENDING = 'pending';
@@ -105,29 +114,6 @@ const SUMMARY_COLUMNS = [
   'processed_at',
 ];
 
-/** Logged files found by name: what a run needs per listed file, answered from memory. */
-export class KnownInboundFiles {
-  private readonly byName = new Map<string, KnownInboundFile[]>();
-
-  constructor(files: KnownInboundFile[]) {
-    for (const file of files) {
-      const same = this.byName.get(file.remoteName);
-      if (same) same.push(file);
-      else this.byName.set(file.remoteName, [file]);
-    }
-  }
-
-  /** True when some logged file has this name, whatever its content. */
-  hasName(name: string): boolean {
-    return this.byName.has(name);
-  }
-
-  /** The logged file of this name and size: the listing's cheap sign that a file was read already. */
-  find(name: string, size: number): KnownInboundFile | undefined {
-    return this.byName.get(name)?.find((file) => file.size === size);
-  }
-}
-
 export class InboundRepo {
   constructor(
     private readonly db: Knex,
@@ -160,29 +146,74 @@ export class InboundRepo {
   }
 
   /**
-   * The logged files of a flow among `names` (a folder listing), in one query however long the listing:
-   * lets a run skip the files it has seen without reading them again. Several rows may share a name (the
-   * same name with other content); each is kept. The names travel as one array (a JSON text on SQLite),
-   * since a statement with thousands of bound values costs more to compile than to run.
+   * The files of a folder listing that the log of `flow` does not hold under the same name and size —
+   * the only ones a run needs to read — in listing order. A run lists a folder that keeps every file
+   * ever sent (remote files are left in place), so the whole listing goes to the database as one value
+   * in one query, and each file already logged costs an index look-up there and nothing here.
    */
-  async knownByName(accountId: number, flow: InboundFlow, names: string[]): Promise<KnownInboundFiles> {
-    if (names.length === 0) return new KnownInboundFiles([]);
-    const among = this.dialect === 'sqlite' ? 'in (select value from json_each(?))' : '= any(?::text[])';
+  async unlogged(accountId: number, flow: InboundFlow, listing: ListedFile[]): Promise<UnloggedFile[]> {
+    if (listing.length === 0) return [];
     const rows = await queryRows(
       this.db,
       this.dialect,
-      `select id, remote_name, size, remote_disposal from inbound_files
-       where account_id = ? and flow = ? and remote_name ${among}`,
-      [accountId, flow, this.dialect === 'sqlite' ? JSON.stringify(names) : names],
+      `select listed.position, exists (${this.loggedAs('listed.value', false)})
+       from ${this.listedFiles()}
+       where not exists (${this.loggedAs('listed.value', true)})
+       order by listed.position`,
+      // In the order of the placeholders in the text: the select list's, the listing's, the where clause's.
+      [accountId, flow, this.listingValue(listing), accountId, flow],
     );
-    return new KnownInboundFiles(
-      rows.map(([id, remoteName, size, disposal]) => ({
-        id: toNumber(id),
-        remoteName: String(remoteName),
-        size: toNumber(size),
-        disposalState: (disposal as KnownInboundFile['disposalState']) ?? null,
-      })),
+    return rows.map(([position, nameLogged]) => ({
+      name: listing[toNumber(position) - this.firstPosition()]!.name,
+      nameLogged: toBool(nameLogged),
+    }));
+  }
+
+  /** The files of a folder listing logged under the same name and size whose remote file is to stay (no disposal asked yet). */
+  async loggedNotDisposed(accountId: number, flow: InboundFlow, listing: ListedFile[]): Promise<LoggedFile[]> {
+    if (listing.length === 0) return [];
+    const rows = await queryRows(
+      this.db,
+      this.dialect,
+      `select logged.id, logged.remote_name
+       from ${this.listedFiles()}
+       join inbound_files logged on logged.account_id = ? and logged.flow = ?
+         and logged.remote_name = (listed.value ->> 0) and logged.size = ${this.listedSize('listed.value')}
+       where logged.remote_disposal is null
+       order by listed.position, logged.id`,
+      [this.listingValue(listing), accountId, flow],
     );
+    return rows.map(([id, name]) => ({ id: toNumber(id), name: String(name) }));
+  }
+
+  /** The listing as one bound value: a JSON array of `[name, size]`. */
+  private listingValue(listing: ListedFile[]): string {
+    return JSON.stringify(listing.map((file) => [file.name, file.size]));
+  }
+
+  /**
+   * The listing as rows `listed(value, position)`; SQLite numbers them from 0, PostgreSQL from 1. SQLite's
+   * `jsonb_each` hands each `[name, size]` over parsed, where `json_each` would parse it again for each
+   * of the two values read (measured on 50,000 files: 79 ms against 160 ms).
+   */
+  private listedFiles(): string {
+    return this.dialect === 'sqlite'
+      ? '(select value, key as position from jsonb_each(?)) listed'
+      : 'jsonb_array_elements(?::jsonb) with ordinality as listed(value, position)';
+  }
+
+  private firstPosition(): number {
+    return this.dialect === 'sqlite' ? 0 : 1;
+  }
+
+  private listedSize(value: string): string {
+    return this.dialect === 'sqlite' ? `(${value} ->> 1)` : `(${value} ->> 1)::bigint`;
+  }
+
+  /** A row of the log holding a listed file: by name, or by name and size. */
+  private loggedAs(value: string, sameSize: boolean): string {
+    return `select 1 from inbound_files logged where logged.account_id = ? and logged.flow = ?
+        and logged.remote_name = (${value} ->> 0)${sameSize ? ` and logged.size = ${this.listedSize(value)}` : ''}`;
   }
 
   /** Ask for the remote file of an already logged row to be moved or deleted (a run with --archive-to/--delete). */
