@@ -131,4 +131,29 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
         assert.deepEqual(won[0]!.acquired && won[0]!.tookOverFrom, holder);
       }
     });
+
+  if (TEST_ENGINE === 'postgres')
+    it('a lock released while another host is taking it: that host gets it or sees its holder, never an error', async () => {
+      const step = 'quick-runs';
+      const stop = Date.now() + 3_000;
+      let runs = 0;
+      // Hosts 0 and 1 run very short "runs" (take, release) back to back; 2 and 3 try to take it meanwhile.
+      const quick = async (i: number): Promise<void> => {
+        while (Date.now() < stop) {
+          const owner = `quick-${i}-${runs++}`;
+          const attempt = await hosts[i]!.locks.acquire(
+            { step, account: 'acme', owner, pid: 3000 + i, host: `host-${i}`, now: NOW },
+            () => false,
+          );
+          if (attempt.acquired) await hosts[i]!.locks.release(step, 'acme', owner);
+          else assert.equal(attempt.holder.step, step);
+        }
+      };
+      await Promise.all([0, 1, 2, 3].map(quick));
+      assert.ok(runs > 20, `enough attempts to race: ${runs}`);
+      assert.deepEqual(
+        (await hosts[0]!.locks.list()).filter((l) => l.step === step),
+        [],
+      );
+    });
 });

@@ -16,29 +16,42 @@ export class LocksRepo {
     lock: Omit<LockHolder, 'acquiredAt' | 'heartbeatAt'> & { now: string },
     isStale: (holder: LockHolder) => boolean,
   ): Promise<LockAttempt> {
-    return this.db.transaction(async (trx) => {
-      const record = {
-        step: lock.step,
-        account: lock.account,
-        owner: lock.owner,
-        pid: lock.pid,
-        host: lock.host,
-        acquired_at: lock.now,
-        heartbeat_at: lock.now,
-      };
-      // The write comes first: SQLite then takes its write lock at once, waiting out its busy timeout,
-      // where a read followed by a write fails with SQLITE_BUSY when another process wrote in between.
-      // On PostgreSQL a racing insert waits for the other transaction; either way the stored row decides.
-      await trx('locks').insert(record).onConflict(['step', 'account']).ignore();
-      const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
-      const holder = fromRow(row);
-      if (holder.owner === lock.owner) return { acquired: true, tookOverFrom: null };
-      if (!isStale(holder)) return { acquired: false, holder };
-      const updated = await trx('locks')
-        .where({ step: lock.step, account: lock.account, owner: holder.owner })
-        .update(record);
-      return toNumber(updated) === 1 ? { acquired: true, tookOverFrom: holder } : { acquired: false, holder };
-    });
+    // On PostgreSQL a holder can finish and delete its row between our ignored insert and our read (each
+    // statement sees what is committed when it starts): then the lock is free, and we try again.
+    for (;;) {
+      const attempt = await this.db.transaction((trx) => this.tryAcquire(trx, lock, isStale));
+      if (attempt !== null) return attempt;
+    }
+  }
+
+  /** One attempt in one transaction; null when the row vanished under us (its holder released it). */
+  private async tryAcquire(
+    trx: Knex.Transaction,
+    lock: Omit<LockHolder, 'acquiredAt' | 'heartbeatAt'> & { now: string },
+    isStale: (holder: LockHolder) => boolean,
+  ): Promise<LockAttempt | null> {
+    const record = {
+      step: lock.step,
+      account: lock.account,
+      owner: lock.owner,
+      pid: lock.pid,
+      host: lock.host,
+      acquired_at: lock.now,
+      heartbeat_at: lock.now,
+    };
+    // The write comes first: SQLite then takes its write lock at once, waiting out its busy timeout,
+    // where a read followed by a write fails with SQLITE_BUSY when another process wrote in between.
+    // On PostgreSQL a racing insert waits for the other transaction; either way the stored row decides.
+    await trx('locks').insert(record).onConflict(['step', 'account']).ignore();
+    const row = await trx('locks').where({ step: lock.step, account: lock.account }).first();
+    if (!row) return null;
+    const holder = fromRow(row);
+    if (holder.owner === lock.owner) return { acquired: true, tookOverFrom: null };
+    if (!isStale(holder)) return { acquired: false, holder };
+    const updated = await trx('locks')
+      .where({ step: lock.step, account: lock.account, owner: holder.owner })
+      .update(record);
+    return toNumber(updated) === 1 ? { acquired: true, tookOverFrom: holder } : { acquired: false, holder };
   }
 
   async heartbeat(step: string, account: string, owner: string, now: string): Promise<boolean> {
