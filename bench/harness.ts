@@ -6,6 +6,10 @@
  * (BENCH_RUNS, default 3) and reports the median of each, so a busy moment on the machine hits both
  * sides alike. Only the process a benchmark returns is timed: setup it does before returning (a fresh
  * database, an account) is not.
+ *
+ * The growth factor (SPEC §8): the same benchmark again at a tenth of its data, and jl-edge's time at full
+ * size over its time at the tenth. A cost that grows linearly with the data gives at most 10 (less, as
+ * start-up weighs more at the tenth); above GROWTH_LIMIT some step grows worse than linearly.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -38,6 +42,8 @@ export interface Benchmark {
   targetRatio: number;
   /** Largest acceptable peak RSS of jl-edge, in MB, when the spec sets one. */
   memoryLimitMb?: number;
+  /** True when the work does not grow with any data (start-up, a run with nothing to do): no growth factor. */
+  fixedSize?: boolean;
   /** Builds the data, once. */
   prepare(ctx: BenchContext): Promise<void>;
   /** Untimed setup for one reference run, then the process to time. */
@@ -64,8 +70,14 @@ export interface BenchResult {
   ratio: number;
   targetRatio: number;
   memoryLimitMb?: number;
-  passed: boolean;
+  /** jl-edge's time at full size over its time at a tenth of the data; null for a fixed-size benchmark. */
+  growth: number | null;
+  /** What the run missed: `ratio`, `memory`, `growth`; empty when every target holds. */
+  missed: string[];
 }
+
+/** The largest growth factor for ten times the data: no step may grow worse than linearly. */
+export const GROWTH_LIMIT = 11;
 
 const TIME_BINARY = '/usr/bin/time';
 /** How often the fallback samples /proc/<pid>/status when GNU time is missing. */
@@ -124,10 +136,17 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export async function runBenchmark(
+interface SizeMeasurement {
+  description: string;
+  subject: Measurement;
+  reference: Measurement;
+}
+
+/** Prepares `benchmark` at `scale` and times `runs` alternating reference and jl-edge runs. */
+async function measureAtScale(
   benchmark: Benchmark,
   options: { scale: number; runs: number; root: string },
-): Promise<BenchResult> {
+): Promise<SizeMeasurement> {
   const workDir = resolve(options.root, 'bench/.work', benchmark.name);
   mkdirSync(workDir, { recursive: true });
   const ctx: BenchContext = {
@@ -148,36 +167,91 @@ export async function runBenchmark(
   } finally {
     await benchmark.dispose?.(ctx);
   }
-  const subject = {
-    seconds: median(subjects.map((m) => m.seconds)),
-    peakRssMb: Math.max(...subjects.map((m) => m.peakRssMb)),
-  };
-  const reference = {
-    seconds: median(references.map((m) => m.seconds)),
-    peakRssMb: Math.max(...references.map((m) => m.peakRssMb)),
-  };
-  const ratio = subject.seconds / reference.seconds;
-  const memoryOk = benchmark.memoryLimitMb === undefined || subject.peakRssMb < benchmark.memoryLimitMb;
   return {
-    name: benchmark.name,
     description: benchmark.describe(ctx),
-    subject,
-    reference,
-    ratio,
-    targetRatio: benchmark.targetRatio,
-    memoryLimitMb: benchmark.memoryLimitMb,
-    passed: ratio <= benchmark.targetRatio && memoryOk,
+    subject: {
+      seconds: median(subjects.map((m) => m.seconds)),
+      peakRssMb: Math.max(...subjects.map((m) => m.peakRssMb)),
+    },
+    reference: {
+      seconds: median(references.map((m) => m.seconds)),
+      peakRssMb: Math.max(...references.map((m) => m.peakRssMb)),
+    },
   };
 }
 
-/** `name: jl-edge X.XXs, reference Y.YYs, ratio Z.ZZ (target ≤ T), peak RSS N MB (limit L MB), data`. */
-export function formatResult(result: BenchResult): string {
-  const memory = `peak RSS ${result.subject.peakRssMb.toFixed(0)} MB${result.memoryLimitMb !== undefined ? ` (limit ${result.memoryLimitMb} MB)` : ''}`;
-  return (
-    `${result.name}: jl-edge ${result.subject.seconds.toFixed(2)}s, reference ${result.reference.seconds.toFixed(2)}s, ` +
-    `ratio ${result.ratio.toFixed(2)} (target ≤ ${result.targetRatio.toFixed(1)}), ${memory}, ${result.description}` +
-    (result.passed ? '' : '  MISSED')
-  );
+/**
+ * Times `benchmark` at `scale`, then (unless it is fixed-size) at a tenth of it for the growth factor.
+ * `progress` hears of each size as it is measured: a full run takes many minutes.
+ */
+export async function runBenchmark(
+  benchmark: Benchmark,
+  options: { scale: number; runs: number; root: string; progress: (line: string) => void },
+): Promise<BenchResult> {
+  const report = (scale: number, size: SizeMeasurement): void =>
+    options.progress(
+      `${benchmark.name} at scale ${scale}: jl-edge ${size.subject.seconds.toFixed(2)} s, reference ${size.reference.seconds.toFixed(2)} s (${size.description})`,
+    );
+  const full = await measureAtScale(benchmark, options);
+  report(options.scale, full);
+  let growth: number | null = null;
+  if (!benchmark.fixedSize) {
+    const tenthScale = options.scale / 10;
+    const tenth = await measureAtScale(benchmark, { ...options, scale: tenthScale });
+    report(tenthScale, tenth);
+    growth = full.subject.seconds / tenth.subject.seconds;
+  }
+  const ratio = full.subject.seconds / full.reference.seconds;
+  const missed = [
+    ...(ratio > benchmark.targetRatio ? ['ratio'] : []),
+    ...(benchmark.memoryLimitMb !== undefined && full.subject.peakRssMb >= benchmark.memoryLimitMb ? ['memory'] : []),
+    ...(growth !== null && growth > GROWTH_LIMIT ? ['growth'] : []),
+  ];
+  return {
+    name: benchmark.name,
+    description: full.description,
+    subject: full.subject,
+    reference: full.reference,
+    ratio,
+    targetRatio: benchmark.targetRatio,
+    memoryLimitMb: benchmark.memoryLimitMb,
+    growth,
+    missed,
+  };
+}
+
+/** A benchmark that could not be measured: it threw (a failed run, a failed check). */
+export interface BenchFailure {
+  name: string;
+  error: string;
+}
+
+const isFailure = (outcome: BenchResult | BenchFailure): outcome is BenchFailure => 'error' in outcome;
+
+/** The one table of `npm run bench`, in Markdown with aligned columns so it reads in a terminal too. */
+export function formatTable(outcomes: (BenchResult | BenchFailure)[]): string {
+  const header = ['benchmark', 'jl-edge', 'reference', 'ratio', 'target', `growth (≤ ${GROWTH_LIMIT})`, 'verdict'];
+  const rows = outcomes.map((outcome) => {
+    if (isFailure(outcome)) return [outcome.name, '', '', '', '', '', 'ERROR (see above)'];
+    return [
+      `${outcome.name}: ${outcome.description}`,
+      `${outcome.subject.seconds.toFixed(2)} s, ${outcome.subject.peakRssMb.toFixed(0)} MB`,
+      `${outcome.reference.seconds.toFixed(2)} s`,
+      outcome.ratio.toFixed(2),
+      `≤ ${outcome.targetRatio}${outcome.memoryLimitMb !== undefined ? `, < ${outcome.memoryLimitMb} MB` : ''}`,
+      outcome.growth === null ? '–' : outcome.growth.toFixed(2),
+      outcome.missed.length === 0 ? 'ok' : `MISSED ${outcome.missed.join(', ')}`,
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]): string =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** True when the outcome fails the bench: it threw or missed a target. */
+export function missedTarget(outcome: BenchResult | BenchFailure): boolean {
+  return isFailure(outcome) || outcome.missed.length > 0;
 }
 
 /** The environment jl-edge runs with in a benchmark: like cron's, nothing inherited but PATH. */

@@ -5,6 +5,7 @@ export const helpBenchmark: Benchmark = {
   name: '--help',
   targetRatio: 2.0,
   describe: () => 'start-up and usage text',
+  fixedSize: true,
   async prepare() {},
   async reference(ctx) {
     return { command: process.execPath, args: ['-e', '0'], cwd: ctx.workDir, env: cronEnvironment(ctx.workDir) };

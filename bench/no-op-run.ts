@@ -16,6 +16,7 @@ export const noOpRunBenchmark: Benchmark = {
   name: 'no-op-cron-run',
   targetRatio: 2.0,
   describe: () => 'download-orders, empty incoming folder',
+  fixedSize: true,
 
   async prepare(ctx) {
     await server.start();
