@@ -1,14 +1,18 @@
 /**
- * `orders list` and `orders show` through the built binary (SPEC §5.4, §5.7). The orders are made the
- * way production makes them — download-orders and ack-orders — on local-folder accounts (the SFTP path
- * of those steps has its own tests).
+ * `orders list` and `orders show` (SPEC §5.4, §5.7): the views over the database in-process, what the
+ * binary prints and its exit codes end to end. The orders are made the way production makes them —
+ * download-orders and ack-orders — on local-folder accounts (the SFTP path of those steps has its own tests).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { listOrders, showOrder } from '../../src/commands/orders.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/edge-examples/order-20260301101500123456.txt', import.meta.url));
@@ -22,6 +26,7 @@ describe('orders list and orders show', () => {
   const temp = tempDir('jl-edge-orders-view-');
   const db = temp.path('db.sqlite');
   const cli = (...args: string[]) => runCli([...args, '--db', db], { cwd: temp.dir, env: ENV });
+  const jlEdge = inProcess({ db, dir: temp.dir, env: ENV });
   const drop = (account: string, name: string, content: Buffer) => {
     const incoming = temp.path(account, 'live', 'incoming');
     mkdirSync(incoming, { recursive: true });
@@ -31,10 +36,7 @@ describe('orders list and orders show', () => {
   };
 
   before(async () => {
-    for (const account of ['shop', 'outlet']) {
-      const added = await cli('accounts', 'add', account, '--local-root', temp.path(account));
-      assert.equal(added.code, 0, added.stderr);
-    }
+    for (const account of ['shop', 'outlet']) await jlEdge.addLocalAccount(account, temp.path(account));
     const sqlite = new Database(db);
     const shop = (sqlite.prepare('select id from accounts where name = ?').get('shop') as { id: number }).id;
     sqlite
@@ -48,15 +50,13 @@ describe('orders list and orders show', () => {
       INCOMPLETE_FILE,
       orderFile({ order: orderSection('Y100000002'), items: [item('1', '12345678', '1')], count: 9 }),
     );
-    assert.equal(
-      (await cli('download-orders', '--account', 'shop')).code,
-      1,
-      'the incomplete order is an item failure',
-    );
-    assert.equal((await cli('ack-orders', '--account', 'shop')).code, 0);
+    const shopOnly = { account: 'shop' };
+    const downloaded = await jlEdge.run((ctx) => downloadOrders(ctx, {}), shopOnly);
+    assert.equal(downloaded.exitCode, 1, 'the incomplete order is an item failure');
+    assert.equal((await jlEdge.run(ackOrders, shopOnly)).exitCode, 0);
     // The same order number in another account is another order.
     drop('outlet', OUTLET_FILE, orderFile({ order: orderSection('Y100000002'), items: [item('1', '55555555', '4')] }));
-    assert.equal((await cli('download-orders', '--account', 'outlet')).code, 0);
+    assert.equal((await jlEdge.run((ctx) => downloadOrders(ctx, {}), { account: 'outlet' })).exitCode, 0);
   });
   after(() => temp.remove());
 
@@ -64,11 +64,10 @@ describe('orders list and orders show', () => {
   const stable = (value: unknown): unknown =>
     JSON.parse(JSON.stringify(value).replace(/"2026-03-01T10:1\d:\d\d\.\d{3}Z"/g, '"<time>"'));
 
-  it('lists every order with its lines, errors and updates as JSON (SPEC §5.7)', async () => {
-    const run = await cli('orders', 'list', '--json');
+  it('lists every order with its lines, errors and updates (the JSON of SPEC §5.7)', async () => {
+    const { orders, total } = await jlEdge.run((ctx) => listOrders(ctx, {}));
 
-    assert.equal(run.code, 0, run.stderr);
-    const orders = run.json<{ updates: { remote_name: string }[] }[]>();
+    assert.equal(total, 3);
     const ackName = orders[0].updates[0].remote_name;
     assert.match(ackName, /^order-20260301101502\d{6}\.ack$/);
     assert.deepEqual(stable(orders), [
@@ -195,14 +194,14 @@ describe('orders list and orders show', () => {
       ].join('\n'),
     );
 
-    const incomplete = await cli('orders', 'list', '--status', 'incomplete', '--json');
+    const incomplete = await jlEdge.run((ctx) => listOrders(ctx, { status: 'incomplete' }));
     assert.deepEqual(
-      incomplete.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]),
+      incomplete.orders.map((o) => [o.order_number, o.account]),
       [['Y100000002', 'shop']],
     );
-    const outlet = await cli('orders', 'list', '--account', 'outlet', '--json');
+    const outlet = await jlEdge.run((ctx) => listOrders(ctx, {}), { account: 'outlet' });
     assert.deepEqual(
-      outlet.json<{ order_number: string; account: string }[]>().map((o) => [o.order_number, o.account]),
+      outlet.orders.map((o) => [o.order_number, o.account]),
       [['Y100000002', 'outlet']],
     );
     const none = await cli('orders', 'list', '--status', 'shipped');
@@ -236,9 +235,9 @@ describe('orders list and orders show', () => {
       ].join('\n'),
     );
 
-    const json = await cli('orders', 'show', 'Y100000002', '--account', 'shop', '--json');
+    const incomplete = await jlEdge.run((ctx) => showOrder(ctx, 'Y100000002'), { account: 'shop' });
     assert.deepEqual(
-      json.json<{ status: string; errors: { message: string }[] }>().errors.map((e) => e.message),
+      incomplete.errors.map((e) => e.message),
       [COUNT_MISMATCH],
     );
   });
