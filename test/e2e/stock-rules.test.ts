@@ -1,15 +1,25 @@
 /**
- * SPEC §2 stock rules through the built binary: account rules (`accounts add|set`, `JL_EDGE_STOCK_*`),
- * product overrides and the active flag through `import-products`, the inventory files as uploaded to a
- * real OpenSSH sshd (row by row), the delta after a rule change, and `products show`.
+ * SPEC §2 stock rules: account rules (`accounts add|set`, `JL_EDGE_STOCK_*`), product overrides and the
+ * active flag through `import-products`, the inventory files as written (row by row), the delta after a
+ * rule change, and `products show`. The rules are computed in-process on a local-folder account (no
+ * server has anything to prove about them: push-stock.test.ts uploads to a real sshd); the settings,
+ * their refusals and what `products show` prints go through the built binary.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { setAccount } from '../../src/commands/accounts.js';
+import { importProducts } from '../../src/commands/import-products.js';
+import { showProduct } from '../../src/commands/products.js';
+import { pushStock } from '../../src/commands/push-stock.js';
+import { stepOutput } from '../../src/cli/output.js';
+import type { AccountSettings } from '../../src/core/account-settings.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { sshdSkip } from '../helpers/sshd.js';
-import { ACCOUNT, EdgeWorld } from '../fixtures/orders/edge-world.js';
+import { inProcess, type InProcess } from '../helpers/in-process.js';
+import { createTestDb, type TestDb } from '../helpers/test-db.js';
+import { ACCOUNT } from '../fixtures/orders/edge-world.js';
 
 const INVENTORY = '/live/inventory';
 const NOW = '2026-03-01T10:15:00.000Z';
@@ -36,48 +46,60 @@ INACTIVE,10000006,50,,,no
 OWN-BUFFER,10000007,21,5,,
 `;
 
-interface Summary {
-  accounts: { sent: number; files: number; file?: string | null }[];
-}
+/** What `push-stock --json` says of the account. */
+type Summary = { sent: number; files: number; file?: string | null };
 
-describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSkip }, () => {
-  const world = EdgeWorld.perTest(async (fresh) => {
-    const set = await fresh.cli([
-      'accounts',
-      'set',
-      ACCOUNT,
-      '--stock-buffer',
-      '2',
-      '--stock-share',
-      '50',
-      '--stock-max',
-      '10',
-    ]);
-    assert.equal(set.code, 0, set.stderr);
-    const imported = await fresh.cli(['import-products', '-', '--quiet'], { input: CATALOGUE });
-    assert.equal(imported.code, 0, imported.stderr);
+describe('stock rules on the inventory file (in-process, local folder account)', () => {
+  const temp = tempDir('jl-edge-stock-rules-');
+  let db: TestDb;
+  let jlEdge: InProcess;
+  beforeEach(async () => {
+    temp.remove();
+    mkdirSync(temp.dir);
+    db = createTestDb(temp.path('db.sqlite'));
+    for (const folder of ['incoming', 'outgoing', 'inventory/errors'])
+      mkdirSync(temp.path('edge', 'live', folder), { recursive: true });
+    jlEdge = inProcess({ db: db.url, dir: temp.dir, env: { JL_EDGE_NOW: NOW } });
+    await jlEdge.addLocalAccount(ACCOUNT, temp.path('edge'), {
+      leadTimeDays: 3,
+      stockBuffer: 2,
+      stockShare: 50,
+      stockMax: 10,
+    });
+    await importCsv(CATALOGUE);
   });
+  after(() => temp.remove());
 
-  const push = async (...args: string[]): Promise<Summary['accounts'][number]> => {
-    const run = await world.cli(['push-stock', '--json', ...args], { env: { JL_EDGE_NOW: NOW } });
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.stderr, '');
-    return run.json<Summary>().accounts[0]!;
+  const push = async (full = false): Promise<Summary> => {
+    const result = await jlEdge.run((ctx) => pushStock(ctx, { full }));
+    const output = stepOutput(result);
+    assert.deepEqual([result.exitCode, output.problems, jlEdge.warnings], [0, [], []]);
+    return (output.json as { accounts: Summary[] }).accounts[0]!;
   };
-  const inventoryFiles = (): string[] => [...world.files(INVENTORY).values()].map((bytes) => bytes.toString('utf8'));
+  const setAccountRules = (settings: Partial<AccountSettings>) =>
+    jlEdge.run((ctx) => setAccount(ctx, ACCOUNT, settings));
+  const inventoryFiles = (): string[] => {
+    const folder = temp.path('edge', INVENTORY);
+    return readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort()
+      .map((name) => readFileSync(join(folder, name), 'utf8'));
+  };
   const pushedStock = (): Record<string, number | null> =>
     Object.fromEntries(
-      world
+      db
         .rows<{ sku: string; pushed_stock: number | null }>('select sku, pushed_stock from products order by id')
         .map((row) => [row.sku, row.pushed_stock]),
     );
   const importCsv = async (csv: string): Promise<void> => {
-    const run = await world.cli(['import-products', '-', '--quiet'], { input: csv });
-    assert.equal(run.code, 0, run.stderr);
+    writeFileSync(temp.path('products.csv'), csv);
+    const result = await jlEdge.run((ctx) => importProducts(ctx, { file: temp.path('products.csv'), strict: false }));
+    assert.equal(result.exitCode, 0, JSON.stringify(result.accounts));
   };
 
   it('a full push applies buffer, share (rounded down), maximum and never below 0 in that order, product overrides and inactive products', async () => {
-    const summary = await push('--full');
+    const summary = await push(true);
     assert.deepEqual([summary.sent, summary.files], [7, 1]);
     assert.deepEqual(inventoryFiles(), [
       fileOf(
@@ -100,7 +122,7 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
       INACTIVE: 0,
       'OWN-BUFFER': 8,
     });
-    assert.deepEqual(world.rows('select sku, stock, stock_buffer, stock_max, active from products order by id'), [
+    assert.deepEqual(db.rows('select sku, stock, stock_buffer, stock_max, active from products order by id'), [
       { sku: 'CAPPED', stock: 30, stock_buffer: null, stock_max: null, active: 1 },
       { sku: 'ROUNDED', stock: 7, stock_buffer: null, stock_max: null, active: 1 },
       { sku: 'BELOW-ZERO', stock: 1, stock_buffer: null, stock_max: null, active: 1 },
@@ -129,7 +151,7 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
 
     // Account maximum 10 → 12: only CAPPED's sent value moves (14 capped at 12); OWN-RULES and OWN-MAX
     // have their own maximum, the others are below it.
-    assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--stock-max', '12'])).code, 0);
+    await setAccountRules({ stockMax: 12 });
     assert.equal((await push()).sent, 1);
     assert.equal(inventoryFiles()[1], fileOf('10000001,,3,12'));
 
@@ -149,7 +171,7 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
 
     // The account share: every product whose value moves, and only those. 100%: CAPPED 38 → 12 (same),
     // ROUNDED 5, BELOW-ZERO 0 (same), OWN-RULES 20, OWN-MAX 4 (same), INACTIVE 12 (same), OWN-BUFFER 16 → 12.
-    assert.equal((await world.cli(['accounts', 'set', ACCOUNT, '--stock-share', '100'])).code, 0);
+    await setAccountRules({ stockShare: 100 });
     assert.equal((await push()).sent, 3);
     assert.equal(inventoryFiles()[3], fileOf('10000002,,3,5', '10000004,,3,20', '10000007,,3,12'));
 
@@ -169,7 +191,7 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
   });
 
   it('products show gives the stock, the value sent and the rule that produced it', async () => {
-    const text = await world.cli(['products', 'show', 'CAPPED']);
+    const text = await runCli(['products', 'show', 'CAPPED', '--db', db.url], { cwd: temp.dir });
     assert.equal(text.code, 0, text.stderr);
     const lines = text.stdout.split('\n');
     assert.ok(lines.includes('  stock            30'), text.stdout);
@@ -181,8 +203,8 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
     );
     assert.ok(lines.includes("  stock rules      buffer the account's, maximum the account's, active"), text.stdout);
 
-    const json = await world.cli(['products', 'show', 'OWN-MAX', '--json']);
-    const detail = json.json<Record<string, unknown>>();
+    const show = (sku: string) => jlEdge.run((ctx) => showProduct(ctx, sku));
+    const detail = await show('OWN-MAX');
     assert.deepEqual(
       [detail.stock, detail.stock_buffer, detail.stock_max, detail.active, detail.stock_to_send, detail.stock_rule],
       [
@@ -194,9 +216,9 @@ describe('stock rules on the inventory file (real SFTP server)', { skip: sshdSki
         'stock 30, − buffer 2 (account) = 28, × share 50% (account), rounded down = 14, capped at maximum 4 (product) = 4',
       ],
     );
-    const inactive = (await world.cli(['products', 'show', 'INACTIVE', '--json'])).json<Record<string, unknown>>();
+    const inactive = await show('INACTIVE');
     assert.deepEqual([inactive.stock_to_send, inactive.stock_rule], [0, 'stock 50, inactive product: sent as 0']);
-    const below = (await world.cli(['products', 'show', 'BELOW-ZERO', '--json'])).json<Record<string, unknown>>();
+    const below = await show('BELOW-ZERO');
     assert.equal(
       below.stock_rule,
       'stock 1, − buffer 2 (account) = -1, × share 50% (account), rounded down = -1, never below 0 = 0',
@@ -278,7 +300,7 @@ describe('stock rules: settings and import errors (local folder account)', () =>
       const db = temp.path('db.sqlite');
       const root = temp.path('edge');
       mkdirSync(root);
-      assert.equal((await runCli(['accounts', 'add', 'shop', '--local-root', root, '--db', db])).code, 0);
+      await inProcess({ db, dir: temp.dir }).addLocalAccount('shop', root);
       const csv =
         'sku,stock,Stock Buffer,stock-max,Active\nGOOD,5,1,,YES\nBAD-BUFFER,5,-1,,\nBAD-MAX,5,,x,\nBAD-ACTIVE,5,,,maybe\n';
       const run = await runCli(['import-products', '-', '--json', '--db', db], { input: csv, cwd: temp.dir });
