@@ -1,14 +1,30 @@
 /**
- * SPEC §5.5, the dates John Lewis holds the seller to, through the built binary with a fixed clock
- * (`JL_EDGE_NOW`): `status` (text and --json, exit 1 for late lines and overdue acknowledgements) and
- * `orders list --late / --due-today`. The account exchanges files through a local folder.
+ * SPEC §5.5, the dates John Lewis holds the seller to, with a fixed clock (`JL_EDGE_NOW`): `status`
+ * (its result in-process; its text and exit 1 for late lines and overdue acknowledgements, and exit 0
+ * once all is done, through the built binary) and `orders list --late / --due-today`. The account
+ * exchanges files through a local folder; the orders are made in-process by the real steps.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { setAccount, setAccountStaleAfter } from '../../src/commands/accounts.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { importProducts } from '../../src/commands/import-products.js';
+import { cancelOrder } from '../../src/commands/orders-cancel.js';
+import { shipOrder } from '../../src/commands/orders-ship.js';
+import { listOrders } from '../../src/commands/orders.js';
+import { sendCancels } from '../../src/commands/send-cancels.js';
+import { status } from '../../src/commands/status.js';
+import { SYNC_STEPS } from '../../src/core/steps.js';
+import type { Context } from '../../src/core/context.js';
+import type { StepResult } from '../../src/core/step.js';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 
+/** `accounts set-stale-after … never` as stored. */
+const NEVER_STALE = 0;
 /** Today is 2026-03-10 in London. */
 const NOW = '2026-03-10T12:00:00.000Z';
 const minutesBefore = (minutes: number): string => new Date(Date.parse(NOW) - minutes * 60_000).toISOString();
@@ -83,10 +99,21 @@ describe('the date watch: status and orders list with a fixed clock', () => {
   const root = temp.path('edge');
   const cli = (args: string[], at = NOW): Promise<CliRun> =>
     runCli([...args, '--db', db], { cwd: temp.dir, env: { JL_EDGE_NOW: at } });
-  const ok = async (args: string[], at?: string): Promise<void> => {
-    const run = await cli(args, at);
-    assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+  /** Runs a command in-process at `at`. */
+  const call = <T>(command: (ctx: Context) => Promise<T>, at = NOW): Promise<T> =>
+    inProcess({ db, dir: temp.dir, env: { JL_EDGE_NOW: at } }).run(command);
+  /** Runs a step in-process at `at`; it must succeed. */
+  const step = async (command: (ctx: Context) => Promise<StepResult>, at?: string): Promise<void> => {
+    const result = await call(command, at);
+    assert.equal(result.exitCode, 0, JSON.stringify(result.accounts));
   };
+  const download = (ctx: Context) => downloadOrders(ctx, {});
+  const dates = async (at?: string) => {
+    const result = await call(status, at);
+    return { needsAttention: result.needs_attention, ...result.accounts[0]! };
+  };
+  const listed = async (due: 'late' | 'due_today', at?: string) =>
+    (await call((ctx) => listOrders(ctx, { due }), at)).orders;
   const putOrder = (sequence: number, content: Buffer): void => {
     writeFileSync(`${root}/live/incoming/${orderFileName(sequence)}`, content);
     writeFileSync(`${root}/live/incoming/${orderFileName(sequence)}.DONE`, '');
@@ -112,39 +139,27 @@ describe('the date watch: status and orders list with a fixed clock', () => {
   before(async () => {
     for (const folder of ['incoming', 'outgoing', 'inventory/errors'])
       mkdirSync(`${root}/live/${folder}`, { recursive: true });
-    await ok(['accounts', 'add', 'shop', '--local-root', root, '--lead-time', '3']);
+    await inProcess({ db, dir: temp.dir }).addLocalAccount('shop', root, { leadTimeDays: 3 });
     // This world runs steps by hand, not from cron: no step is ever stale, so only the dates need a person.
-    for (const step of [
-      'download-orders',
-      'ack-orders',
-      'push-stock',
-      'send-shipments',
-      'send-cancels',
-      'send-refunds',
-    ])
-      await ok(['accounts', 'set-stale-after', 'shop', step, 'never']);
-    const products = await runCli(['import-products', '-', '--db', db], {
-      cwd: temp.dir,
-      input: 'sku,channel_item_id,stock\nCUSHION,10000001,5\nTABLE,10000002,5\n',
-    });
-    assert.equal(products.code, 0, products.stderr);
+    for (const each of SYNC_STEPS) await call((ctx) => setAccountStaleAfter(ctx, 'shop', each, NEVER_STALE));
+    writeFileSync(`${temp.dir}/products.csv`, 'sku,channel_item_id,stock\nCUSHION,10000001,5\nTABLE,10000002,5\n');
+    await step((ctx) => importProducts(ctx, { file: `${temp.dir}/products.csv`, strict: false }));
     ORDERS.forEach((content, index) => putOrder(index + 1, content));
-    await ok(['download-orders'], minutesBefore(180));
-    await ok(['ack-orders'], minutesBefore(175));
+    await step(download, minutesBefore(180));
+    await step(ackOrders, minutesBefore(175));
     putOrder(5, NOT_ACKNOWLEDGED);
-    await ok(['download-orders'], minutesBefore(90));
+    await step(download, minutesBefore(90));
     putOrder(6, RECEIVED_RECENTLY);
-    await ok(['download-orders'], minutesBefore(30));
+    await step(download, minutesBefore(30));
     // Recorded 45 minutes ago and never sent: send-cancels has not run since.
-    await ok(['orders', 'cancel', 'Y100000001', '--reason', 'out of stock', '--line', '2'], minutesBefore(45));
+    await call((ctx) => cancelOrder(ctx, 'Y100000001', { reason: 'out of stock', lines: ['2'] }), minutesBefore(45));
   });
   after(() => temp.remove());
 
   it('status flags the late lines (oldest due first), the overdue acknowledgement and the unsent update, shows the line due today, and exits 1', async () => {
-    const run = await cli(['status', '--json']);
-    assert.equal(run.code, 1, run.stderr);
-    const [account] = run.json<Status>().accounts;
-    assert.deepEqual(account!.dates, {
+    const account = await dates();
+    assert.equal(account.needsAttention, true);
+    assert.deepEqual(account.dates, {
       ack_alert_minutes: 60,
       acknowledgements_overdue: [{ order_number: 'Y100000005', received_at: minutesBefore(90), minutes_waiting: 90 }],
       lines_late: [
@@ -160,7 +175,7 @@ describe('the date watch: status and orders list with a fixed clock', () => {
       oldest_awaiting_ack: { order_number: 'Y100000005', received_at: minutesBefore(90) },
       oldest_awaiting_dispatch: { order_number: 'Y100000001', received_at: minutesBefore(180) },
     });
-    assert.deepEqual(account!.attention, [
+    assert.deepEqual(account.attention, [
       'order Y100000005 has waited 90 minutes for its acknowledgement (alert after 60): is ack-orders running?',
       'order Y100000004 line 1 (CUSHION) is late: 1 unit(s) were due for dispatch on 2026-03-08 (promised_date)',
       'order Y100000003 line 1 (TABLE) is late: 3 unit(s) were due for dispatch on 2026-03-09 (expected_delivery_date)',
@@ -180,12 +195,8 @@ describe('the date watch: status and orders list with a fixed clock', () => {
   });
 
   it('orders list --late and --due-today list the orders oldest due first with their due date', async () => {
-    const lateList = await cli(['orders', 'list', '--late', '--json']);
-    assert.equal(lateList.code, 0, lateList.stderr);
     assert.deepEqual(
-      lateList
-        .json<{ order_number: string; status: string; due_date: string }[]>()
-        .map((o) => [o.order_number, o.status, o.due_date]),
+      (await listed('late')).map((o) => [o.order_number, o.status, o.due_date]),
       [
         ['Y100000004', 'ready_to_ship', '2026-03-08'],
         ['Y100000003', 'ready_to_ship', '2026-03-09'],
@@ -201,56 +212,53 @@ describe('the date watch: status and orders list with a fixed clock', () => {
         ['Y100000003', '2026-03-09'],
       ],
     );
-    const today = await cli(['orders', 'list', '--due-today', '--json']);
     assert.deepEqual(
-      today.json<{ order_number: string; due_date: string }[]>().map((o) => [o.order_number, o.due_date]),
+      (await listed('due_today')).map((o) => [o.order_number, o.due_date]),
       [['Y100000002', '2026-03-10']],
     );
     // Tomorrow, the order due tomorrow is due today and today's is late.
-    const tomorrow = await cli(['orders', 'list', '--due-today', '--json'], '2026-03-11T09:00:00.000Z');
     assert.deepEqual(
-      tomorrow.json<{ order_number: string }[]>().map((o) => o.order_number),
+      (await listed('due_today', '2026-03-11T09:00:00.000Z')).map((o) => o.order_number),
       ['Y100000001'],
     );
   });
 
   it('a late line shipped is not flagged any more; with the acknowledgement sent and the update sent, status exits 0', async () => {
-    await ok(['orders', 'ship', 'Y100000004', '--carrier', 'dpd', '--tracking', 'T1']);
-    await ok(['orders', 'ship', 'Y100000003', '--carrier', 'dpd', '--tracking', 'T2']);
-    let run = await cli(['status', '--json']);
-    let dates = run.json<Status>().accounts[0]!.dates;
-    assert.deepEqual(dates.lines_late, []);
+    await call((ctx) => shipOrder(ctx, 'Y100000004', { carrier: 'dpd', tracking: 'T1', lines: [] }));
+    await call((ctx) => shipOrder(ctx, 'Y100000003', { carrier: 'dpd', tracking: 'T2', lines: [] }));
+    const shipped = await dates();
+    assert.deepEqual(shipped.dates.lines_late, []);
     // Recorded just now: not yet worth a person.
     assert.deepEqual(
-      dates.updates_unsent.map((u) => u.order_number),
+      shipped.dates.updates_unsent.map((u) => u.order_number),
       ['Y100000001'],
     );
-    assert.equal(run.code, 1);
+    assert.equal(shipped.needsAttention, true);
 
-    await ok(['ack-orders']);
-    await ok(['send-cancels']);
-    run = await cli(['status', '--json']);
-    dates = run.json<Status>().accounts[0]!.dates;
+    await step(ackOrders);
+    await step(sendCancels);
+    const run = await cli(['status', '--json']);
+    const settled = run.json<Status>().accounts[0]!.dates;
     assert.deepEqual(
       [
-        dates.acknowledgements_overdue,
-        dates.lines_late,
-        dates.updates_unsent,
-        dates.lines_due_today.map((l) => l.order_number),
+        settled.acknowledgements_overdue,
+        settled.lines_late,
+        settled.updates_unsent,
+        settled.lines_due_today.map((l) => l.order_number),
       ],
       [[], [], [], ['Y100000002']],
     );
     assert.equal(run.code, 0, JSON.stringify(run.json<Status>().accounts[0]!.attention));
-    assert.deepEqual((await cli(['orders', 'list', '--late', '--json'])).json(), []);
+    assert.deepEqual(await listed('late'), []);
   });
 
   it('the acknowledgement alert follows the account setting', async () => {
-    await ok(['accounts', 'set', 'shop', '--ack-alert-minutes', '20']);
+    await call((ctx) => setAccount(ctx, 'shop', { ackAlertMinutes: 20 }));
     putOrder(7, orderFile({ order: orderSection('Y100000007'), items: [item('1', '10000001', '1')] }));
-    await ok(['download-orders'], minutesBefore(25));
-    const run = await cli(['status', '--json']);
-    assert.equal(run.code, 1);
-    assert.deepEqual(run.json<Status>().accounts[0]!.dates.acknowledgements_overdue, [
+    await step(download, minutesBefore(25));
+    const account = await dates();
+    assert.equal(account.needsAttention, true);
+    assert.deepEqual(account.dates.acknowledgements_overdue, [
       { order_number: 'Y100000007', received_at: minutesBefore(25), minutes_waiting: 25 },
     ]);
   });
