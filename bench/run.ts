@@ -26,6 +26,7 @@ import { downloadOrdersBenchmark } from './download-orders.js';
 import { downloadHistoryBenchmark } from './download-history.js';
 import { helpBenchmark } from './help.js';
 import { importProductsBenchmark } from './import-products.js';
+import { largeDatabaseOrdersListBenchmark, largeDatabaseStatusBenchmark } from './large-database.js';
 import { noOpRunBenchmark } from './no-op-run.js';
 import { postgresBenchmarks } from './postgres.js';
 import { pushStockFirstBenchmark, pushStockNightlyBenchmark } from './push-stock.js';
@@ -40,6 +41,8 @@ const BENCHMARKS: Benchmark[] = [
   pushStockNightlyBenchmark,
   noOpRunBenchmark,
   helpBenchmark,
+  largeDatabaseStatusBenchmark,
+  largeDatabaseOrdersListBenchmark,
   ...postgresBenchmarks,
   syncAccountsBenchmark,
 ];
