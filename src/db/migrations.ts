@@ -505,6 +505,32 @@ const inboundListingIndexes: Migration = {
   },
 };
 
+/**
+ * Indexes for a database that keeps every order (`prune` never removes one), so `status` and `orders list`
+ * follow the open work, not a year of history (measured on 500,000 orders / 2,000,000 lines, `npm run
+ * bench` status-large-db and orders-list-large-db). Unsent updates are found by `outbox_id` (null, or a
+ * file not sent) instead of reading every update ever sent; an update's lines and an order's errors by
+ * their parent instead of a scan of the table; rejected files by status instead of the whole log; orders
+ * of one status across accounts (`orders list --status`) in id order instead of from the first order.
+ */
+const historyIndexes: Migration = {
+  name: '0012_history_indexes',
+  async up(knex) {
+    await knex.schema.alterTable('orders', (t) => t.index(['status']));
+    await knex.schema.alterTable('order_updates', (t) => t.index(['outbox_id']));
+    await knex.schema.alterTable('order_update_lines', (t) => t.index(['update_id']));
+    await knex.schema.alterTable('order_errors', (t) => t.index(['order_id']));
+    await knex.schema.alterTable('inbound_files', (t) => t.index(['account_id', 'status']));
+  },
+  async down(knex) {
+    await knex.schema.alterTable('inbound_files', (t) => t.dropIndex(['account_id', 'status']));
+    await knex.schema.alterTable('order_errors', (t) => t.dropIndex(['order_id']));
+    await knex.schema.alterTable('order_update_lines', (t) => t.dropIndex(['update_id']));
+    await knex.schema.alterTable('order_updates', (t) => t.dropIndex(['outbox_id']));
+    await knex.schema.alterTable('orders', (t) => t.dropIndex(['status']));
+  },
+};
+
 const migrations: Migration[] = [
   initialSchema,
   warehouseRoundTrip,
@@ -517,6 +543,7 @@ const migrations: Migration[] = [
   accountPingUrl,
   inboxFileHandled,
   inboundListingIndexes,
+  historyIndexes,
 ];
 
 export const MIGRATION_NAMES: readonly string[] = migrations.map((m) => m.name);

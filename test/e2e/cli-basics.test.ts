@@ -46,6 +46,7 @@ describe('the command line contract', () => {
         '0009_account_ping_url',
         '0010_inbox_file_handled',
         '0011_inbound_listing_indexes',
+        '0012_history_indexes',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);
