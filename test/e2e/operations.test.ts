@@ -1,11 +1,18 @@
 /**
  * Running it for real (issue 6): status, updates retry/resend, unlock, sync and prune through the built
- * binary against a real OpenSSH sshd, and every crontab.example line run as written.
+ * binary against a real OpenSSH sshd, and every crontab.example line run as written. The set-up runs
+ * (the download, the failing acknowledgements) and status's result run in-process against the same
+ * server and database; exit codes and printed output are the binary's.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { addDestination } from '../../src/commands/destinations.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { status as accountsStatus } from '../../src/commands/status.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
@@ -62,9 +69,13 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
       orderFileName(2),
       orderFile({ order: orderSection(BROKEN_ORDER), items: [item('1', '12345678', '1')], count: 7 }),
     );
-    const download = await w.cli(['download-orders'], { env: NOW });
-    assert.equal(download.code, 1, 'the broken order makes the download exit 1');
+    const download = await jlEdgeIn(w).run((ctx) => downloadOrders(ctx, {}));
+    assert.equal(download.exitCode, 1, 'the broken order makes the download exit 1');
   });
+  /** In-process runs on the world's database and server, at the runs' own time. */
+  function jlEdgeIn(w: EdgeWorld) {
+    return inProcess({ db: w.db, dir: w.dir, env: NOW });
+  }
 
   /** Makes the acknowledgement's upload fail until `clear()`: a folder stands where the file must go. */
   const blockAckUpload = () => {
@@ -74,16 +85,16 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
   };
   const failAckFiveTimes = async () => {
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const run = await world.cli(['ack-orders', '--quiet'], { env: NOW });
-      assert.equal(run.code, 1, `attempt ${attempt}: ${run.stderr}`);
+      const run = await jlEdgeIn(world).run(ackOrders);
+      assert.equal(run.exitCode, 1, `attempt ${attempt}: ${JSON.stringify(run.accounts)}`);
     }
   };
   // At the runs' own time: later, every step would also be reported stale.
   const status = async () => {
-    const run = await world.cli(['status', '--json'], { env: NOW });
+    const result = await jlEdgeIn(world).run(accountsStatus);
     return {
-      code: run.code,
-      account: run.json<{ needs_attention: boolean; accounts: AccountStatus[] }>().accounts[0]!,
+      needsAttention: result.needs_attention,
+      account: JSON.parse(JSON.stringify(result.accounts[0])) as AccountStatus,
     };
   };
 
@@ -98,8 +109,8 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
       heartbeatAt: '2026-03-01T09:00:00.000Z',
     });
 
-    const { code, account } = await status();
-    assert.equal(code, 1, 'something needs a person');
+    const { needsAttention, account } = await status();
+    assert.equal(needsAttention, true, 'something needs a person');
     assert.deepEqual(
       account.steps.map((s) => [s.step, s.outcome, s.exit_code]),
       [
@@ -188,8 +199,8 @@ describe(`operations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSki
     await world.cli(['accounts', 'set', ACCOUNT, '--host-key', `SHA256:${'A'.repeat(43)}`]);
     const refused = await world.cli(['download-orders']);
     assert.equal(refused.code, 3);
-    const { code, account } = await status();
-    assert.equal(code, 1);
+    const { needsAttention, account } = await status();
+    assert.equal(needsAttention, true);
     assert.deepEqual(account.steps[0]!.outcome, 'failed');
     assert.match(
       account.attention[0]!,
@@ -351,14 +362,12 @@ describe('crontab.example', () => {
       for (const folder of ['live/incoming', 'live/outgoing', 'live/inventory/errors'])
         mkdirSync(tmp.path('edge', folder), { recursive: true });
       const db = tmp.path('db.sqlite');
-      assert.equal(
-        (await runCli(['accounts', 'add', 'sandbox', '--local-root', tmp.path('edge'), '--db', db])).code,
-        0,
-      );
+      const jlEdge = inProcess({ db, dir: tmp.dir });
+      await jlEdge.addLocalAccount('sandbox', tmp.path('edge'));
       // The warehouse lines collect from the inbox of destination "shed".
       for (const folder of ['out', 'in']) mkdirSync(tmp.path('warehouse', folder), { recursive: true });
-      const shed = ['--dir', tmp.path('warehouse/out'), '--inbox', tmp.path('warehouse/in')];
-      assert.equal((await runCli(['destinations', 'add', 'shed', ...shed, '--db', db])).code, 0);
+      const shed = { dir: tmp.path('warehouse/out'), inbox: tmp.path('warehouse/in') };
+      await jlEdge.run((ctx) => addDestination(ctx, 'shed', shed));
       const crontab = readFileSync(new URL('../../crontab.example', import.meta.url), 'utf8');
       const jobs = crontab.split('\n').filter((line) => /^[\d*]/.test(line));
       assert.ok(jobs.length >= 8, `expected the John Lewis cron group, found ${jobs.length} lines`);
