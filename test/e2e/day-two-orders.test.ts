@@ -1,11 +1,21 @@
 /**
  * Issue 16.3, 16.4 and the order-number part of 16.6: an incomplete order is fixable (a corrected file
- * replaces it, `orders dismiss` closes it), and `orders show` gives a packer what they need. Through the
- * built binary against a real OpenSSH sshd.
+ * replaces it, `orders dismiss` closes it), and `orders show` gives a packer what they need. Against a
+ * real OpenSSH sshd: the steps that only set the scene and the views (`orders show`'s result, status's)
+ * run in-process, what the binary prints and its exit codes end to end.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { shipOrder } from '../../src/commands/orders-ship.js';
+import { listOrders, showOrder } from '../../src/commands/orders.js';
+import { sendShipments } from '../../src/commands/send-shipments.js';
+import { status } from '../../src/commands/status.js';
+import type { Context } from '../../src/core/context.js';
+import type { StepResult } from '../../src/core/step.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, OUTGOING } from '../fixtures/orders/edge-world.js';
@@ -15,6 +25,12 @@ const NOW = { JL_EDGE_NOW: '2026-03-01T10:15:02Z' };
 const LATER = { JL_EDGE_NOW: '2026-03-01T10:30:00Z' };
 const BROKEN_ORDER = 'Y100000009';
 const COUNT_ERROR = 'There is a mismatch between expected lines and actual read lines within the order file';
+
+/** Runs a command in-process on the world's database and server, at `at`. */
+const call = <T>(world: EdgeWorld, command: (ctx: Context) => Promise<T>, at = NOW): Promise<T> =>
+  inProcess({ db: world.db, dir: world.dir, env: at }).run(command);
+const download = (ctx: Context): Promise<StepResult> => downloadOrders(ctx, {});
+const needsAttention = async (world: EdgeWorld): Promise<boolean> => (await call(world, status, LATER)).needs_attention;
 
 interface Shown {
   order_number: string;
@@ -36,14 +52,11 @@ describe('an incomplete order is fixable', { skip: sshdSkip }, () => {
       orderFileName(1),
       orderFile({ order: orderSection(BROKEN_ORDER), items: [item('1', '12345678', '1')], count: 7 }),
     );
-    const download = await w.cli(['download-orders', '--quiet'], { env: NOW });
-    assert.equal(download.code, 1, 'the broken file makes the order incomplete');
+    assert.equal((await call(w, download)).exitCode, 1, 'the broken file makes the order incomplete');
   });
-  const show = async (orderNumber: string) => {
-    const run = await world.cli(['orders', 'show', orderNumber, '--json'], { env: LATER });
-    assert.equal(run.code, 0, run.stderr);
-    return run.json<Shown>();
-  };
+  /** What `orders show <number> --json` prints. */
+  const show = async (orderNumber: string) =>
+    JSON.parse(JSON.stringify(await call(world, (ctx) => showOrder(ctx, orderNumber), LATER))) as Shown;
 
   it('a corrected file replaces the incomplete order: same order, new lines, old file and error in the history; it is then acknowledged', async () => {
     const before = await show(BROKEN_ORDER);
@@ -52,9 +65,9 @@ describe('an incomplete order is fixable', { skip: sshdSkip }, () => {
       orderFile({ order: orderSection(BROKEN_ORDER), items: [item('1', '12345678', '2'), item('2', '87654321', '1')] }),
     );
 
-    const download = await world.cli(['download-orders', '--json'], { env: LATER });
+    const corrected = await call(world, download, LATER);
 
-    assert.equal(download.code, 0, download.stderr);
+    assert.equal(corrected.exitCode, 0, JSON.stringify(corrected.accounts));
     const after = await show(BROKEN_ORDER);
     assert.deepEqual(
       {
@@ -91,18 +104,16 @@ describe('an incomplete order is fixable', { skip: sshdSkip }, () => {
       ),
     );
 
-    const status = await world.cli(['status', '--json'], { env: LATER });
-    assert.equal(status.code, 0, status.stdout);
+    assert.equal(await needsAttention(world), false);
 
-    const ack = await world.cli(['ack-orders', '--quiet'], { env: LATER });
-    assert.equal(ack.code, 0, ack.stderr);
+    assert.equal((await call(world, ackOrders, LATER)).exitCode, 0);
     assert.equal(world.files(OUTGOING).size, 2, 'the acknowledgement and its marker');
     assert.equal((await show(BROKEN_ORDER)).status, 'ready_to_ship');
   });
 
   it('a file for an order that was acknowledged is still a duplicate', async () => {
     world.putOrder(orderFileName(2), EXAMPLE);
-    assert.equal((await world.cli(['download-orders', '--quiet'], { env: NOW })).code, 0);
+    assert.equal((await call(world, download)).exitCode, 0);
     world.putOrder(orderFileName(3), EXAMPLE);
     const again = await world.cli(['download-orders', '--quiet'], { env: LATER });
     assert.equal(again.code, 1);
@@ -126,11 +137,10 @@ describe('an incomplete order is fixable', { skip: sshdSkip }, () => {
     assert.deepEqual(shown.history, [
       { event: 'dismissed', file: null, detail: 'handled by phone', created_at: '2026-03-01T10:30:00.000Z' },
     ]);
-    const status = await world.cli(['status', '--json'], { env: LATER });
-    assert.equal(status.code, 0, status.stdout);
-    const listed = await world.cli(['orders', 'list', '--status', 'dismissed', '--json'], { env: LATER });
+    assert.equal(await needsAttention(world), false);
+    const listed = await call(world, (ctx) => listOrders(ctx, { status: 'dismissed' }), LATER);
     assert.deepEqual(
-      listed.json<{ order_number: string }[]>().map((o) => o.order_number),
+      listed.orders.map((o) => o.order_number),
       [BROKEN_ORDER],
     );
 
@@ -147,7 +157,7 @@ describe('orders show gives a packer what they need', { skip: sshdSkip }, () => 
   const world = EdgeWorld.perTest(async (w) => {
     w.addProducts([{ sku: 'CUSH-RED', channelItemId: '12345678' }]);
     w.putOrder(orderFileName(1), EXAMPLE);
-    assert.equal((await w.cli(['download-orders', '--quiet'], { env: NOW })).code, 0);
+    assert.equal((await call(w, download)).exitCode, 0);
   });
 
   it('shows the delivery name, address, phone and e-mail, the dates, and per line SKU, description, prices and quantities', async () => {
@@ -158,27 +168,13 @@ describe('orders show gives a packer what they need', { skip: sshdSkip }, () => 
       },
     );
     assert.equal(ship.code, 1, 'not acknowledged yet');
-    assert.equal((await world.cli(['ack-orders', '--quiet'], { env: NOW })).code, 0);
-    const shipped = await world.cli(
-      [
-        'orders',
-        'ship',
-        EXAMPLE_ORDER_NUMBER.toLowerCase(),
-        '--carrier',
-        'dpd',
-        '--tracking',
-        'T1',
-        '--line',
-        '1:1',
-        '--quiet',
-      ],
-      { env: NOW },
-    );
-    assert.equal(shipped.code, 0, shipped.stderr);
-    assert.equal((await world.cli(['send-shipments', '--quiet'], { env: NOW })).code, 0);
+    assert.equal((await call(world, ackOrders)).exitCode, 0);
+    const lowerCase = EXAMPLE_ORDER_NUMBER.toLowerCase();
+    await call(world, (ctx) => shipOrder(ctx, lowerCase, { carrier: 'dpd', tracking: 'T1', lines: ['1:1'] }));
+    assert.equal((await call(world, sendShipments)).exitCode, 0);
 
-    const json = await world.cli(['orders', 'show', EXAMPLE_ORDER_NUMBER, '--json'], { env: NOW });
-    const order = json.json<Record<string, unknown>>();
+    const shown = await call(world, (ctx) => showOrder(ctx, EXAMPLE_ORDER_NUMBER));
+    const order = JSON.parse(JSON.stringify(shown)) as Record<string, unknown>;
     assert.deepEqual(
       {
         order_date: order.order_date,
