@@ -107,7 +107,7 @@ async function importInto(
   strict: boolean,
 ): Promise<AccountWork> {
   const dryRun = ctx.options.dryRun;
-  const reader = new ProductFileReader(input, ctx.repo.batchSize);
+  const reader = new ProductFileReader(input, ctx.repo.products.batchSize);
   const header = await reader.header();
   if ('error' in header) {
     const error: ItemError = { file, message: header.error };

@@ -99,6 +99,88 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
     assert.deepEqual(await repo!.inbound.unlogged(account.id, 'OrderDownload', []), []);
   });
 
+  it('stores a bulk insert of products byte for byte, ids in row order, and refuses a taken SKU without ending the transaction', async () => {
+    const [repo] = hosts;
+    const account = await repo!.accounts.insert(
+      'bulk',
+      { ...ACCOUNT_DEFAULTS, transport: 'local', localRoot: '/srv/bulk' },
+      NOW,
+    );
+    const fields = ['channelItemId', 'ean', 'leadTimeDays', 'stock', 'title', 'active'] as const;
+    // Every character PostgreSQL's COPY text format escapes, and the text that spells its null.
+    const titles = [
+      'back\\slash',
+      'tab\there',
+      'new\nline',
+      'carriage\rreturn',
+      '\\N',
+      'Crème brûlée "12" mould',
+      null,
+    ];
+    // More rows than a PostgreSQL batch, so a write spans several COPY pieces and statements.
+    const rows = Array.from({ length: 7_000 }, (_, i) => ({
+      sku: `BULK-${String(i).padStart(5, '0')}`,
+      channelItemId: i % 3 === 0 ? null : String(40_000_000 + i),
+      ean: i % 5 === 0 ? null : String(5_000_000_000_000 + i),
+      leadTimeDays: i % 4 === 0 ? null : i % 15,
+      stock: (i * 37) % 500,
+      title: titles[i % titles.length]!,
+      active: i % 2 === 0,
+    }));
+    const ids = await repo!.transaction((trx) => trx.products.insertMany(account.id, [...fields], rows, NOW));
+    const stored = await repo!.products.list([account.id], 0);
+    assert.deepEqual(
+      stored.map((p) => ({
+        id: p.id,
+        sku: p.sku,
+        channelItemId: p.channelItemId,
+        ean: p.ean,
+        leadTimeDays: p.leadTimeDays,
+        stock: p.stock,
+        title: p.title,
+        active: p.active,
+        resend: p.resend,
+        pushedStock: p.pushedStock,
+        createdAt: p.createdAt,
+        updatedAt: p.updatedAt,
+      })),
+      rows.map((row, i) => ({
+        id: ids[i],
+        ...row,
+        resend: false,
+        pushedStock: null,
+        createdAt: NOW,
+        updatedAt: NOW,
+      })),
+    );
+
+    const outcome = await repo!.transaction(async (trx) => {
+      const refused = await trx.products
+        .withSavepoint(() =>
+          trx.products.insertMany(
+            account.id,
+            ['stock'],
+            [
+              { sku: 'BULK-NEW', stock: 1 },
+              { sku: 'BULK-00001', stock: 2 },
+            ],
+            LATER,
+          ),
+        )
+        .then(
+          () => 'inserted',
+          (err: unknown) => (trx.products.isUniqueViolation(err) ? 'unique violation' : String(err)),
+        );
+      // The transaction goes on after the refused write.
+      await trx.products.insertMany(account.id, ['stock'], [{ sku: 'BULK-AFTER', stock: 3 }], LATER);
+      return refused;
+    });
+    assert.equal(outcome, 'unique violation');
+    assert.equal((await repo!.products.findBySku(account.id, 'BULK-NEW'))?.sku, undefined);
+    assert.equal((await repo!.products.findBySku(account.id, 'BULK-00001'))!.stock, rows[1]!.stock);
+    assert.equal((await repo!.products.findBySku(account.id, 'BULK-AFTER'))!.stock, 3);
+  });
+
   // better-sqlite3 is synchronous: SQLite connections of one process cannot wait on each other, so the
   // race runs on PostgreSQL only (the SQLite e2e suites race separate processes for a lock).
   if (TEST_ENGINE === 'postgres')

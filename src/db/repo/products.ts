@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { ProductField, ProductValues } from '../../formats/product-csv.js';
 import type { Dialect } from '../connection.js';
 import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
-import { queryRows, runStatement, withSqliteStatement } from './statements.js';
+import { copyIntoTable, copyTextField, queryRows, runStatement, withSqliteStatement } from './statements.js';
 
 /** A product as stored (SPEC §2), with what the last successful push sent. */
 export interface Product {
@@ -77,6 +77,17 @@ const POSTGRES_TYPE: Record<string, string> = {
   resend: 'boolean',
 };
 
+/**
+ * PostgreSQL's batches go as arrays and COPY, which bind no value per row, so a batch can be much larger
+ * than a statement's parameter limit allows: every batch costs a few round trips, each one waiting for two
+ * processes to be scheduled in turn, and on a busy machine those waits took longer than the work itself
+ * (200,000 products: ?? with 1,000-row batches, ?? with 10,000).
+ */
+const POSTGRES_BATCH_ROWS = 5_000;
+
+/** Rows per piece of a COPY: the server stores a piece while the next is made. */
+const COPY_PIECE_ROWS = 1_000;
+
 /** Negative: KiB, per SQLite's convention. */
 const IMPORT_PAGE_CACHE_KIB = -32_768;
 
@@ -94,12 +105,17 @@ const STORED_COLUMNS =
  * (`unnest`) through `knex.raw`.
  */
 export class ProductsRepo {
+  /** Rows per batch: per multi-row statement on SQLite, per lookup or write on PostgreSQL. */
+  readonly batchSize: number;
+
   constructor(
     private readonly db: Knex,
     private readonly dialect: Dialect,
     /** Rows per multi-row statement (Repository.batchSize). */
-    readonly batchSize: number,
-  ) {}
+    statementRows: number,
+  ) {
+    this.batchSize = dialect === 'postgres' ? POSTGRES_BATCH_ROWS : statementRows;
+  }
 
   async findBySku(accountId: number, sku: string): Promise<Product | null> {
     const row = await this.db('products').where({ account_id: accountId, sku }).first();
@@ -265,9 +281,9 @@ export class ProductsRepo {
   }
 
   /**
-   * PostgreSQL takes a batch as one array per column (`unnest`): a handful of bound values instead of
-   * one per field, so the server parses and plans a short statement instead of one with thousands of
-   * parameters.
+   * PostgreSQL inserts a batch with COPY, its ids taken from the table's sequence beforehand (COPY
+   * returns none; knex names an `increments()` column's sequence `<table>_id_seq`). Measured on 200,000
+   * rows: ?? against ?? with one `insert … select from unnest(…) returning id` per batch.
    */
   private async insertManyPostgres(
     accountId: number,
@@ -275,17 +291,26 @@ export class ProductsRepo {
     rows: ProductValues[],
     now: string,
   ): Promise<number[]> {
-    const ids: number[] = [];
-    const values = (row: ProductValues): unknown[] => [row.sku, ...fields.map((f) => row[f] ?? null)];
-    const columns = ['sku', ...fields.map((f) => COLUMN[f])];
-    for (const chunk of chunks(rows, this.batchSize)) {
-      const stored = await this.query(
-        `${this.unnestInsert(accountId, columns, now, '')} returning id, sku`,
-        this.columnArrays(chunk, values),
-      );
-      const idBySku = new Map(stored.map((row) => [String(row[1]), toNumber(row[0])]));
-      ids.push(...chunk.map((row) => idBySku.get(row.sku)!));
+    const ids = (
+      await this.query(`select nextval('products_id_seq') as id from generate_series(1, ?)`, [rows.length])
+    ).map((row) => toNumber(row[0]));
+    const columns = ['id', 'account_id', 'sku', ...fields.map((f) => COLUMN[f]), 'created_at', 'updated_at'];
+    const constants = { account: `\t${accountId}\t`, times: `\t${copyTextField(now)}\t${copyTextField(now)}\n` };
+    const binding = (field: ImportedField, row: ProductValues): string =>
+      copyTextField(this.binding(field, row[field]) as string | number | boolean | null);
+    function* pieces(): Generator<string> {
+      for (let start = 0; start < rows.length; start += COPY_PIECE_ROWS) {
+        let text = '';
+        for (let index = start; index < Math.min(start + COPY_PIECE_ROWS, rows.length); index++) {
+          const row = rows[index]!;
+          text += ids[index]! + constants.account + copyTextField(row.sku);
+          for (const field of fields) text += '\t' + binding(field, row);
+          text += constants.times;
+        }
+        yield text;
+      }
     }
+    await copyIntoTable(this.db, 'products', columns, pieces());
     return ids;
   }
 

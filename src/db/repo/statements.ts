@@ -1,5 +1,9 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Dialect } from '../connection.js';
 
 /**
@@ -30,6 +34,37 @@ export async function runStatement(db: Knex, dialect: Dialect, sql: string, bind
   const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rowCount?: number | null };
   return result.rowCount ?? 0;
 }
+
+/**
+ * PostgreSQL: `copy <table> (<columns>) from stdin`, the rows in COPY's text format (`copyTextField`),
+ * on the connection knex hands out (inside a transaction, the transaction's own). COPY is PostgreSQL's
+ * bulk path: no statement to parse and plan, no parameter to decode, rows written to the table several at
+ * a time. The rows go in pieces as they are written, so the server stores the first while the rest are
+ * made. A refused row (a unique index) rejects with the server's error and its code.
+ */
+export async function copyIntoTable(db: Knex, table: string, columns: string[], rows: Iterable<string>): Promise<void> {
+  const client = db.client as Knex.Client;
+  const connection = (await client.acquireConnection()) as pg.Client;
+  try {
+    const copy = connection.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
+    await pipeline(Readable.from(rows), copy);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
+
+/** A value in COPY's text format: `\\N` for null, backslash escapes, booleans as t/f. */
+export function copyTextField(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'string') return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, escapeCopy) : value;
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  return String(value);
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPE: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeCopy = (c: string): string => COPY_ESCAPE[c]!;
 
 /** Runs `use` with the statement prepared (once per connection) from `sql` on the SQLite connection knex hands out. */
 export async function withSqliteStatement<T>(
