@@ -7,7 +7,7 @@ import { ACCOUNT_DEFAULTS, howToSet, type AccountSettings } from '../core/accoun
 import { parseLegacyAlgorithms } from '../transport/algorithms.js';
 import type { AccountView, AccountTestResult } from '../commands/accounts.js';
 import { handler, parseWholeNumberOption } from './action.js';
-import type { CommandOutput } from './output.js';
+import { type CommandOutput, okOutput } from './output.js';
 
 interface AccountFlags {
   host?: string;
@@ -217,7 +217,7 @@ function parseStaleAfter(value: string): number | null {
 }
 
 function viewOutput(view: AccountView): CommandOutput {
-  return { exitCode: ExitCode.ok, json: view, lines: accountLines(view), problems: [] };
+  return okOutput(view, accountLines(view));
 }
 
 /** Every key the server holds, as a seller compares them with what John Lewis gave and pins them. */
@@ -304,12 +304,7 @@ Examples:
           (v) =>
             `${v.name.padEnd(16)} ${v.enabled ? 'enabled ' : 'disabled'} ${v.transport === 'local' ? `local ${v.local_root}` : `sftp ${v.username}@${v.host}:${v.port}`} ${v.root}`,
         );
-        return {
-          exitCode: ExitCode.ok,
-          json: views,
-          lines: lines.length ? lines : ['no accounts (add one with jl-edge accounts add)'],
-          problems: [],
-        };
+        return okOutput(views, lines.length ? lines : ['no accounts (add one with jl-edge accounts add)']);
       }),
     );
 

@@ -1,6 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { handler } from './action.js';
-import { ExitCode } from '../core/errors.js';
+import { okOutput } from './output.js';
 
 export function registerDb(program: Command): void {
   const db = program
@@ -19,12 +19,9 @@ Examples:
     .action(
       handler(async (ctx) => {
         const applied = ctx.migrationsApplied;
-        return {
-          exitCode: ExitCode.ok,
-          json: { command: 'db migrate', applied },
-          lines: [applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date'],
-          problems: [],
-        };
+        return okOutput({ command: 'db migrate', applied }, [
+          applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date',
+        ]);
       }),
     );
 
@@ -36,9 +33,8 @@ Examples:
         async (ctx) => {
           const { dbStatus } = await import('../commands/db-status.js');
           const status = await dbStatus(ctx);
-          return {
-            exitCode: ExitCode.ok,
-            json: {
+          return okOutput(
+            {
               command: 'db status',
               engine: status.engine,
               database: status.database,
@@ -46,13 +42,12 @@ Examples:
               applied: status.applied,
               pending: status.pending,
             },
-            lines: [
+            [
               `engine: ${status.engine} (${status.database})`,
               `schema: ${status.schemaVersion ?? 'none'} (${status.applied.length} migrations applied)`,
               `pending: ${status.pending.length ? status.pending.join(', ') : 'none'}`,
             ],
-            problems: [],
-          };
+          );
         },
         { migrate: false },
       ),

@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import type { StatusResult } from '../commands/status.js';
 import { handler, parseWholeNumberOption } from './action.js';
 import { colours } from './colour.js';
-import type { CommandOutput } from './output.js';
+import { type CommandOutput, okOutput } from './output.js';
 
 export function registerOperations(program: Command): void {
   program
@@ -61,7 +61,7 @@ Examples:
             ? `${result.step} ${account}: ${ctx.options.dryRun ? 'would release' : 'released'} the lock of pid ${holder.pid} on ${holder.host} (since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt})`
             : `${result.step} ${account}: not locked`,
         );
-        return { exitCode: ExitCode.ok, json: result, lines, problems: [] };
+        return okOutput(result, lines);
       }),
     );
 
@@ -77,14 +77,9 @@ Examples:
         const { prune } = await import('../commands/prune.js');
         const result = await prune(ctx, options.olderThan);
         const verb = ctx.options.dryRun ? 'would remove' : 'removed';
-        return {
-          exitCode: ExitCode.ok,
-          json: result,
-          lines: [
-            `prune: ${verb} ${result.raw_copies_removed} raw file copies, ${result.sent_file_contents_removed} sent file contents, ${result.runs_removed} run-log rows older than ${result.cutoff}`,
-          ],
-          problems: [],
-        };
+        return okOutput(result, [
+          `prune: ${verb} ${result.raw_copies_removed} raw file copies, ${result.sent_file_contents_removed} sent file contents, ${result.runs_removed} run-log rows older than ${result.cutoff}`,
+        ]);
       }),
     );
 }
@@ -96,14 +91,9 @@ async function metricsOutput(
 ): Promise<CommandOutput> {
   const { renderMetrics, writeTextfile } = await import('../commands/status-metrics.js');
   const text = renderMetrics(result);
-  if (textfile === undefined) return { exitCode: ExitCode.ok, json: null, lines: [text.trimEnd()], problems: [] };
+  if (textfile === undefined) return okOutput(null, [text.trimEnd()]);
   if (!dryRun) await writeTextfile(textfile, text);
-  return {
-    exitCode: ExitCode.ok,
-    json: null,
-    lines: [`status: ${dryRun ? 'would write' : 'wrote'} ${textfile}`],
-    problems: [],
-  };
+  return okOutput(null, [`status: ${dryRun ? 'would write' : 'wrote'} ${textfile}`]);
 }
 
 async function statusOutput(result: StatusResult): Promise<CommandOutput> {

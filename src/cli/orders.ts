@@ -6,7 +6,7 @@ import type { OrderDetailView, OrderView } from '../commands/orders.js';
 import type { RecordedUpdate } from '../commands/record-update.js';
 import type { CancelRequestAnswerResult } from '../commands/cancel-requests.js';
 import { handler, parsePositiveInt } from './action.js';
-import type { CommandOutput } from './output.js';
+import { type CommandOutput, okOutput } from './output.js';
 import { describeUpdate, recordedUpdateLines, sendStepOf } from './recorded-updates.js';
 import { syncStepOutput } from './steps.js';
 import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
@@ -128,17 +128,12 @@ function collectLines(value: string, previous: string[] | undefined): string[] {
 function recordedOutput(command: string, update: RecordedUpdate, dryRun: boolean): CommandOutput {
   const what = `${update.kind} of order ${update.order_number} (${update.account})`;
   const next = update.waiting_for ? `it waits for ${update.waiting_for}` : `${sendStepOf(update.kind)} sends it`;
-  return {
-    exitCode: ExitCode.ok,
-    json: { command, recorded: !dryRun, ...update },
-    lines: [
-      dryRun
-        ? `would record the ${what}: ${describeUpdate(update)}`
-        : `recorded ${what} as update ${update.update_id}: ${describeUpdate(update)}`,
-      dryRun ? 'dry run: nothing was stored' : next,
-    ],
-    problems: [],
-  };
+  return okOutput({ command, recorded: !dryRun, ...update }, [
+    dryRun
+      ? `would record the ${what}: ${describeUpdate(update)}`
+      : `recorded ${what} as update ${update.update_id}: ${describeUpdate(update)}`,
+    dryRun ? 'dry run: nothing was stored' : next,
+  ]);
 }
 
 function answerOutput(command: string, result: CancelRequestAnswerResult, dryRun: boolean): CommandOutput {
@@ -248,7 +243,7 @@ Examples:
           lines.push(
             `… ${left.toLocaleString('en-GB')} more order${left === 1 ? '' : 's'} not listed (--limit n lists more, --since date starts later, --json lists every one)`,
           );
-        return { exitCode: ExitCode.ok, json: listing.orders, lines, problems: [] };
+        return okOutput(listing.orders, lines);
       }),
     );
 
@@ -268,7 +263,7 @@ Examples:
       handler(async (ctx, [orderNumber]): Promise<CommandOutput> => {
         const { showOrder } = await import('../commands/orders.js');
         const view = await showOrder(ctx, orderNumber);
-        return { exitCode: ExitCode.ok, json: view, lines: orderDetail(view), problems: [] };
+        return okOutput(view, orderDetail(view));
       }),
     );
 
@@ -290,16 +285,11 @@ Examples:
       handler(async (ctx, [orderNumber], { reason }): Promise<CommandOutput> => {
         const { dismissOrder } = await import('../commands/orders.js');
         const view = await dismissOrder(ctx, orderNumber, reason);
-        return {
-          exitCode: ExitCode.ok,
-          json: view,
-          lines: [
-            ctx.options.dryRun
-              ? `would dismiss order ${view.order_number}: dry run, nothing was stored`
-              : `dismissed order ${view.order_number} (${view.account}): ${reason}`,
-          ],
-          problems: [],
-        };
+        return okOutput(view, [
+          ctx.options.dryRun
+            ? `would dismiss order ${view.order_number}: dry run, nothing was stored`
+            : `dismissed order ${view.order_number} (${view.account}): ${reason}`,
+        ]);
       }),
     );
 

@@ -1,3 +1,4 @@
+import { ExitCode } from '../core/errors.js';
 import type { StepSubject } from '../core/logger.js';
 import type { StepResult } from '../core/step.js';
 import { formatItemError } from '../core/step.js';
@@ -20,6 +21,11 @@ export interface CommandOutput {
   json: unknown;
   lines: string[];
   problems: (string | StepProblem)[];
+}
+
+/** A command that succeeded: its JSON and the lines people read, nothing on stderr. */
+export function okOutput(json: unknown, lines: string[]): CommandOutput {
+  return { exitCode: ExitCode.ok, json, lines, problems: [] };
 }
 
 /** A file a --dry-run would write: its heading, then its content indented, without the final newline. */

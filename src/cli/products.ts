@@ -1,9 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
-import { ExitCode } from '../core/errors.js';
 import { PRODUCT_FIELDS, PRODUCT_HEADER_NAMES } from '../formats/product-csv.js';
 import type { ProductDetail, ProductList } from '../commands/products.js';
 import { handler, parseWholeNumberOption } from './action.js';
-import { stepOutput, type CommandOutput } from './output.js';
+import { okOutput, stepOutput } from './output.js';
 import { INBOX_HELP, fileOrInbox, withInboxOptions } from './warehouse.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -124,12 +123,7 @@ Examples:
         const { listProducts } = await import('../commands/products.js');
         const limit = options.limit ?? DEFAULT_LIST_LIMIT;
         const list = await listProducts(ctx, limit);
-        return {
-          exitCode: ExitCode.ok,
-          json: list.products,
-          lines: listLines(list),
-          problems: [],
-        } satisfies CommandOutput;
+        return okOutput(list.products, listLines(list));
       }),
     );
 
@@ -144,12 +138,7 @@ Examples:
       handler(async (ctx, [sku]) => {
         const { showProduct } = await import('../commands/products.js');
         const detail = await showProduct(ctx, sku);
-        return {
-          exitCode: ExitCode.ok,
-          json: detail,
-          lines: detailLines(detail),
-          problems: [],
-        } satisfies CommandOutput;
+        return okOutput(detail, detailLines(detail));
       }),
     );
 }

@@ -1,8 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
-import { ExitCode } from '../core/errors.js';
 import type { ClearResult, StockErrorView } from '../commands/stock-errors.js';
 import { handler } from './action.js';
-import type { CommandOutput } from './output.js';
+import { type CommandOutput, okOutput } from './output.js';
 
 function errorLines(views: StockErrorView[]): string[] {
   if (views.length === 0) return ['no open stock errors'];
@@ -47,7 +46,7 @@ Examples:
       handler(async (ctx): Promise<CommandOutput> => {
         const { listStockErrors } = await import('../commands/stock-errors.js');
         const views = await listStockErrors(ctx);
-        return { exitCode: ExitCode.ok, json: views, lines: errorLines(views), problems: [] };
+        return okOutput(views, errorLines(views));
       }),
     );
 
@@ -68,7 +67,7 @@ Examples:
       handler(async (ctx, [partNumber], options): Promise<CommandOutput> => {
         const { clearStockErrors } = await import('../commands/stock-errors.js');
         const result = await clearStockErrors(ctx, { partNumber, all: options.all === true });
-        return { exitCode: ExitCode.ok, json: result, lines: clearLines(result), problems: [] };
+        return okOutput(result, clearLines(result));
       }),
     );
 }

@@ -2,7 +2,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { ExitCode } from '../core/errors.js';
 import type { UpdateView } from '../commands/updates.js';
 import { handler, parseWholeNumberOption } from './action.js';
-import { stepOutput } from './output.js';
+import { okOutput, stepOutput } from './output.js';
 
 function updateLine(u: UpdateView): string {
   const order = u.order_number ? ` order ${u.order_number}` : '';
@@ -37,12 +37,7 @@ Examples:
       handler(async (ctx, _args, options) => {
         const { listUpdates } = await import('../commands/updates.js');
         const views = await listUpdates(ctx, options);
-        return {
-          exitCode: ExitCode.ok,
-          json: views,
-          lines: views.length ? views.map(updateLine) : ['no updates'],
-          problems: [],
-        };
+        return okOutput(views, views.length ? views.map(updateLine) : ['no updates']);
       }),
     );
 

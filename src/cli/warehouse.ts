@@ -1,12 +1,12 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { Context } from '../core/context.js';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { InboxFileReport } from '../commands/inbox.js';
 import type { DestinationFlags, DestinationView } from '../commands/destinations.js';
 import type { ExportedFile } from '../commands/export-orders.js';
 import { EXPORT_FORMATS } from '../formats/warehouse-export.js';
 import { handler, parseWholeNumberOption } from './action.js';
-import { filePreview, type CommandOutput } from './output.js';
+import { type CommandOutput, filePreview, okOutput } from './output.js';
 import { syncStepOutput } from './steps.js';
 
 function withDestinationOptions<Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
@@ -40,12 +40,7 @@ function destinationLines(view: DestinationView): string[] {
 }
 
 function destinationOutput(command: string, view: DestinationView, done: string, dryRun: boolean): CommandOutput {
-  return {
-    exitCode: ExitCode.ok,
-    json: { command, ...view },
-    lines: [...destinationLines(view), dryRun ? 'dry run: nothing was stored' : done],
-    problems: [],
-  };
+  return okOutput({ command, ...view }, [...destinationLines(view), dryRun ? 'dry run: nothing was stored' : done]);
 }
 
 function describeExports(details: Record<string, unknown>): string[] {
@@ -173,14 +168,10 @@ Examples:
       handler(async (ctx) => {
         const { listDestinations } = await import('../commands/destinations.js');
         const views = await listDestinations(ctx);
-        return {
-          exitCode: ExitCode.ok,
-          json: views,
-          lines: views.length
-            ? views.flatMap(destinationLines)
-            : ['no destinations: add one with `jl-edge destinations add`'],
-          problems: [],
-        };
+        return okOutput(
+          views,
+          views.length ? views.flatMap(destinationLines) : ['no destinations: add one with `jl-edge destinations add`'],
+        );
       }),
     );
 
@@ -191,7 +182,7 @@ Examples:
       handler(async (ctx, [name]) => {
         const { showDestination } = await import('../commands/destinations.js');
         const view = await showDestination(ctx, name);
-        return { exitCode: ExitCode.ok, json: view, lines: destinationLines(view), problems: [] };
+        return okOutput(view, destinationLines(view));
       }),
     );
 
@@ -202,12 +193,9 @@ Examples:
       handler(async (ctx, [name]) => {
         const { removeDestination } = await import('../commands/destinations.js');
         const result = await removeDestination(ctx, name);
-        return {
-          exitCode: ExitCode.ok,
-          json: { command: 'destinations remove', ...result },
-          lines: [result.removed ? `removed destination ${result.name}` : `dry run: ${result.name} was not removed`],
-          problems: [],
-        };
+        return okOutput({ command: 'destinations remove', ...result }, [
+          result.removed ? `removed destination ${result.name}` : `dry run: ${result.name} was not removed`,
+        ]);
       }),
     );
 
@@ -234,16 +222,14 @@ Examples:
         const { dismissInboxRejection } = await import('../commands/inbox.js');
         const dismissed = await dismissInboxRejection(ctx, { file, reason: options.reason });
         const verb = ctx.options.dryRun ? 'would mark' : 'marked';
-        return {
-          exitCode: ExitCode.ok,
-          json: dismissed,
-          lines: dismissed.map(
+        return okOutput(
+          dismissed,
+          dismissed.map(
             (d) =>
               `${verb} inbox file ${d.file} (${d.account}) handled: ${d.reason}` +
               (d.rejections > 1 ? ` (${d.rejections} rejections)` : ''),
           ),
-          problems: [],
-        };
+        );
       }),
     );
 
