@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { columnReader, parseJson, toNumber } from './normalise.js';
 
 /**
  * Customer cancellation requests (SPEC §4.8): one row per request file, stored against its order and lines
@@ -180,35 +180,33 @@ export class CancelRequestsRepo {
         .whereIn('request_id', ids.slice(start, start + 500))
         .orderBy(['request_id', 'file_line']);
       for (const row of lines) {
-        byId.get(toNumber(row.request_id))!.lines.push({
-          id: toNumber(row.id),
-          fileLine: toNumber(row.file_line),
-          lineRef: String(row.line_ref),
-          lineId: toNullableNumber(row.line_id),
-          quantity: toNumber(row.quantity),
-          reason: toNullableString(row.reason),
-        });
+        byId.get(toNumber(row.request_id))!.lines.push(readRequestLine(row));
       }
     }
     return requests;
   }
 }
 
+const readRequestLine = columnReader({
+  number: ['id', 'fileLine', 'quantity'],
+  string: ['lineRef'],
+  nullableNumber: ['lineId'],
+  nullableString: ['reason'],
+});
+
+const readRequest = columnReader({
+  number: ['id', 'accountId'],
+  string: ['orderNumber', 'receivedAt'],
+  nullableNumber: ['orderId', 'updateId'],
+  nullableString: ['problem', 'answeredAt', 'answeredBy', 'answer'],
+});
+
 function requestFromRow(row: Record<string, unknown>): CancelRequest {
   return {
-    id: toNumber(row.id),
-    accountId: toNumber(row.account_id),
-    orderNumber: String(row.order_number),
-    orderId: toNullableNumber(row.order_id),
+    ...readRequest(row),
     status: row.status as CancelRequestStatus,
     fileName: String(row.remote_name),
     fields: parseJson(row.fields, {}),
-    problem: toNullableString(row.problem),
-    receivedAt: String(row.received_at),
-    answeredAt: toNullableString(row.answered_at),
-    answeredBy: toNullableString(row.answered_by),
-    answer: toNullableString(row.answer),
-    updateId: toNullableNumber(row.update_id),
     lines: [],
   };
 }

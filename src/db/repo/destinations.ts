@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { columnReader, toNullableNumber, toNullableString, toNumber } from './normalise.js';
 import type { Order, OrdersRepo } from './orders.js';
 import type { SftpEndpoint } from '../../core/account-settings.js';
 import { sha256Hex } from '../../core/hash.js';
@@ -463,55 +463,45 @@ function toRow(settings: Partial<DestinationSettings>): Record<string, unknown> 
   return row;
 }
 
+const readDestination = columnReader({
+  number: ['id', 'port'],
+  string: ['name', 'createdAt', 'updatedAt'],
+  nullableNumber: ['accountId'],
+  nullableString: [
+    'accountName',
+    'dir',
+    'host',
+    'username',
+    'passwordEnv',
+    'privateKeyPath',
+    'hostKey',
+    'path',
+    'inbox',
+  ],
+});
+
 function fromRow(row: Record<string, unknown>): Destination {
-  return {
-    id: toNumber(row.id),
-    name: String(row.name),
-    accountId: toNullableNumber(row.account_id),
-    accountName: toNullableString(row.account_name),
-    transport: row.transport as Destination['transport'],
-    dir: toNullableString(row.dir),
-    host: toNullableString(row.host),
-    port: toNumber(row.port),
-    username: toNullableString(row.username),
-    passwordEnv: toNullableString(row.password_env),
-    privateKeyPath: toNullableString(row.private_key_path),
-    hostKey: toNullableString(row.host_key),
-    path: toNullableString(row.path),
-    inbox: toNullableString(row.inbox),
-    createdAt: String(row.created_at),
-    updatedAt: String(row.updated_at),
-  };
+  return { ...readDestination(row), transport: row.transport as Destination['transport'] };
 }
+
+const readFile = columnReader({
+  number: ['id', 'destinationId', 'accountId', 'size', 'rowCount', 'attempts'],
+  string: ['fileName', 'sha256', 'createdAt'],
+  nullableString: ['lastError', 'writtenAt'],
+});
 
 function fileFromRow(row: Record<string, unknown>): DestinationFile {
   const content = row.content as Buffer;
   return {
-    id: toNumber(row.id),
-    destinationId: toNumber(row.destination_id),
-    accountId: toNumber(row.account_id),
+    ...readFile(row),
     kind: row.kind as DestinationFileKind,
-    fileName: String(row.file_name),
-    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
-    size: toNumber(row.size),
-    sha256: String(row.sha256),
-    rowCount: toNumber(row.row_count),
     status: row.status as DestinationFile['status'],
-    attempts: toNumber(row.attempts),
-    lastError: toNullableString(row.last_error),
-    createdAt: String(row.created_at),
-    writtenAt: toNullableString(row.written_at),
+    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
   };
 }
 
-function warehouseLineFromRow(row: Record<string, unknown>): WarehouseCancellationLine {
-  return {
-    orderId: toNumber(row.order_id),
-    orderNumber: String(row.order_number),
-    lineRef: String(row.line_ref),
-    partNumber: String(row.part_number),
-    sku: toNullableString(row.sku),
-    quantity: toNumber(row.quantity),
-    reason: toNullableString(row.reason),
-  };
-}
+const warehouseLineFromRow: (row: Record<string, unknown>) => WarehouseCancellationLine = columnReader({
+  number: ['orderId', 'quantity'],
+  string: ['orderNumber', 'lineRef', 'partNumber'],
+  nullableString: ['sku', 'reason'],
+});

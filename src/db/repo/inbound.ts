@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../connection.js';
-import { toBool, toNullableString, toNumber } from './normalise.js';
+import { columnReader, toBool, toNumber } from './normalise.js';
 import { queryRows } from './statements.js';
 
 /**
@@ -257,24 +257,17 @@ export class InboundRepo {
 /** The warehouse inboxes of SPEC §5.8, as opposed to The Edge's own folders. */
 const INBOX_FLOWS: InboundFlow[] = ['WarehouseShipments', 'WarehouseProducts'];
 
+const readInbound = columnReader({
+  number: ['id', 'accountId', 'size'],
+  string: ['remoteDir', 'remoteName', 'sha256', 'receivedAt'],
+  nullableString: ['error', 'processedAt'],
+});
+
 function fromRow(row: Record<string, unknown>): InboundFile {
   let pendingDisposal: RemoteDisposal | null = null;
   if (row.remote_disposal === DISPOSAL_PENDING) {
     const target = String(row.disposal_target);
     pendingDisposal = target === DELETE_TARGET ? { kind: 'delete' } : { kind: 'archive', dir: target };
   }
-  return {
-    id: toNumber(row.id),
-    accountId: toNumber(row.account_id),
-    flow: row.flow as InboundFlow,
-    remoteDir: String(row.remote_dir),
-    remoteName: String(row.remote_name),
-    size: toNumber(row.size),
-    sha256: String(row.sha256),
-    status: row.status as InboundStatus,
-    error: toNullableString(row.error),
-    pendingDisposal,
-    receivedAt: String(row.received_at),
-    processedAt: toNullableString(row.processed_at),
-  };
+  return { ...readInbound(row), flow: row.flow as InboundFlow, status: row.status as InboundStatus, pendingDisposal };
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { deriveStatus, type UpdateKind } from '../../core/order-rules.js';
 import type { OrderStatus } from './orders.js';
 import type { OutboxStatus } from './outbox.js';
-import { toBool, toNullableNumber, toNumber } from './normalise.js';
+import { columnReader, toBool, toNumber } from './normalise.js';
 
 /**
  * Shipments, pre-shipment cancellations and refunds recorded by people and scripts (SPEC §3, §5.4), and
@@ -240,36 +240,36 @@ export class OrderUpdatesRepo {
       )
       .orderBy(['order_update_lines.update_id', 'order_lines.position']);
     for (const row of lines) {
-      byId.get(toNumber(row.update_id))!.lines.push({
-        lineId: toNumber(row.line_id),
-        lineRef: String(row.line_ref),
-        partNumber: String(row.part_number),
-        position: toNumber(row.position),
-        quantity: toNumber(row.quantity),
-      });
+      byId.get(toNumber(row.update_id))!.lines.push(readUpdateLine(row));
     }
     return updates;
   }
 }
 
+const readUpdateLine = columnReader({ number: ['lineId', 'position', 'quantity'], string: ['lineRef', 'partNumber'] });
+
+const readUpdate = columnReader({
+  number: ['id', 'orderId'],
+  string: ['createdAt'],
+  nullableNumber: ['outboxId'],
+  nullableString: [
+    'carrier',
+    'trackingNumber',
+    'trackingUrl',
+    'dispatchDate',
+    'deliveryDate',
+    'reason',
+    'amount',
+    'remoteDir',
+    'remoteName',
+  ],
+});
+
 function updateFromRow(row: Record<string, unknown>): OrderUpdate {
-  const text = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
   return {
-    id: toNumber(row.id),
-    orderId: toNumber(row.order_id),
+    ...readUpdate(row),
     kind: row.kind as UpdateKind,
-    carrier: text(row.carrier),
-    trackingNumber: text(row.tracking_number),
-    trackingUrl: text(row.tracking_url),
-    dispatchDate: text(row.dispatch_date),
-    deliveryDate: text(row.delivery_date),
-    reason: text(row.reason),
-    amount: text(row.amount),
-    outboxId: toNullableNumber(row.outbox_id),
     outboxStatus: (row.outbox_status as OutboxStatus | null) ?? null,
-    remoteDir: text(row.remote_dir),
-    remoteName: text(row.remote_name),
-    createdAt: String(row.created_at),
     lines: [],
   };
 }

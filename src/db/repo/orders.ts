@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { columnReader, parseJson, toNullableString, toNumber } from './normalise.js';
 
 /** SPEC §3: the order life cycle. */
 export const ORDER_STATUSES = [
@@ -195,9 +195,6 @@ export class OrdersRepo {
         fields: JSON.stringify(line.fields),
       })),
     );
-    for (let start = 0; start < lines.length; start += batchSize) {
-      await this.db('order_lines').insert(lines.slice(start, start + batchSize));
-    }
     const errors = orders.flatMap(({ orderId, order }) =>
       order.errors.map((error) => ({
         order_id: orderId,
@@ -206,8 +203,13 @@ export class OrdersRepo {
         created_at: order.now,
       })),
     );
-    for (let start = 0; start < errors.length; start += batchSize) {
-      await this.db('order_errors').insert(errors.slice(start, start + batchSize));
+    for (const [table, rows] of [
+      ['order_lines', lines],
+      ['order_errors', errors],
+    ] as const) {
+      for (let start = 0; start < rows.length; start += batchSize) {
+        await this.db(table).insert(rows.slice(start, start + batchSize));
+      }
     }
   }
 
@@ -363,41 +365,32 @@ function orderRow(order: NewOrder): Record<string, unknown> {
   };
 }
 
+const readOrder = columnReader({
+  number: ['id', 'accountId'],
+  string: ['accountName', 'orderNumber', 'createdAt', 'updatedAt'],
+  nullableNumber: ['inboundFileId'],
+  nullableString: ['testFlag', 'orderDate', 'inboundFileName', 'acknowledgedAt'],
+});
+
 function orderFromRow(row: Record<string, unknown>): Order {
   return {
-    id: toNumber(row.id),
-    accountId: toNumber(row.account_id),
-    accountName: String(row.account_name),
-    orderNumber: String(row.order_number),
+    ...readOrder(row),
     status: row.status as OrderStatus,
-    testFlag: toNullableString(row.test_flag),
-    orderDate: toNullableString(row.order_date),
-    inboundFileId: toNullableNumber(row.inbound_file_id),
-    inboundFileName: toNullableString(row.inbound_file_name),
     fields: parseJson(row.fields, {}),
-    acknowledgedAt: toNullableString(row.acknowledged_at),
-    createdAt: String(row.created_at),
-    updatedAt: String(row.updated_at),
     lines: [],
     errors: [],
   };
 }
 
+const readLine = columnReader({
+  number: ['id', 'position', 'quantity', 'shippedQuantity', 'cancelledQuantity', 'refundedQuantity'],
+  string: ['lineRef', 'partNumber'],
+  nullableNumber: ['productId'],
+  nullableString: ['sku', 'unitPrice'],
+});
+
 function lineFromRow(row: Record<string, unknown>): OrderLine {
-  return {
-    id: toNumber(row.id),
-    position: toNumber(row.position),
-    lineRef: String(row.line_ref),
-    partNumber: String(row.part_number),
-    productId: toNullableNumber(row.product_id),
-    sku: toNullableString(row.sku),
-    quantity: toNumber(row.quantity),
-    shippedQuantity: toNumber(row.shipped_quantity),
-    cancelledQuantity: toNumber(row.cancelled_quantity),
-    refundedQuantity: toNumber(row.refunded_quantity),
-    unitPrice: toNullableString(row.unit_price),
-    fields: parseJson(row.fields, {}),
-  };
+  return { ...readLine(row), fields: parseJson(row.fields, {}) };
 }
 
 function errorFromRow(row: Record<string, unknown>): OrderError {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { PathLabel } from '../../core/account.js';
 import { sha256Hex } from '../../core/hash.js';
-import { toBool, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { columnReader, toNumber } from './normalise.js';
 
 /**
  * The outbox (SPEC §6.2): every outgoing file is stored, rendered and under its final remote name, in the
@@ -252,25 +252,19 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
+const readOutbox = columnReader({
+  number: ['id', 'accountId', 'size', 'attempts'],
+  string: ['remoteDir', 'remoteName', 'sha256', 'createdAt', 'updatedAt'],
+  nullableNumber: ['orderId', 'rowCount'],
+  nullableString: ['orderNumber', 'lastError', 'sentAt'],
+  boolean: ['marker'],
+});
+
 function fromRow(row: Record<string, unknown>): OutboxRow {
   return {
-    id: toNumber(row.id),
-    accountId: toNumber(row.account_id),
+    ...readOutbox(row),
     flow: row.flow as PathLabel,
-    orderId: toNullableNumber(row.order_id),
-    orderNumber: toNullableString(row.order_number),
-    remoteDir: String(row.remote_dir),
-    remoteName: String(row.remote_name),
-    content: (row.content as Buffer | null | undefined) ?? null,
-    size: toNumber(row.size),
-    sha256: String(row.sha256),
-    marker: toBool(row.marker),
     status: row.status as OutboxStatus,
-    attempts: toNumber(row.attempts),
-    lastError: toNullableString(row.last_error),
-    rowCount: toNullableNumber(row.row_count),
-    createdAt: String(row.created_at),
-    updatedAt: String(row.updated_at),
-    sentAt: toNullableString(row.sent_at),
+    content: (row.content as Buffer | null | undefined) ?? null,
   };
 }

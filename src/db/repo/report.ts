@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { DUE_DATE_COLUMNS, dueDateInputs, type DueDateInputs } from './due-dates.js';
+import { toNullableString, toNumber } from './normalise.js';
 
 /** An order received in the report's window, with the times and updates its figures are made from. */
 export interface ReportOrder {
@@ -12,16 +13,12 @@ export interface ReportOrder {
   refunds: number;
 }
 
-/** One line a shipment carried, with what the line's due date is made from (SPEC §5.5). */
-export interface ReportShipmentLine {
+/** One line a shipment carried, with what the line's due date is made from. */
+export interface ReportShipmentLine extends DueDateInputs {
   shipmentId: number;
   orderNumber: string;
   dispatchDate: string | null;
   recordedAt: string;
-  promisedDate: string | undefined;
-  expectedDeliveryDate: string | undefined;
-  /** The matched product's own lead time; null: the account's. */
-  productLeadTimeDays: number | null;
 }
 
 /**
@@ -81,18 +78,14 @@ export class ReportRepo {
         'orders.order_number',
         'order_updates.dispatch_date',
         'order_updates.created_at',
-        'orders.fields as order_fields',
-        'order_lines.fields as line_fields',
-        'products.lead_time_days',
+        ...DUE_DATE_COLUMNS,
       );
     return rows.map((row) => ({
       shipmentId: toNumber(row.shipment_id),
       orderNumber: String(row.order_number),
       dispatchDate: toNullableString(row.dispatch_date),
       recordedAt: String(row.created_at),
-      promisedDate: parseJson<Record<string, string>>(row.line_fields, {}).promised_date,
-      expectedDeliveryDate: parseJson<Record<string, string>>(row.order_fields, {}).expected_delivery_date,
-      productLeadTimeDays: toNullableNumber(row.lead_time_days),
+      ...dueDateInputs(row),
     }));
   }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { columnReader, parseJson, toNullableString, toNumber } from './normalise.js';
 
 import type { RunOutcome } from '../../core/run-log.js';
 
@@ -112,16 +112,13 @@ export class RunsRepo {
   }
 }
 
+const readRun = columnReader({
+  number: ['id'],
+  string: ['step', 'startedAt'],
+  nullableNumber: ['accountId', 'exitCode'],
+  nullableString: ['endedAt', 'error'],
+});
+
 function fromRow(row: Record<string, unknown>): RunRow {
-  return {
-    id: toNumber(row.id),
-    step: String(row.step),
-    accountId: toNullableNumber(row.account_id),
-    startedAt: String(row.started_at),
-    endedAt: toNullableString(row.ended_at),
-    outcome: (row.outcome as RunOutcome | null) ?? null,
-    exitCode: toNullableNumber(row.exit_code),
-    counts: parseJson(row.counts, {}),
-    error: toNullableString(row.error),
-  };
+  return { ...readRun(row), outcome: (row.outcome as RunOutcome | null) ?? null, counts: parseJson(row.counts, {}) };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { OutboxStatus } from './outbox.js';
-import { parseJson, toNullableNumber, toNullableString, toNumber } from './normalise.js';
+import { DUE_DATE_COLUMNS, dueDateInputs, type DueDateInputs } from './due-dates.js';
+import { toNullableString, toNumber } from './normalise.js';
 
 export interface IncompleteOrder {
   orderNumber: string;
@@ -26,8 +27,8 @@ export interface OpenStockError {
   createdAt: string;
 }
 
-/** A line still to be dispatched, with what its due date is made from (SPEC §5.5). */
-export interface OpenLine {
+/** A line still to be dispatched, with what its due date is made from. */
+export interface OpenLine extends DueDateInputs {
   orderId: number;
   orderNumber: string;
   lineRef: string;
@@ -35,10 +36,6 @@ export interface OpenLine {
   sku: string | null;
   /** Units neither shipped nor cancelled, sent or only recorded. */
   openQuantity: number;
-  promisedDate: string | undefined;
-  expectedDeliveryDate: string | undefined;
-  /** The matched product's own lead time; null: the account's. */
-  productLeadTimeDays: number | null;
 }
 
 /** An order and when it was received. */
@@ -179,13 +176,11 @@ export class StatusRepo {
       .select(
         'orders.id as order_id',
         'orders.order_number',
-        'orders.fields as order_fields',
         'order_lines.line_ref',
         'order_lines.part_number',
-        'order_lines.fields as line_fields',
         'products.sku',
-        'products.lead_time_days',
         this.db.raw(`${open} as open_quantity`),
+        ...DUE_DATE_COLUMNS,
       );
     return rows.map((row) => ({
       orderId: toNumber(row.order_id),
@@ -194,9 +189,7 @@ export class StatusRepo {
       partNumber: String(row.part_number),
       sku: toNullableString(row.sku),
       openQuantity: toNumber(row.open_quantity),
-      promisedDate: parseJson<Record<string, string>>(row.line_fields, {}).promised_date,
-      expectedDeliveryDate: parseJson<Record<string, string>>(row.order_fields, {}).expected_delivery_date,
-      productLeadTimeDays: toNullableNumber(row.lead_time_days),
+      ...dueDateInputs(row),
     }));
   }
 
