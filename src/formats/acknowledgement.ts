@@ -2,12 +2,11 @@
  * The order acknowledgement (SPEC §4.3, outbound, OrderAcknowledge): every line, full quantity, in the
  * two-section layout.
  */
-import { DEFAULT_OUTBOUND, renderWholeNumber, type OutboundOptions } from './delimited.js';
-import { addDays, assertFileNameToken } from './file-name-token.js';
-import { renderTwoSection } from './two-section.js';
+import { DEFAULT_OUTBOUND, type OutboundOptions } from './delimited.js';
+import { addDays, tokenFileName } from './file-name-token.js';
+import { renderOutboundOrderFile, type OutboundLine, type OutboundOrderFile } from './two-section.js';
 
-/** ◇ SPEC §4.3: the acknowledgement's columns and fixed values. */
-export const ACK_ORDER_COLUMNS = ['order_number', 'supplier_ref'];
+/** ◇ SPEC §4.3: the acknowledgement's item columns and fixed values. */
 export const ACK_ITEM_COLUMNS = [
   'line_ref',
   'part_number',
@@ -21,27 +20,18 @@ export const ACK_ITEM_COLUMNS = [
 export const ACK_SUB_STATUS = 'Pending';
 export const ACK_FULFILLMENT_ROUTE = 'Direct to Customer';
 
-export interface AcknowledgementLine {
-  lineRef: string;
-  partNumber: string;
-  quantity: number;
+export interface AcknowledgementLine extends OutboundLine {
   /** yyyy-mm-dd */
   dispatchDate: string;
   /** yyyy-mm-dd */
   deliveryDate: string;
 }
 
-export interface Acknowledgement {
-  orderNumber: string;
-  /** jl-edge's own reference for the order (`JLE-` + its id). */
-  supplierRef: string;
-  lines: AcknowledgementLine[];
-}
+export type Acknowledgement = OutboundOrderFile<AcknowledgementLine>;
 
 /** ✔ SPEC §4.3: `order-<token>.ack` (its marker is `order-<token>.ack.DONE`). */
 export function acknowledgementFileName(token: string): string {
-  assertFileNameToken(token);
-  return `order-${token}.ack`;
+  return tokenFileName('order-', token, '.ack');
 }
 
 /**
@@ -57,22 +47,10 @@ export function acknowledgementDates(
 }
 
 export function renderAcknowledgement(ack: Acknowledgement, options: OutboundOptions = DEFAULT_OUTBOUND): Buffer {
-  return renderTwoSection(
-    {
-      orderColumns: ACK_ORDER_COLUMNS,
-      order: [ack.orderNumber, ack.supplierRef],
-      itemColumns: ACK_ITEM_COLUMNS,
-      items: ack.lines.map((line) => [
-        line.lineRef,
-        line.partNumber,
-        renderWholeNumber(line.quantity, 'quantity'),
-        ACK_SUB_STATUS,
-        ACK_FULFILLMENT_ROUTE,
-        line.dispatchDate,
-        line.deliveryDate,
-        '',
-      ]),
-    },
+  return renderOutboundOrderFile(
+    ack,
+    ACK_ITEM_COLUMNS,
+    (line) => [ACK_SUB_STATUS, ACK_FULFILLMENT_ROUTE, line.dispatchDate, line.deliveryDate, ''],
     options,
   );
 }

@@ -15,6 +15,12 @@ export function assertFileNameToken(token: string): void {
     throw new RangeError(`file-name token must be 20 digits (yyyymmddhhmmss + 6), got ${JSON.stringify(token)}`);
 }
 
+/** An outgoing file's name: `prefix` + the file-name token + `suffix` (SPEC §4.3–§4.6). */
+export function tokenFileName(prefix: string, token: string, suffix: string): string {
+  assertFileNameToken(token);
+  return `${prefix}${token}${suffix}`;
+}
+
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
 function tokenOf(secondsEpochMs: number, microseconds: number): string {

@@ -5,7 +5,7 @@
  * `encodeText(text, options.encoding)` (or writes UTF-8 directly when that is the encoding).
  */
 import { DEFAULT_OUTBOUND, renderField, renderLine, renderWholeNumber, type OutboundOptions } from './delimited.js';
-import { assertFileNameToken } from './file-name-token.js';
+import { tokenFileName } from './file-name-token.js';
 
 /** ✔ SPEC §4.6 columns; ◇ the stock column's name `free_stock` is our choice and lives only here. */
 export const INVENTORY_COLUMNS = ['part_number', 'tradedCode', 'current_lead_time_to_delivery_in_days', 'free_stock'];
@@ -26,8 +26,7 @@ export interface InventoryRow {
 
 /** ✔ SPEC §4.6: `inventory-<token>.csv`. */
 export function inventoryFileName(token: string): string {
-  assertFileNameToken(token);
-  return `inventory-${token}.csv`;
+  return tokenFileName('inventory-', token, '.csv');
 }
 
 export function renderInventoryHeader(options: OutboundOptions = DEFAULT_OUTBOUND): string {

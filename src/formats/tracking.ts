@@ -3,12 +3,11 @@
  * A shipment lists every shipped line with its full shipped quantity so far; a refund (post-dispatch
  * cancellation) lists only the refunded lines, with `comment` = REFUND_COMMENT and quantity = units refunded.
  */
-import { DEFAULT_OUTBOUND, renderWholeNumber, type OutboundOptions } from './delimited.js';
-import { addDays, assertFileNameToken } from './file-name-token.js';
-import { renderTwoSection } from './two-section.js';
+import { DEFAULT_OUTBOUND, type OutboundOptions } from './delimited.js';
+import { addDays, tokenFileName } from './file-name-token.js';
+import { renderOutboundOrderFile, type OutboundLine, type OutboundOrderFile } from './two-section.js';
 
-/** ◇ SPEC §4.4: the tracking file's columns. */
-export const TRACKING_ORDER_COLUMNS = ['order_number', 'supplier_ref'];
+/** ◇ SPEC §4.4: the tracking file's item columns. */
 export const TRACKING_ITEM_COLUMNS = [
   'line_ref',
   'part_number',
@@ -26,10 +25,7 @@ export const DISPATCHED_STATUS = 'Dispatched';
 /** ◇ SPEC §3/§4.4: the comment that turns a tracking line into a post-dispatch cancellation. */
 export const REFUND_COMMENT = 'CANCELLED POST-DISPATCH';
 
-export interface TrackingLine {
-  lineRef: string;
-  partNumber: string;
-  quantity: number;
+export interface TrackingLine extends OutboundLine {
   /** The Edge's carrier code (`dpd`, `royal-mail` …). */
   carrier: string;
   trackingNumber: string;
@@ -42,16 +38,11 @@ export interface TrackingLine {
   comment: string | null;
 }
 
-export interface TrackingUpdate {
-  orderNumber: string;
-  supplierRef: string;
-  lines: TrackingLine[];
-}
+export type TrackingUpdate = OutboundOrderFile<TrackingLine>;
 
 /** ◇ SPEC §4.4: `tracking-<token>.txt` (its marker is `tracking-<token>.txt.DONE`). */
 export function trackingFileName(token: string): string {
-  assertFileNameToken(token);
-  return `tracking-${token}.txt`;
+  return tokenFileName('tracking-', token, '.txt');
 }
 
 /**
@@ -67,24 +58,18 @@ export function shipmentDeliveryDate(
 }
 
 export function renderTracking(update: TrackingUpdate, options: OutboundOptions = DEFAULT_OUTBOUND): Buffer {
-  return renderTwoSection(
-    {
-      orderColumns: TRACKING_ORDER_COLUMNS,
-      order: [update.orderNumber, update.supplierRef],
-      itemColumns: TRACKING_ITEM_COLUMNS,
-      items: update.lines.map((line) => [
-        line.lineRef,
-        line.partNumber,
-        renderWholeNumber(line.quantity, 'quantity'),
-        DISPATCHED_STATUS,
-        line.carrier,
-        line.trackingNumber,
-        line.trackingUrl ?? '',
-        line.dispatchDate,
-        line.deliveryDate,
-        line.comment ?? '',
-      ]),
-    },
+  return renderOutboundOrderFile(
+    update,
+    TRACKING_ITEM_COLUMNS,
+    (line) => [
+      DISPATCHED_STATUS,
+      line.carrier,
+      line.trackingNumber,
+      line.trackingUrl ?? '',
+      line.dispatchDate,
+      line.deliveryDate,
+      line.comment ?? '',
+    ],
     options,
   );
 }

@@ -18,6 +18,7 @@ import {
   isBlankRecord,
   parseDelimitedText,
   renderLine,
+  renderWholeNumber,
   type OutboundOptions,
   type ParsedRecord,
 } from './delimited.js';
@@ -246,4 +247,47 @@ export function renderTwoSection(file: TwoSectionFile, options: OutboundOptions 
   const rows = [file.orderColumns, file.order, file.itemColumns, ...file.items];
   const text = rows.map((row) => renderLine(row, options)).join('') + String(rows.length) + options.lineEnding;
   return encodeText(text, options.encoding);
+}
+
+/** ◇ SPEC §4.3–§4.5: the order section of every outbound order file. */
+export const OUTBOUND_ORDER_COLUMNS = ['order_number', 'supplier_ref'];
+
+/** A line of an outbound order file: every item row starts with line_ref, part_number, quantity. */
+export interface OutboundLine {
+  lineRef: string;
+  partNumber: string;
+  quantity: number;
+}
+
+export interface OutboundOrderFile<Line extends OutboundLine> {
+  orderNumber: string;
+  /** jl-edge's own reference for the order (`JLE-` + its id). */
+  supplierRef: string;
+  lines: Line[];
+}
+
+/**
+ * An outbound order file (acknowledgement, tracking, cancellation): the order section, then one item row a
+ * line, `itemColumns` naming its line_ref, part_number and quantity and then the fields `after(line)` gives.
+ */
+export function renderOutboundOrderFile<Line extends OutboundLine>(
+  file: OutboundOrderFile<Line>,
+  itemColumns: string[],
+  after: (line: Line) => string[],
+  options: OutboundOptions,
+): Buffer {
+  return renderTwoSection(
+    {
+      orderColumns: OUTBOUND_ORDER_COLUMNS,
+      order: [file.orderNumber, file.supplierRef],
+      itemColumns,
+      items: file.lines.map((line) => [
+        line.lineRef,
+        line.partNumber,
+        renderWholeNumber(line.quantity, 'quantity'),
+        ...after(line),
+      ]),
+    },
+    options,
+  );
 }
