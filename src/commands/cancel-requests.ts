@@ -82,10 +82,7 @@ export async function rejectCancel(
     });
   }
   return {
-    account: account.name,
-    order_number: order.orderNumber,
-    answer: 'rejected',
-    requests: open.map((request) => request.fileName),
+    ...answerHeading(account, order, 'rejected', open),
     update_id: null,
     lines: [],
     not_cancelled: [],
@@ -174,6 +171,21 @@ async function openRequestsOrRefuse(repo: Repository, order: Order): Promise<Can
   return open;
 }
 
+/** The first fields of an answer's result: whose order, which answer, to which request files. */
+function answerHeading(
+  account: Account,
+  order: Order,
+  answer: CancelRequestAnswerResult['answer'],
+  requests: readonly CancelRequest[],
+): Pick<CancelRequestAnswerResult, 'account' | 'order_number' | 'answer' | 'requests'> {
+  return {
+    account: account.name,
+    order_number: order.orderNumber,
+    answer,
+    requests: requests.map((request) => request.fileName),
+  };
+}
+
 function acceptedResult(
   account: Account,
   order: Order,
@@ -183,10 +195,7 @@ function acceptedResult(
   shortfalls: readonly RequestShortfall[],
 ): CancelRequestAnswerResult {
   return {
-    account: account.name,
-    order_number: order.orderNumber,
-    answer: 'accepted',
-    requests: requests.map((request) => request.fileName),
+    ...answerHeading(account, order, 'accepted', requests),
     update_id: updateId,
     lines: lines.map((line) => ({ line_ref: line.lineRef, quantity: line.quantity })),
     not_cancelled: shortfalls.map((s) => ({
