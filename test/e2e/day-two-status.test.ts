@@ -2,13 +2,19 @@
  * Issue 16.2 and issue 14's bug 2: `status` must not stay green while things are broken. A step that
  * cannot do its job is a failed run, an unexpected error is exit 70 and an `error` run, a step that has
  * not completed for longer than its threshold is stale, and runs skipped on a held lock are not "the
- * last run". Through the built binary against a real OpenSSH sshd.
+ * last run". Against a real OpenSSH sshd: the steps' runs, their exit codes and stderr and status's text
+ * through the built binary; status's result, and the runs that only set the scene, in-process.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { setAccountStaleAfter } from '../../src/commands/accounts.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { status as accountsStatus } from '../../src/commands/status.js';
+import type { Context } from '../../src/core/context.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { orderFileName } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, INCOMING } from '../fixtures/orders/edge-world.js';
@@ -40,11 +46,15 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     world.rows<{ step: string; outcome: string; exit_code: number; error: string }>(
       'select step, outcome, exit_code, error from runs order by id desc limit 1',
     )[0]!;
+  const call = <T>(command: (ctx: Context) => Promise<T>, minutes = 0): Promise<T> =>
+    inProcess({ db: world.db, dir: world.dir, env: at(minutes) }).run(command);
+  /** What `status --json` says `minutes` after T0 (the binary exits 1 when it needs attention). */
   const status = async (minutes: number) => {
-    const run = await world.cli(['status', '--json'], { env: at(minutes) });
-    const result = run.json<Status>();
-    return { code: run.code, stderr: run.stderr, account: result.accounts[0]!, result };
+    const result = JSON.parse(JSON.stringify(await call(accountsStatus, minutes))) as Status;
+    return { needsAttention: result.needs_attention, account: result.accounts[0]! };
   };
+  const downloaded = async (minutes: number) =>
+    assert.equal((await call((ctx) => downloadOrders(ctx, {}), minutes)).exitCode, 0);
   const step = (steps: StepState[], name: string) => steps.find((s) => s.step === name)!;
 
   it('a missing order folder is a failed run that status flags, not a partial one', async () => {
@@ -58,8 +68,8 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.equal(run.stdout, '');
     assert.equal(run.stderr, `2026-03-01T10:00:00Z ${ACCOUNT} download-orders: ${message}\n`);
     assert.deepEqual(lastRun(), { step: 'download-orders', outcome: 'failed', exit_code: 1, error: message });
-    const { code, account } = await status(1);
-    assert.equal(code, 1);
+    const { needsAttention, account } = await status(1);
+    assert.equal(needsAttention, true);
     assert.deepEqual(account.attention, [`the last download-orders run failed (exit 1): ${message}`]);
   });
 
@@ -72,8 +82,8 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.equal(run.code, 1);
     assert.equal(world.files('/live/inventory').size, 1, 'the inventory file went out');
     assert.equal(lastRun().outcome, 'failed');
-    const { code, account } = await status(1);
-    assert.equal(code, 1);
+    const { needsAttention, account } = await status(1);
+    assert.equal(needsAttention, true);
     assert.match(
       account.attention[0]!,
       /^the last push-stock run failed \(exit 1\): \/live\/inventory\/errors: cannot list the stock error folder/,
@@ -82,7 +92,7 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
 
   it('an unexpected database failure exits 70 with one line, logs an error run, and status flags it', async () => {
     world.putOrder(orderFileName(1), EXAMPLE);
-    assert.equal((await world.cli(['download-orders'], { env: at(0) })).code, 0);
+    await downloaded(0);
     const db = new Database(world.db);
     db.exec(
       "create trigger broken before insert on outbox begin select raise(abort, 'disk I/O error (simulated)'); end",
@@ -106,8 +116,8 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.equal(verbose.code, 70);
     assert.match(verbose.stderr, /\n\s+at /, 'the stack comes with --verbose');
 
-    const { code, account } = await status(3);
-    assert.equal(code, 1);
+    const { needsAttention, account } = await status(3);
+    assert.equal(needsAttention, true);
     assert.match(
       account.attention[0]!,
       /^the last ack-orders run stopped on an internal error \(exit 70\): internal error .*disk I\/O error \(simulated\) — run it again with --verbose and report the stack$/,
@@ -119,10 +129,10 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.equal(sync.code, 0, sync.stderr);
 
     const fresh = await status(29);
-    assert.deepEqual([fresh.code, fresh.account.attention], [0, []]);
+    assert.deepEqual([fresh.needsAttention, fresh.account.attention], [false, []]);
 
     const later = await status(31);
-    assert.equal(later.code, 1);
+    assert.equal(later.needsAttention, true);
     const stale = later.account.steps.filter((s) => s.stale).map((s) => s.step);
     assert.deepEqual(stale, ['download-orders', 'ack-orders', 'send-shipments', 'send-cancels', 'send-refunds']);
     assert.deepEqual(step(later.account.steps, 'push-stock'), {
@@ -140,18 +150,12 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
     assert.match(human.stdout, /^  download-orders .* ok  STALE/m);
 
     // Per account: a longer limit for one step, and "never" for another.
-    for (const [name, minutes] of [
-      ['download-orders', '60'],
-      ['ack-orders', '60'],
-      ['send-shipments', '60'],
-      ['send-cancels', '60'],
-      ['send-refunds', 'never'],
-    ]) {
-      const set = await world.cli(['accounts', 'set-stale-after', ACCOUNT, name!, minutes!, '--quiet']);
-      assert.equal(set.code, 0, set.stderr);
-    }
+    const never = await world.cli(['accounts', 'set-stale-after', ACCOUNT, 'send-refunds', 'never', '--quiet']);
+    assert.equal(never.code, 0, never.stderr);
+    for (const name of ['download-orders', 'ack-orders', 'send-shipments', 'send-cancels'])
+      await call((ctx) => setAccountStaleAfter(ctx, ACCOUNT, name, 60));
     const relaxed = await status(31);
-    assert.deepEqual([relaxed.code, relaxed.account.attention], [0, []]);
+    assert.deepEqual([relaxed.needsAttention, relaxed.account.attention], [false, []]);
     assert.equal(step(relaxed.account.steps, 'send-refunds').stale_after_minutes, null);
     const muchLater = await status(61);
     assert.deepEqual(
@@ -165,9 +169,9 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
   });
 
   it('a step that never completed is stale once other sync steps have run longer than its threshold', async () => {
-    assert.equal((await world.cli(['download-orders', '--quiet'], { env: at(0) })).code, 0);
+    await downloaded(0);
     const later = await status(45);
-    assert.equal(later.code, 1);
+    assert.equal(later.needsAttention, true);
     assert.equal(step(later.account.steps, 'download-orders').stale, true);
     assert.equal(step(later.account.steps, 'ack-orders').stale, true);
     assert.match(later.account.attention[1]!, /^ack-orders has not completed a run since sync steps started running/);
@@ -175,7 +179,7 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
 
   it('runs that found the lock held are not "the last run": status shows the one that did the work and counts the skips', async () => {
     world.putOrder(orderFileName(1), EXAMPLE);
-    assert.equal((await world.cli(['download-orders', '--quiet'], { env: at(0) })).code, 0);
+    await downloaded(0);
     const db = new Database(world.db);
     db.prepare(
       'insert into locks (step, account, owner, pid, host, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?, ?, ?)',
