@@ -2,13 +2,23 @@
  * Overlapping runs (SPEC §6.4; issue 9): for each of the seven steps, ten invocations for one account at
  * once — one holds the lock and does the work, the other nine exit 75 and change nothing, and the work's
  * effect is there exactly once. Then a lock whose holder was SIGKILLed: taken over at once on the same
- * host (the pid is gone), and from another host only once its heartbeat is stale.
+ * host (the pid is gone), and from another host only once its heartbeat is stale. The runs that only
+ * set the scene run in-process; every contending run is the binary.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { cancelOrder } from '../../src/commands/orders-cancel.js';
+import { refundOrder } from '../../src/commands/orders-refund.js';
+import { shipOrder } from '../../src/commands/orders-ship.js';
+import { sendShipments } from '../../src/commands/send-shipments.js';
+import type { Context } from '../../src/core/context.js';
+import type { StepResult } from '../../src/core/step.js';
 import type { CliRun } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { EdgeWorld, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
@@ -20,9 +30,11 @@ describe('ten runs of one step for one account at once', { skip: sshdSkip }, () 
   let world: EdgeWorld;
   let products: string;
 
-  const ok = async (args: string[]) => {
-    const run = await world.cli(args, { env: NOW });
-    assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`);
+  const call = <T>(command: (ctx: Context) => Promise<T>): Promise<T> =>
+    inProcess({ db: world.db, dir: world.dir, env: NOW }).run(command);
+  const ok = async (command: (ctx: Context) => Promise<StepResult>) => {
+    const result = await call(command);
+    assert.equal(result.exitCode, 0, `${result.command}: ${JSON.stringify(result.accounts)}`);
   };
   const order = (n: number) =>
     orderFile({ order: orderSection(`Y10000000${n}`), items: [item('1', '11111111', '2', { unit_price: '5.00' })] });
@@ -34,13 +46,13 @@ describe('ten runs of one step for one account at once', { skip: sshdSkip }, () 
     // Work waiting for each step once the one before it has run: order 1 is the one downloaded and
     // acknowledged under contention; 2 has a shipment, 3 a cancellation and 4 a refund waiting.
     for (const n of [2, 3, 4]) world.putOrder(orderFileName(n), order(n));
-    await ok(['download-orders']);
-    await ok(['ack-orders']);
-    await ok(['orders', 'ship', 'Y100000004', '--carrier', 'dpd', '--tracking', 'T4']);
-    await ok(['send-shipments']);
-    await ok(['orders', 'refund', 'Y100000004', '--reason', 'damaged', '--line', '1:1']);
-    await ok(['orders', 'cancel', 'Y100000003', '--reason', 'out of stock']);
-    await ok(['orders', 'ship', 'Y100000002', '--carrier', 'dpd', '--tracking', 'T2']);
+    await ok((ctx) => downloadOrders(ctx, {}));
+    await ok(ackOrders);
+    await call((ctx) => shipOrder(ctx, 'Y100000004', { carrier: 'dpd', tracking: 'T4', lines: [] }));
+    await ok(sendShipments);
+    await call((ctx) => refundOrder(ctx, 'Y100000004', { reason: 'damaged', lines: ['1:1'] }));
+    await call((ctx) => cancelOrder(ctx, 'Y100000003', { reason: 'out of stock', lines: [] }));
+    await call((ctx) => shipOrder(ctx, 'Y100000002', { carrier: 'dpd', tracking: 'T2', lines: [] }));
     world.putOrder(orderFileName(1), order(1));
     products = world.local('/products.csv');
     writeFileSync(products, 'sku,channel_item_id,stock\nSKU-9,99999999,4\n');
