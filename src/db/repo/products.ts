@@ -74,6 +74,9 @@ const POSTGRES_TYPE: Record<string, string> = {
   title: 'text',
   lead_time_days: 'integer',
   stock: 'integer',
+  stock_buffer: 'integer',
+  stock_max: 'integer',
+  active: 'boolean',
   resend: 'boolean',
 };
 
@@ -245,7 +248,7 @@ export class ProductsRepo {
     if (this.dialect === 'postgres') {
       const values = (row: ProductUpdate): unknown[] => [
         row.sku,
-        ...fields.map((f) => row[f] ?? null),
+        ...fields.map((f) => this.binding(f, row[f])),
         ...(withResend ? [row.resend] : []),
       ];
       for (const chunk of chunks(rows, this.batchSize))
