@@ -8,7 +8,9 @@
  * in one transaction of set-based inserts: going through the CLI order by order would take hours. It has
  * what a year of runs leaves: per order its logged file, an acknowledgement sent, and a shipment (every
  * 50th order a cancellation) recorded per line and sent; the newest OPEN_ORDERS orders wait for dispatch,
- * every 10th of them half shipped. No ANALYZE: jl-edge never runs it, so the planner has no statistics in
+ * every 10th of them half shipped. The run log holds what the weekly `prune --older-than 90` keeps of the
+ * cron table (crontab.example): 90 days of runs of every step, at every size of history; before each
+ * benchmark every step gets a fresh run, so none is stale and `status` exits 0. No ANALYZE: jl-edge never runs it, so the planner has no statistics in
  * production either. Built once per size and kept in bench/.work/.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,11 +24,26 @@ const LINES_PER_ORDER = 4;
 /** Orders waiting for dispatch: the open work, the same at every size of history. */
 const OPEN_ORDERS = 200;
 const CATALOGUE_PRODUCTS = 200;
+/** The run log after a weekly prune of runs older than 90 days. */
+const RUN_LOG_DAYS = 90;
+/** The steps crontab.example runs every 5 minutes, and those it runs every 15. */
+const FIVE_MINUTE_STEPS = [
+  'download-orders',
+  'ack-orders',
+  'send-shipments',
+  'send-cancels',
+  'send-refunds',
+  'export-orders',
+  'import-shipments',
+];
+const QUARTER_HOUR_STEPS = ['import-products', 'push-stock'];
 
 const orderCount = (ctx: BenchContext): number => Math.max(OPEN_ORDERS, Math.round(FULL_ORDERS * ctx.scale));
+/** What `seedHistory` writes; a new value builds the kept databases again. */
+const SEED_VERSION = 2;
 /** Shared by both benchmarks: a folder of its own beside theirs. */
 const largeDatabase = (ctx: BenchContext): string =>
-  join(ctx.workDir, '..', 'large-database', `orders-${orderCount(ctx)}.sqlite`);
+  join(ctx.workDir, '..', 'large-database', `orders-${orderCount(ctx)}-v${SEED_VERSION}.sqlite`);
 const emptyDatabase = (ctx: BenchContext): string => join(ctx.workDir, 'empty.sqlite');
 
 /** A database holding the benchmark account only, made by the real migrations. */
@@ -104,7 +121,35 @@ function seedHistory(db: string, count: number): void {
          select l.order_id, l.id, l.shipped_quantity + l.cancelled_quantity
          from order_lines l where l.shipped_quantity + l.cancelled_quantity > 0 order by l.id`,
       );
+      const slots = RUN_LOG_DAYS * 288;
+      run(
+        `with recursive k(i) as (select 1 union all select i + 1 from k where i < ${slots}),
+              step(name, every) as (select value, 1 from json_each(?) union all select value, 3 from json_each(?))
+         insert into runs (step, account_id, started_at, ended_at, outcome, exit_code, counts)
+         select step.name, ?, strftime('%Y-%m-%dT%H:%M:%S.000Z', 'now', '-${RUN_LOG_DAYS} days', '+' || (i * 5) || ' minutes'),
+                strftime('%Y-%m-%dT%H:%M:%S.000Z', 'now', '-${RUN_LOG_DAYS} days', '+' || (i * 5) || ' minutes', '+2 seconds'),
+                'ok', 0, '{}'
+         from k join step on i % step.every = 0
+         order by i`,
+        JSON.stringify(FIVE_MINUTE_STEPS),
+        JSON.stringify(QUARTER_HOUR_STEPS),
+        accountId,
+      );
     })();
+  });
+}
+
+/** A run of every step that ended just now, so no step is stale (the benchmark's data is kept for days). */
+function addFreshRuns(db: string): void {
+  withDatabase(db, (sqlite) => {
+    sqlite
+      .prepare(
+        `insert into runs (step, account_id, started_at, ended_at, outcome, exit_code, counts)
+         select value, (select id from accounts where name = ?), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 seconds'),
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'ok', 0, '{}'
+         from json_each(?)`,
+      )
+      .run(ACCOUNT, JSON.stringify([...FIVE_MINUTE_STEPS, ...QUARTER_HOUR_STEPS]));
   });
 }
 
@@ -121,6 +166,7 @@ function ensureLargeDatabase(ctx: BenchContext): void {
     renameSync(building, largeDatabase(ctx));
   }
   runJlEdge(ctx, largeDatabase(ctx), ['db', 'migrate']);
+  addFreshRuns(largeDatabase(ctx));
 }
 
 /** `jl-edge <args> --db <db>` as a person runs it: human output, printed (to a discarded stdout). */

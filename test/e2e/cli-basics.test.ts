@@ -47,6 +47,7 @@ describe('the command line contract', () => {
         '0010_inbox_file_handled',
         '0011_inbound_listing_indexes',
         '0012_history_indexes',
+        '0013_run_log_index',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);

@@ -46,46 +46,72 @@ export class RunsRepo {
   }
 
   /**
+   * The steps the account has runs of, in order, each found by one seek in the (account, step, id) index:
+   * the log keeps 90 days of five-minute runs, so reading it whole on every `status` is what to avoid.
+   */
+  private async stepsRun(accountId: number): Promise<string[]> {
+    const steps: string[] = [];
+    for (;;) {
+      const next = this.db('runs').where({ account_id: accountId }).min({ step: 'step' });
+      if (steps.length > 0) next.where('step', '>', steps.at(-1)!);
+      const [row] = (await next) as { step: unknown }[];
+      if (row?.step === null || row?.step === undefined) return steps;
+      steps.push(String(row.step));
+    }
+  }
+
+  /** The account's runs of one step, newest first, through the (account, step, id) index. */
+  private newestRuns(accountId: number, step: string): Knex.QueryBuilder {
+    return this.db('runs').where({ account_id: accountId, step }).orderBy('id', 'desc');
+  }
+
+  /** The newest run of `step` that did the step's work (`not outcome = 'locked'`: a run still going has none). */
+  private async lastWorked(accountId: number, step: string): Promise<Record<string, unknown> | undefined> {
+    return this.newestRuns(accountId, step).whereNot({ outcome: 'locked' }).first();
+  }
+
+  /**
    * The latest run of every step for an account that did the step's work: a run that found the lock
    * held did nothing and says nothing about the step (counted by `lockedSkipsPerStep`).
    */
   async lastPerStep(accountId: number): Promise<RunRow[]> {
-    const latest = this.db('runs')
-      .max('id as id')
-      .where({ account_id: accountId })
-      .whereNot({ outcome: 'locked' })
-      .groupBy('step');
-    const rows = await this.db('runs').whereIn('id', latest).orderBy('step');
-    return rows.map(fromRow);
+    const rows: RunRow[] = [];
+    for (const step of await this.stepsRun(accountId)) {
+      const row = await this.lastWorked(accountId, step);
+      if (row) rows.push(fromRow(row));
+    }
+    return rows;
   }
 
   /** Per step, the runs skipped because the lock was held since the last run that did the work. */
   async lockedSkipsPerStep(accountId: number): Promise<Record<string, number>> {
-    const rows = (await this.db('runs as skipped')
-      .where({ 'skipped.account_id': accountId, 'skipped.outcome': 'locked' })
-      .whereNotExists(function laterWork() {
-        this.select('*')
-          .from('runs as worked')
-          .whereRaw(
-            "worked.account_id = skipped.account_id and worked.step = skipped.step and worked.outcome <> 'locked' and worked.id > skipped.id",
-          );
-      })
-      .select('skipped.step')
-      .count({ n: '*' })
-      .groupBy('skipped.step')) as { step: string; n: unknown }[];
-    return Object.fromEntries(rows.map((r) => [r.step, toNumber(r.n)]));
+    const skipped: Record<string, number> = {};
+    for (const step of await this.stepsRun(accountId)) {
+      const worked = await this.lastWorked(accountId, step);
+      const [row] = (await this.db('runs')
+        .where({ account_id: accountId, step, outcome: 'locked' })
+        .where('id', '>', worked ? toNumber(worked.id) : 0)
+        .count({ n: '*' })) as { n: unknown }[];
+      const n = toNumber(row?.n ?? 0);
+      if (n > 0) skipped[step] = n;
+    }
+    return skipped;
   }
 
-  /** Per step, when a run last completed its work (`ok`, or `partial`: it ran, some items failed). */
+  /**
+   * Per step, when a run last completed its work (`ok`, or `partial`: it ran, some items failed). The
+   * newest such run is the one that ended last: the step's lock lets one run of a step go at a time.
+   */
   async lastCompletedPerStep(accountId: number): Promise<Record<string, string>> {
-    const rows = (await this.db('runs')
-      .where({ account_id: accountId })
-      .whereIn('outcome', ['ok', 'partial'])
-      .whereNotNull('ended_at')
-      .select('step')
-      .max({ ended_at: 'ended_at' })
-      .groupBy('step')) as { step: string; ended_at: unknown }[];
-    return Object.fromEntries(rows.map((r) => [r.step, String(r.ended_at)]));
+    const completed: Record<string, string> = {};
+    for (const step of await this.stepsRun(accountId)) {
+      const row = await this.newestRuns(accountId, step)
+        .whereIn('outcome', ['ok', 'partial'])
+        .whereNotNull('ended_at')
+        .first('ended_at');
+      if (row) completed[step] = String(row.ended_at);
+    }
+    return completed;
   }
 
   /** When the first of these steps first ran for the account (null: never). */
