@@ -2,43 +2,42 @@
  * SPEC §5.9 (issue 16): a warehouse file rejected from an inbox (`import-shipments --from`) makes
  * `status` exit 1, naming the file and why, until a person marks it handled with `jl-edge inbox dismiss
  * <file> --reason R` — it must be seen, and must not keep status red forever. Through the built binary,
- * the account on a real OpenSSH sshd and the inbox a local folder.
+ * the account on a real OpenSSH sshd and the inbox a local folder; the stale-after settings and
+ * status's result in-process.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { LATER, acknowledged, threeLineOrder, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
+import { setAccountStaleAfter } from '../../src/commands/accounts.js';
+import { status as accountsStatus } from '../../src/commands/status.js';
+import type { Context } from '../../src/core/context.js';
+import { SYNC_STEPS } from '../../src/core/steps.js';
 import { tempDir } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 
 const ORDER = 'Y100000001';
 
-interface Status {
-  needs_attention: boolean;
-  accounts: { account: string; attention: string[] }[];
-}
+/** `accounts set-stale-after … never` as stored. */
+const NEVER_STALE = 0;
 
 describe('a file rejected from a warehouse inbox', { skip: sshdSkip }, () => {
   const world = useEdgeWorld();
   const temp = tempDir('jl-edge-inbox-status-');
 
+  const call = <T>(command: (ctx: Context) => Promise<T>): Promise<T> =>
+    inProcess({ db: world().db, dir: world().dir, env: LATER }).run(command);
+  /** What `status --json` says (the binary exits 1 when it needs attention). */
   const status = async () => {
-    const run = await world().cli(['status', '--json'], { env: LATER });
-    return { code: run.code, attention: run.json<Status>().accounts[0]!.attention };
+    const result = await call(accountsStatus);
+    return { needsAttention: result.needs_attention, attention: result.accounts[0]!.attention };
   };
 
   it('keeps status at exit 1 until a person dismisses it, with a reason; a good file never did', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
     // Staleness is another check: only the sync steps' run at the order's day happened here.
-    for (const step of [
-      'download-orders',
-      'ack-orders',
-      'push-stock',
-      'send-shipments',
-      'send-cancels',
-      'send-refunds',
-    ])
-      assert.equal((await world().cli(['accounts', 'set-stale-after', 'acme', step, 'never'])).code, 0);
+    for (const step of SYNC_STEPS) await call((ctx) => setAccountStaleAfter(ctx, 'acme', step, NEVER_STALE));
     const inbox = temp.path('inbox');
     mkdirSync(inbox);
     const collect = () =>
@@ -48,7 +47,7 @@ describe('a file rejected from a warehouse inbox', { skip: sshdSkip }, () => {
     writeFileSync(`${inbox}/good.csv.DONE`, '');
     assert.equal((await collect()).code, 0);
     const before = await status();
-    assert.deepEqual(before, { code: 0, attention: [] }, 'a processed file needs nobody');
+    assert.deepEqual(before, { needsAttention: false, attention: [] }, 'a processed file needs nobody');
 
     writeFileSync(`${inbox}/bad.csv`, `order_number,line_ref,quantity,carrier,tracking_number\n${ORDER},2,x,dpd,T2\n`);
     writeFileSync(`${inbox}/bad.csv.DONE`, '');
@@ -56,7 +55,7 @@ describe('a file rejected from a warehouse inbox', { skip: sshdSkip }, () => {
 
     const flagged = await status();
     assert.deepEqual(flagged, {
-      code: 1,
+      needsAttention: true,
       attention: [
         `inbox file bad.csv (import-shipments --from ${inbox}) was rejected: bad.csv line 2 column quantity: ` +
           '"x" is not a whole number of units, at least 1 — the file and its reasons are in failed/; ' +
@@ -79,7 +78,7 @@ describe('a file rejected from a warehouse inbox', { skip: sshdSkip }, () => {
       env: LATER,
     });
     assert.equal(dryRun.stdout, 'would mark inbox file bad.csv (acme) handled: resent\n');
-    assert.equal((await status()).code, 1, 'a dry run changes nothing');
+    assert.equal((await status()).needsAttention, true, 'a dry run changes nothing');
 
     const dismissed = await world().cli(['inbox', 'dismiss', 'bad.csv', '--reason', 'T2 shipped by phone'], {
       env: LATER,
@@ -88,7 +87,8 @@ describe('a file rejected from a warehouse inbox', { skip: sshdSkip }, () => {
       [dismissed.code, dismissed.stdout, dismissed.stderr],
       [0, 'marked inbox file bad.csv (acme) handled: T2 shipped by phone\n', ''],
     );
-    assert.deepEqual(await status(), { code: 0, attention: [] });
+    assert.deepEqual(await status(), { needsAttention: false, attention: [] });
+    assert.equal((await world().cli(['status', '--quiet'], { env: LATER })).code, 0);
     assert.deepEqual(
       world().rows(
         "select remote_name, status, handled_at, handled_reason from inbound_files where remote_name = 'bad.csv'",
