@@ -1,6 +1,7 @@
 /**
  * Issue 15.2: heartbeat pings for cron monitors. The built binary runs sync steps against local Edge
- * folders; a local HTTP server started by the test plays healthchecks.io and records every ping in order.
+ * folders (the accounts are added in-process); a local HTTP server started by the test plays
+ * healthchecks.io and records every ping in order.
  */
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 
 const NOW = { JL_EDGE_NOW: '2026-03-01T10:15:02.000Z' };
@@ -55,11 +57,12 @@ describe('heartbeat pings', () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
     runCli([...args, '--db', db], { cwd: tmp.dir, env: { ...NOW, ...env } });
   const edge = (account: string, folder = '') => tmp.path(`round-${round}`, account, 'live', folder);
-  const addAccount = async (name: string, options: string[] = []) => {
+  /** `accounts add <name> --local-root …` (in-process: the runs after it are what is tested). */
+  const addAccount = async (name: string, pingUrl: string | null = null) => {
     for (const folder of ['incoming', 'outgoing', 'inventory/errors'])
       mkdirSync(edge(name, folder), { recursive: true });
-    const run = await cli(['accounts', 'add', name, '--local-root', tmp.path(`round-${round}`, name), ...options]);
-    assert.equal(run.code, 0, run.stderr);
+    const jlEdge = inProcess({ db, dir: tmp.dir, env: NOW });
+    await jlEdge.addLocalAccount(name, tmp.path(`round-${round}`, name), { pingUrl });
   };
 
   before(async () => {
@@ -76,7 +79,7 @@ describe('heartbeat pings', () => {
   });
 
   it('a step that does its job pings <url>/start, then <url> with its counts', async () => {
-    await addAccount('acme', ['--ping-url', `${monitor.url}/ping/acme-key`]);
+    await addAccount('acme', `${monitor.url}/ping/acme-key`);
 
     const run = await cli(['download-orders', '--quiet']);
 
@@ -93,7 +96,7 @@ describe('heartbeat pings', () => {
   });
 
   it('a step that cannot do its job pings <url>/fail, with no error text', async () => {
-    await addAccount('acme', ['--ping-url', `${monitor.url}/ping/acme-key`]);
+    await addAccount('acme', `${monitor.url}/ping/acme-key`);
     rmSync(edge('acme', 'incoming'), { recursive: true });
 
     const run = await cli(['download-orders', '--quiet']);
@@ -107,7 +110,7 @@ describe('heartbeat pings', () => {
   });
 
   it('a step that did its job with a failed item (an incomplete order) pings success: status reports the item', async () => {
-    await addAccount('acme', ['--ping-url', `${monitor.url}/ping/acme-key`]);
+    await addAccount('acme', `${monitor.url}/ping/acme-key`);
     const broken = orderFile({ order: orderSection('Y100000009'), items: [item('1', '12345678', '1')], count: 7 });
     writeFileSync(edge('acme', 'incoming/order-20260301101500000002.txt'), broken);
     writeFileSync(edge('acme', 'incoming/order-20260301101500000002.txt.DONE'), '');
@@ -126,7 +129,7 @@ describe('heartbeat pings', () => {
   });
 
   it("JL_EDGE_PING_URL serves every account without its own URL; an account's own URL wins; 'none' clears it", async () => {
-    await addAccount('acme', ['--ping-url', `${monitor.url}/own?rid=1`]);
+    await addAccount('acme', `${monitor.url}/own?rid=1`);
     await addAccount('beta');
 
     const run = await cli(['send-refunds', '--quiet'], { JL_EDGE_PING_URL: `${monitor.url}/global` });
@@ -153,7 +156,7 @@ describe('heartbeat pings', () => {
   });
 
   it('a dry run, and a run that finds the lock held (exit 75), send no ping', async () => {
-    await addAccount('acme', ['--ping-url', `${monitor.url}/ping/acme-key`]);
+    await addAccount('acme', `${monitor.url}/ping/acme-key`);
 
     const dry = await cli(['download-orders', '--dry-run', '--quiet']);
     const database = new Database(db);
@@ -188,7 +191,7 @@ describe('heartbeat pings', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as AddressInfo).port;
-      await addAccount('acme', ['--ping-url', `http://127.0.0.1:${port}/ping/acme-key`]);
+      await addAccount('acme', `http://127.0.0.1:${port}/ping/acme-key`);
 
       const run = await cli(['download-orders']);
 
