@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { ackOrders } from '../../src/commands/ack-orders.js';
+import { setAccount } from '../../src/commands/accounts.js';
+import { downloadOrders } from '../../src/commands/download-orders.js';
+import { shipOrder } from '../../src/commands/orders-ship.js';
+import { pushStock } from '../../src/commands/push-stock.js';
+import { sendShipments } from '../../src/commands/send-shipments.js';
+import type { Context } from '../../src/core/context.js';
+import type { StepResult } from '../../src/core/step.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { checkMetrics, promtoolSkip } from '../helpers/promtool.js';
 import { ENGINE_LABEL, createTestDb, type TestDb } from '../helpers/test-db.js';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
@@ -30,18 +39,22 @@ describe(`status as Prometheus metrics${ENGINE_LABEL}`, () => {
     copyFileSync(new URL(name, EXAMPLES), tmp.path('edge/live', folder, name));
     writeFileSync(tmp.path('edge/live', folder, `${name}.DONE`), '');
   };
-  const succeeds = async (args: string[], now: string, code = 0) => {
-    const run = await cli(args, now);
-    assert.equal(run.code, code, `${args.join(' ')}: ${run.stderr}`);
+  /** Runs a command for account acme in-process at `now` (the history status then reads). */
+  const call = <T>(command: (ctx: Context) => Promise<T>, now = NOW): Promise<T> =>
+    inProcess({ db: db.url, dir: tmp.dir, env: { JL_EDGE_NOW: now } }).run(command, { account: 'acme' });
+  const succeeds = async (command: (ctx: Context) => Promise<StepResult>, now: string, code = 0) => {
+    const result = await call(command, now);
+    assert.equal(result.exitCode, code, `${result.command}: ${JSON.stringify(result.accounts)}`);
   };
 
   before(async () => {
     for (const folder of ['incoming', 'outgoing', 'inventory/errors'])
       mkdirSync(tmp.path('edge/live', folder), { recursive: true });
     db = createTestDb(tmp.path('db.sqlite'));
-    await succeeds(['accounts', 'add', 'acme', '--local-root', tmp.path('edge')], NOW);
-    await succeeds(['accounts', 'add', 'beta', '--local-root', tmp.path('edge-beta')], NOW);
-    await succeeds(['accounts', 'disable', 'beta'], NOW);
+    const accounts = inProcess({ db: db.url, dir: tmp.dir, env: { JL_EDGE_NOW: NOW } });
+    await accounts.addLocalAccount('acme', tmp.path('edge'));
+    await accounts.addLocalAccount('beta', tmp.path('edge-beta'));
+    await accounts.run((ctx) => setAccount(ctx, 'beta', { enabled: false }));
 
     // Day 1: the example order (acknowledged a minute later) and one whose count line is wrong (incomplete).
     dropExample('order-20260301101500123456.txt', 'incoming');
@@ -49,10 +62,11 @@ describe(`status as Prometheus metrics${ENGINE_LABEL}`, () => {
       'order-20260301101500000002.txt',
       orderFile({ order: orderSection('Y100000009'), items: [item('1', '12345678', '1')], count: 7 }),
     );
-    await succeeds(['download-orders', '--account', 'acme'], '2026-03-01T10:15:02.000Z', 1);
-    await succeeds(['ack-orders', '--account', 'acme'], '2026-03-01T10:16:00.000Z');
+    const download = (ctx: Context) => downloadOrders(ctx, {});
+    await succeeds(download, '2026-03-01T10:15:02.000Z', 1);
+    await succeeds(ackOrders, '2026-03-01T10:16:00.000Z');
     dropExample('inventory-20260301101500000001-errors.csv', 'inventory/errors');
-    await succeeds(['push-stock', '--account', 'acme'], '2026-03-01T10:17:00.000Z');
+    await succeeds((ctx) => pushStock(ctx, { full: false }), '2026-03-01T10:17:00.000Z');
 
     // Day 2: an order promised for 2026-03-03, never acknowledged; the customer asks to cancel a line of the
     // example order; one of its lines is recorded as shipped, and the upload fails (no outgoing folder).
@@ -64,13 +78,13 @@ describe(`status as Prometheus metrics${ENGINE_LABEL}`, () => {
       }),
     );
     dropExample('cancel-20260302090000000001.txt', 'incoming');
-    await succeeds(['download-orders', '--account', 'acme'], '2026-03-02T09:05:00.000Z');
-    await succeeds(
-      ['orders', 'ship', 'Y100012345', '--line', '2', '--carrier', 'dpd', '--tracking', 'T1'],
+    await succeeds(download, '2026-03-02T09:05:00.000Z');
+    await call(
+      (ctx) => shipOrder(ctx, 'Y100012345', { lines: ['2'], carrier: 'dpd', tracking: 'T1' }),
       '2026-03-02T09:10:00.000Z',
     );
     rmSync(tmp.path('edge/live/outgoing'), { recursive: true });
-    await succeeds(['send-shipments', '--account', 'acme'], '2026-03-02T09:15:30.000Z', 1);
+    await succeeds(sendShipments, '2026-03-02T09:15:30.000Z', 1);
 
     // Now: another host's send-cancels run holds its lock; beta's log has a step whose name needs escaping.
     db.run(
