@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempDir, withoutStamps, type CliRun } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 
 const NOW = '2026-03-01T10:00:00.000Z';
 
@@ -26,8 +27,8 @@ describe('imports say when a column changes nothing', () => {
 
   beforeEach(async () => {
     work = tempDir('jl-edge-day-two-');
-    const added = await cli(['accounts', 'add', 'shop', '--local-root', work.path('exchange'), '--quiet']);
-    assert.equal(added.code, 0, added.stderr);
+    // In-process: the import runs after it are what is tested.
+    await inProcess({ db: work.path('db.sqlite'), dir: work.dir }).addLocalAccount('shop', work.path('exchange'));
   });
   afterEach(() => work.remove());
 
