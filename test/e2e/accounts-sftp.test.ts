@@ -1,29 +1,21 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { keyLoginOptions, sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+import { keyLoginOptions, sshdSkip, useSshd } from '../helpers/sshd.js';
 
 describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
-  let server: SshdServer;
   const tmp = tempDir();
   const db = tmp.path('db.sqlite');
 
-  before(async () => {
-    server = await startSshd();
-    await server.makeTree('/live');
-  });
-  after(async () => {
-    await server?.stop();
-    tmp.remove();
-  });
+  const server = useSshd('/live', tmp);
 
   const addKeyAccount = (name: string, hostKey: string) =>
-    runCli(['accounts', 'add', name, ...keyLoginOptions(server, hostKey), '--db', db, '--quiet']);
+    runCli(['accounts', 'add', name, ...keyLoginOptions(server(), hostKey), '--db', db, '--quiet']);
 
   it('accounts test succeeds with the right fingerprint and checks every folder', async () => {
-    assert.equal((await addKeyAccount('good', server.hostKeyFingerprint)).code, 0);
+    assert.equal((await addKeyAccount('good', server().hostKeyFingerprint)).code, 0);
     const run = await runCli(['accounts', 'test', 'good', '--db', db, '--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.json(), {
@@ -31,9 +23,9 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       from_environment: false,
       ok: true,
       connected: true,
-      host_key: server.hostKeyFingerprint,
+      host_key: server().hostKeyFingerprint,
       offered_host_key: null,
-      server_host_keys: [{ type: 'ssh-ed25519', fingerprint: server.hostKeyFingerprint, pinned: true }],
+      server_host_keys: [{ type: 'ssh-ed25519', fingerprint: server().hostKeyFingerprint, pinned: true }],
       root: { path: '/live', exists: true },
       error: null,
       folders: [
@@ -76,8 +68,8 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
       ],
     });
     // The probes are gone, from the folder The Edge does not read as from the one it does.
-    assert.deepEqual(readdirSync(join(server.jail, 'live/incoming')), []);
-    assert.deepEqual(readdirSync(join(server.jail, 'live/outgoing')), []);
+    assert.deepEqual(readdirSync(join(server().jail, 'live/incoming')), []);
+    assert.deepEqual(readdirSync(join(server().jail, 'live/outgoing')), []);
   });
 
   it('a wrong fingerprint is refused with exit 3 naming the fingerprint the server offered', async () => {
@@ -85,36 +77,36 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
     const run = await runCli(['accounts', 'test', 'wrong', '--db', db]);
     assert.equal(run.code, 3);
     assert.equal(run.stdout, '');
-    assert.ok(run.stderr.includes(`the server offered host key ${server.hostKeyFingerprint}`), run.stderr);
-    assert.ok(run.stderr.includes(`jl-edge accounts set wrong --host-key ${server.hostKeyFingerprint}`), run.stderr);
+    assert.ok(run.stderr.includes(`the server offered host key ${server().hostKeyFingerprint}`), run.stderr);
+    assert.ok(run.stderr.includes(`jl-edge accounts set wrong --host-key ${server().hostKeyFingerprint}`), run.stderr);
   });
 
   it('for the account of .env, the hint to pin the host key names the .env variable', async () => {
     const env = {
       JL_EDGE_DB: tmp.path('env.sqlite'),
       JL_EDGE_ACCOUNT: 'shop',
-      JL_EDGE_SFTP_HOST: server.host,
-      JL_EDGE_SFTP_PORT: String(server.port),
-      JL_EDGE_SFTP_USERNAME: server.username,
-      JL_EDGE_SFTP_PRIVATE_KEY: server.privateKeyPath,
+      JL_EDGE_SFTP_HOST: server().host,
+      JL_EDGE_SFTP_PORT: String(server().port),
+      JL_EDGE_SFTP_USERNAME: server().username,
+      JL_EDGE_SFTP_PRIVATE_KEY: server().privateKeyPath,
     };
     const run = await runCli(['accounts', 'test', 'shop'], { env });
     assert.equal(run.code, 3);
     assert.ok(
       run.stderr.endsWith(
-        `the server offered host key ${server.hostKeyFingerprint}\n` +
-          `if that is John Lewis' server, pin it: set JL_EDGE_SFTP_HOST_KEY=${server.hostKeyFingerprint} in .env\n`,
+        `the server offered host key ${server().hostKeyFingerprint}\n` +
+          `if that is John Lewis' server, pin it: set JL_EDGE_SFTP_HOST_KEY=${server().hostKeyFingerprint} in .env\n`,
       ),
       run.stderr,
     );
     const pinned = await runCli(['accounts', 'test', 'shop'], {
-      env: { ...env, JL_EDGE_SFTP_HOST_KEY: server.hostKeyFingerprint },
+      env: { ...env, JL_EDGE_SFTP_HOST_KEY: server().hostKeyFingerprint },
     });
     assert.equal(pinned.code, 0, pinned.stderr);
   });
 
   it('a missing folder fails the check for that folder only: exit 1', async () => {
-    await addKeyAccount('uat', server.hostKeyFingerprint);
+    await addKeyAccount('uat', server().hostKeyFingerprint);
     await runCli(['accounts', 'set', 'uat', '--root', '/uat', '--db', db, '--quiet']);
     const run = await runCli(['accounts', 'test', 'uat', '--db', db]);
     assert.equal(run.code, 1);
@@ -122,8 +114,8 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('a password given through the environment appears in no output, log or database row', async () => {
-    assert.ok(server.passwordUser, 'the harness could not create its password user (it needs root)');
-    const user = server.passwordUser;
+    const user = server().passwordUser;
+    assert.ok(user, 'the harness could not create its password user (it needs root)');
     const env = { SHOP_SFTP_PASSWORD: user.password };
     await runCli(
       [
@@ -131,15 +123,15 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
         'add',
         'pw',
         '--host',
-        server.host,
+        server().host,
         '--port',
-        String(server.port),
+        String(server().port),
         '--username',
         user.username,
         '--password-env',
         'SHOP_SFTP_PASSWORD',
         '--host-key',
-        server.hostKeyFingerprint,
+        server().hostKeyFingerprint,
         '--db',
         db,
         '--quiet',
@@ -165,14 +157,14 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   });
 
   it('a frozen server makes a command fail within its --timeout instead of hanging', async () => {
-    server.freezeListener();
+    server().freezeListener();
     try {
       const run = await runCli(['accounts', 'test', 'good', '--db', db, '--timeout', '3'], { killAfterMs: 60_000 });
       assert.notEqual(run.code, -1, 'the command hung until it was killed');
       assert.equal(run.code, 3, run.stderr);
       assert.match(run.stderr, /deadline|timed out|timeout/i);
     } finally {
-      server.thaw();
+      server().thaw();
     }
   });
 });

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
-import { sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+import { sshdSkip, useSshd, type SshdServer } from '../helpers/sshd.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { assertSafeRemotePath, joinRemote } from '../../src/transport/transport.js';
 
@@ -17,26 +17,18 @@ const NETWORK_STEPS = ['download-orders', 'ack-orders', 'push-stock', 'send-ship
 const NOW = { JL_EDGE_NOW: '2026-03-02T10:00:00Z' };
 
 describe('security against a real SFTP server', { skip: sshdSkip }, () => {
-  let server: SshdServer;
   const temp = tempDir('jl-edge-security-');
 
-  before(async () => {
-    server = await startSshd();
-    await server.makeTree('/live');
-  });
-  after(async () => {
-    await server?.stop();
-    temp.remove();
-  });
+  const server = useSshd('/live', temp);
 
   /** The single-account bootstrap from the environment (SPEC §5.1), logging in with a password. */
   const passwordAccount = (password: string, hostKey: string | undefined): Record<string, string> => {
-    const user = server.passwordUser!;
+    const user = server().passwordUser!;
     return {
       ...NOW,
       JL_EDGE_ACCOUNT: 'shop',
-      JL_EDGE_SFTP_HOST: server.host,
-      JL_EDGE_SFTP_PORT: String(server.port),
+      JL_EDGE_SFTP_HOST: server().host,
+      JL_EDGE_SFTP_PORT: String(server().port),
       JL_EDGE_SFTP_USERNAME: user.username,
       JL_EDGE_SFTP_PASSWORD: password,
       ...(hostKey ? { JL_EDGE_SFTP_HOST_KEY: hostKey } : {}),
@@ -48,14 +40,15 @@ describe('security against a real SFTP server', { skip: sshdSkip }, () => {
     ['a changed host key', `SHA256:${'B'.repeat(43)}`, /host key/i],
   ] as const) {
     it(`${what}: every network step refuses to talk, exit 3, naming the key the server offered`, async () => {
-      assert.ok(server.passwordUser, 'the harness needs its password user (root)');
+      const user = server().passwordUser;
+      assert.ok(user, 'the harness needs its password user (root)');
       const db = temp.path(`hostkey-${hostKey ? 'changed' : 'none'}.sqlite`);
-      const env = passwordAccount(server.passwordUser.password, hostKey);
+      const env = passwordAccount(user.password, hostKey);
       const runs = await Promise.all(NETWORK_STEPS.map((step) => runCli([step, '--db', db], { cwd: temp.dir, env })));
       for (const [index, run] of runs.entries()) {
         assert.equal(run.code, 3, `${NETWORK_STEPS[index]}: ${run.stderr}`);
         assert.match(run.stderr, says);
-        assert.ok(run.stderr.includes(server.hostKeyFingerprint), `${NETWORK_STEPS[index]}: ${run.stderr}`);
+        assert.ok(run.stderr.includes(server().hostKeyFingerprint), `${NETWORK_STEPS[index]}: ${run.stderr}`);
       }
       const sync = await runCli(['sync', '--db', db], { cwd: temp.dir, env });
       assert.equal(sync.code, 3, sync.stderr);
@@ -63,13 +56,14 @@ describe('security against a real SFTP server', { skip: sshdSkip }, () => {
   }
 
   it('a password appears in no byte of any output, --json, --verbose, the cron log or the database files', async () => {
-    assert.ok(server.passwordUser, 'the harness needs its password user (root)');
-    const { password } = server.passwordUser;
+    const user = server().passwordUser;
+    assert.ok(user, 'the harness needs its password user (root)');
+    const { password } = user;
     const home = tempDir('jl-edge-secret-');
     try {
-      const env = passwordAccount(password, server.hostKeyFingerprint);
+      const env = passwordAccount(password, server().hostKeyFingerprint);
       const log = home.path('jl-edge.log');
-      writeOrder(server, orderFileName(1), 'Y100000001');
+      writeOrder(server(), orderFileName(1), 'Y100000001');
       const runs: CliRun[] = [];
       const cron = async (args: string[], runEnv = env) => {
         const run = await runCli(args, { cwd: home.dir, env: runEnv });

@@ -3,46 +3,38 @@
  * is given, a passphrase-protected key, a root deeper than /live.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { generateKey, sshdSkip, startSshd, type SshdServer } from '../helpers/sshd.js';
+import { generateKey, sshdSkip, useSshd } from '../helpers/sshd.js';
 
 describe('the environment account against a real SFTP server', { skip: sshdSkip }, () => {
-  let server: SshdServer;
   const temp = tempDir();
 
-  before(async () => {
-    server = await startSshd();
-    await server.makeTree('/home/acme/live');
-  });
-  after(async () => {
-    await server?.stop();
-    temp.remove();
-  });
+  const server = useSshd('/home/acme/live', temp);
 
   let databases = 0;
   /** download-orders with a fresh database, as cron runs it with only the environment to go on. */
   const download = (env: Record<string, string>) =>
     runCli(['download-orders', '--db', temp.path(`db-${++databases}.sqlite`)], {
       env: {
-        JL_EDGE_SFTP_HOST: server.host,
-        JL_EDGE_SFTP_PORT: String(server.port),
-        JL_EDGE_SFTP_USERNAME: server.username,
-        JL_EDGE_SFTP_PRIVATE_KEY: server.privateKeyPath,
+        JL_EDGE_SFTP_HOST: server().host,
+        JL_EDGE_SFTP_PORT: String(server().port),
+        JL_EDGE_SFTP_USERNAME: server().username,
+        JL_EDGE_SFTP_PRIVATE_KEY: server().privateKeyPath,
         JL_EDGE_ROOT: '/home/acme/live',
         ...env,
       },
     });
 
   it('accepts the fingerprint as MD5:…, bare MD5 hex pairs and bare base64 SHA256', async () => {
-    const md5 = server.hostKeys[0].md5.slice('MD5:'.length);
-    const bareSha256 = server.hostKeyFingerprint.slice('SHA256:'.length);
+    const md5 = server().hostKeys[0].md5.slice('MD5:'.length);
+    const bareSha256 = server().hostKeyFingerprint.slice('SHA256:'.length);
     for (const pin of [
       `MD5:${md5}`,
       md5.toUpperCase(),
       bareSha256,
       `${bareSha256}=`,
-      `ssh-ed25519 ${server.hostKeyFingerprint}`,
+      `ssh-ed25519 ${server().hostKeyFingerprint}`,
     ]) {
       const run = await download({ JL_EDGE_SFTP_HOST_KEY: pin });
       assert.equal(run.code, 0, `${pin}: ${run.stderr}`);
@@ -65,9 +57,9 @@ describe('the environment account against a real SFTP server', { skip: sshdSkip 
   it('opens a passphrase-protected key with JL_EDGE_SFTP_PASSPHRASE', async () => {
     const keyPath = temp.path('protected_key');
     await generateKey(keyPath, 'ed25519', 'correct horse');
-    await server.authorizeKey(`${keyPath}.pub`);
+    await server().authorizeKey(`${keyPath}.pub`);
     const run = await download({
-      JL_EDGE_SFTP_HOST_KEY: server.hostKeyFingerprint,
+      JL_EDGE_SFTP_HOST_KEY: server().hostKeyFingerprint,
       JL_EDGE_SFTP_PRIVATE_KEY: keyPath,
       JL_EDGE_SFTP_PASSPHRASE: 'correct horse',
     });

@@ -6,10 +6,8 @@
  *
  * Usage in a test file:
  *   describe('…', { skip: sshdSkip }, () => {
- *     let server: SshdServer;
- *     before(async () => { server = await startSshd(); await server.makeTree(); });
- *     after(() => server.stop());
- *     it('…', async () => { const t = await openSftpTransport(sftpTestOptions(server)); … });
+ *     const server = useSshd('/live');
+ *     it('…', async () => { const t = await openSftpTransport(sftpTestOptions(server())); … });
  *   });
  *
  * Needs root (ChrootDirectory, useradd). When sshd is missing the tests are skipped loudly, unless
@@ -33,6 +31,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { describeOfferedKey, type OfferedHostKey } from '../../src/transport/host-keys.js';
 import type { SftpOptions } from '../../src/transport/sftp.js';
@@ -144,6 +143,23 @@ export function sftpTestOptions(server: SshdServer, overrides: Partial<SftpOptio
     operationTimeoutMs: 10000,
     ...overrides,
   };
+}
+
+/**
+ * A server for the tests of one describe block: started with the `root` folder tree before them, stopped
+ * after them (then `temp` removed). Returns the running server.
+ */
+export function useSshd(root: string, temp?: { remove(): void }): () => SshdServer {
+  let server: SshdServer | undefined;
+  before(async () => {
+    server = await startSshd();
+    await server.makeTree(root);
+  });
+  after(async () => {
+    await server?.stop();
+    temp?.remove();
+  });
+  return () => server!;
 }
 
 export async function startSshd(variant: SshdVariant = {}): Promise<SshdServer> {
