@@ -14,6 +14,7 @@ import { orderFile } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, INCOMING, type EdgeWorld } from '../fixtures/orders/edge-world.js';
 import {
   LATER,
+  byDpd,
   ORDER_DAY,
   acknowledged,
   lineFigures,
@@ -175,19 +176,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
     await ok(world(), ['download-orders']);
     assert.equal(requests(world())[0].lines, '1 x1', 'a line whose quantity is empty is not part of the request');
 
-    await ok(world(), [
-      'orders',
-      'ship',
-      ORDER,
-      '--carrier',
-      'dpd',
-      '--tracking',
-      'T1',
-      '--line',
-      '2',
-      '--line',
-      '1:1',
-    ]);
+    await ok(world(), ['orders', 'ship', ORDER, ...byDpd('T1'), '--line', '2', '--line', '1:1']);
     const refused = await world().cli(
       ['orders', 'ship', ORDER, '--carrier', 'dpd', '--tracking', 'T2', '--line', '1'],
       {

@@ -10,6 +10,7 @@ import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import {
   LATER,
+  byDpd,
   acknowledged,
   lineFigures,
   ok,
@@ -114,19 +115,7 @@ describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }
 
   it('refuses a refund of more units than shipped, of a fraction of a unit, or of an amount that is not whole units; an exact amount says how many', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    await ok(world(), [
-      'orders',
-      'ship',
-      ORDER,
-      '--carrier',
-      'dpd',
-      '--tracking',
-      'DPD-1',
-      '--line',
-      '1',
-      '--date',
-      '2026-03-02',
-    ]);
+    await ok(world(), ['orders', 'ship', ORDER, ...byDpd('DPD-1'), '--line', '1', '--date', '2026-03-02']);
     const unsentShipment = await refund(ORDER, '--reason', 'Return', '--line', '1:1');
     assert.equal(unsentShipment.code, 1);
     assert.match(unsentShipment.stderr, /units are refundable once their shipment has been sent \(send-shipments\)\n$/);

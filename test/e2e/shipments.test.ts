@@ -12,6 +12,7 @@ import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
 import {
   LATER,
+  byDpd,
   acknowledged,
   downloaded,
   lineFigures,
@@ -39,18 +40,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     await acknowledged(world(), threeLineOrder(ORDER));
 
     // No --date: dispatched today in London; delivery = dispatch + lead time 3 − handling 0.
-    const first = await ok(world(), [
-      'orders',
-      'ship',
-      ORDER,
-      '--carrier',
-      'dpd',
-      '--tracking',
-      'DPD-1',
-      '--line',
-      '1',
-      '--json',
-    ]);
+    const first = await ok(world(), ['orders', 'ship', ORDER, ...byDpd('DPD-1'), '--line', '1', '--json']);
     assert.deepEqual(first.json(), {
       command: 'orders ship',
       recorded: true,
@@ -371,18 +361,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
   it('dry runs show the shipment and the file it would send, and change nothing', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
 
-    const dryShip = await ok(world(), [
-      'orders',
-      'ship',
-      ORDER,
-      '--carrier',
-      'dpd',
-      '--tracking',
-      'DPD-1',
-      '--line',
-      '3:1',
-      '--dry-run',
-    ]);
+    const dryShip = await ok(world(), ['orders', 'ship', ORDER, ...byDpd('DPD-1'), '--line', '3:1', '--dry-run']);
     assert.equal(
       dryShip.stdout,
       `would record the shipment of order ${ORDER} (${ACCOUNT}): line 3 x1 (dpd DPD-1, dispatched 2026-03-02, delivery 2026-03-05)\ndry run: nothing was stored\n`,
