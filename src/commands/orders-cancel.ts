@@ -17,12 +17,6 @@ export async function cancelOrder(ctx: Context, orderNumber: string, options: Ca
   const requests = parseLineRequests(options.lines);
   const reason = requiredText(options.reason, '--reason');
   const { account, order } = await findOrder(ctx, orderNumber);
-  return recordChecked(
-    ctx,
-    account,
-    order,
-    'cancellation',
-    checkedBy((state) => planCancellation(state, requests)),
-    { reason },
-  );
+  const plan = checkedBy((state) => planCancellation(state, requests));
+  return recordChecked(ctx, account, order, 'cancellation', plan, { reason });
 }

@@ -19,12 +19,6 @@ export async function refundOrder(ctx: Context, orderNumber: string, options: Re
   const reason = requiredText(options.reason, '--reason');
   const amount = options.amount?.trim() ?? null;
   const { account, order } = await findOrder(ctx, orderNumber);
-  return recordChecked(
-    ctx,
-    account,
-    order,
-    'refund',
-    checkedBy((state) => planRefund(state, requests, amount)),
-    { reason, amount },
-  );
+  const plan = checkedBy((state) => planRefund(state, requests, amount));
+  return recordChecked(ctx, account, order, 'refund', plan, { reason, amount });
 }

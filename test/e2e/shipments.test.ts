@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { withoutStamps } from '../helpers/cli.js';
+import { withoutStamps, type CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
@@ -250,9 +250,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     const run = await world().cli(['import-shipments', MIXED_CSV, '--json'], { env: LATER });
 
     assert.equal(run.code, 1);
-    const summary = run.json<{
-      accounts: { rows: number; recorded: number; failed: number; shipments: number; errors: unknown[] }[];
-    }>().accounts[0];
+    const summary = importSummary(run);
     assert.deepEqual([summary.rows, summary.recorded, summary.failed, summary.shipments], [3, 1, 2, 1]);
     assert.deepEqual(summary.errors, [
       {
@@ -318,9 +316,7 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     const run = await world().cli(['import-shipments', '-', '--json'], { env: LATER, input: GROUPED_CSV });
 
     assert.equal(run.code, 1);
-    const summary = run.json<{
-      accounts: { rows: number; recorded: number; failed: number; shipments: number; errors: unknown[] }[];
-    }>().accounts[0];
+    const summary = importSummary(run);
     assert.deepEqual([summary.rows, summary.recorded, summary.failed, summary.shipments], [6, 3, 3, 2]);
     assert.deepEqual(summary.errors, [
       {
@@ -469,3 +465,10 @@ describe(`shipments against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip
     ]);
   });
 });
+
+/** import-shipments' --json line for the one account. */
+function importSummary(run: CliRun) {
+  return run.json<{
+    accounts: { rows: number; recorded: number; failed: number; shipments: number; errors: unknown[] }[];
+  }>().accounts[0];
+}
