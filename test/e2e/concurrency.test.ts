@@ -11,12 +11,15 @@ import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { withoutStamps } from '../helpers/cli.js';
+import { inProcess } from '../helpers/in-process.js';
 import { EdgeWorld } from '../fixtures/orders/edge-world.js';
 
 describe(`accounts in parallel${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
   // "acme" (first by name) talks to the sshd, which is frozen in these tests; "bravo" and "charlie" are
   // local folders with one order each; "delta"'s folder does not exist (exit 1).
   const world = EdgeWorld.perTest(async (w) => {
+    // In-process: the runs after them are what is tested.
+    const jlEdge = inProcess({ db: w.db, dir: w.dir });
     for (const [name, order] of [
       ['bravo', 'Y100000001'],
       ['charlie', 'Y100000002'],
@@ -28,11 +31,9 @@ describe(`accounts in parallel${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
         orderFile({ order: orderSection(order), items: [item('1', '11111111', '1')] }),
       );
       writeFileSync(join(incoming, `${orderFileName(1)}.DONE`), '');
-      const added = await w.cli(['accounts', 'add', name, '--local-root', join(w.dir, name), '--quiet']);
-      assert.equal(added.code, 0, added.stderr);
+      await jlEdge.addLocalAccount(name, join(w.dir, name));
     }
-    const broken = await w.cli(['accounts', 'add', 'delta', '--local-root', join(w.dir, 'missing'), '--quiet']);
-    assert.equal(broken.code, 0, broken.stderr);
+    await jlEdge.addLocalAccount('delta', join(w.dir, 'missing'));
     for (const name of ['bravo', 'charlie'])
       w.exec(
         `insert into products (account_id, sku, channel_item_id, created_at, updated_at)
