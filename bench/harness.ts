@@ -201,17 +201,28 @@ export async function runBenchmark(
     report(tenthScale, tenth);
     growth = full.subject.seconds / tenth.subject.seconds;
   }
-  const ratio = full.subject.seconds / full.reference.seconds;
+  return judge(benchmark, full.description, full.subject, full.reference, growth);
+}
+
+/** The figures of a benchmark against its targets: the ratio, the memory limit and GROWTH_LIMIT. */
+export function judge(
+  benchmark: Pick<Benchmark, 'name' | 'targetRatio' | 'memoryLimitMb'>,
+  description: string,
+  subject: Measurement,
+  reference: Measurement,
+  growth: number | null,
+): BenchResult {
+  const ratio = subject.seconds / reference.seconds;
   const missed = [
     ...(ratio > benchmark.targetRatio ? ['ratio'] : []),
-    ...(benchmark.memoryLimitMb !== undefined && full.subject.peakRssMb >= benchmark.memoryLimitMb ? ['memory'] : []),
+    ...(benchmark.memoryLimitMb !== undefined && subject.peakRssMb >= benchmark.memoryLimitMb ? ['memory'] : []),
     ...(growth !== null && growth > GROWTH_LIMIT ? ['growth'] : []),
   ];
   return {
     name: benchmark.name,
-    description: full.description,
-    subject: full.subject,
-    reference: full.reference,
+    description,
+    subject,
+    reference,
     ratio,
     targetRatio: benchmark.targetRatio,
     memoryLimitMb: benchmark.memoryLimitMb,
