@@ -9,7 +9,7 @@ describe('accounts against a real SFTP server', { skip: sshdSkip }, () => {
   const tmp = tempDir();
   const db = tmp.path('db.sqlite');
 
-  const server = useSshd('/live', tmp);
+  const server = useSshd('/live', { temp: tmp });
 
   const addKeyAccount = (name: string, hostKey: string) =>
     runCli(['accounts', 'add', name, ...keyLoginOptions(server(), hostKey), '--db', db, '--quiet']);

@@ -19,7 +19,7 @@ const NOW = { JL_EDGE_NOW: '2026-03-02T10:00:00Z' };
 describe('security against a real SFTP server', { skip: sshdSkip }, () => {
   const temp = tempDir('jl-edge-security-');
 
-  const server = useSshd('/live', temp);
+  const server = useSshd('/live', { temp: temp });
 
   /** The single-account bootstrap from the environment (SPEC §5.1), logging in with a password. */
   const passwordAccount = (password: string, hostKey: string | undefined): Record<string, string> => {

@@ -10,7 +10,7 @@ import { generateKey, sshdSkip, useSshd } from '../helpers/sshd.js';
 describe('the environment account against a real SFTP server', { skip: sshdSkip }, () => {
   const temp = tempDir();
 
-  const server = useSshd('/home/acme/live', temp);
+  const server = useSshd('/home/acme/live', { temp: temp });
 
   let databases = 0;
   /** download-orders with a fresh database, as cron runs it with only the environment to go on. */

@@ -11,49 +11,34 @@ import { after, before, describe, it } from 'node:test';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { assertSameFiles, expectedCycleFiles, runCronCycle, type FileOnServer } from '../helpers/cron-cycle.js';
 import { proftpdSkip, startProftpd, type ProftpdServer } from '../helpers/proftpd.js';
-import {
-  generateKey,
-  keyLoginOptions,
-  sshdSkip,
-  startSshd,
-  type SshdServer,
-  type SshdVariant,
-} from '../helpers/sshd.js';
+import { generateKey, keyLoginOptions, sshdSkip, useSshd, type SshdServer } from '../helpers/sshd.js';
 
 let expected: Map<string, FileOnServer>;
 before(async () => {
   expected = await expectedCycleFiles();
 });
 
-/** One server per describe block, started before its tests and stopped after them. */
-function serverFor(variant: SshdVariant, root = '/live'): () => SshdServer {
-  let server: SshdServer | undefined;
-  before(async () => {
-    server = await startSshd(variant);
-    await server.makeTree(root);
-  });
-  after(() => server?.stop());
-  return () => server!;
-}
-
 function sftpArgs(server: SshdServer, login: 'key' | 'password', hostKey = server.hostKeyFingerprint): string[] {
+  if (login === 'key') return keyLoginOptions(server, hostKey);
   const user = server.passwordUser;
-  if (login === 'password') assert.ok(user, 'the harness could not create its password user (it needs root)');
+  assert.ok(user, 'the harness could not create its password user (it needs root)');
+  const { host, port } = server;
   return [
     '--host',
-    server.host,
+    host,
     '--port',
-    String(server.port),
+    String(port),
     '--username',
-    login === 'key' ? server.username : user!.username,
-    ...(login === 'key' ? ['--private-key', server.privateKeyPath] : ['--password-env', 'SFTP_PASSWORD']),
+    user.username,
+    '--password-env',
+    'SFTP_PASSWORD',
     '--host-key',
     hostKey,
   ];
 }
 
 describe('an OpenSSH server allowing keyboard-interactive login only', { skip: sshdSkip }, () => {
-  const server = serverFor({ keyboardInteractiveOnly: true });
+  const server = useSshd('/live', { variant: { keyboardInteractiveOnly: true } });
 
   it('runs the whole cron cycle, answering every prompt with the password', async () => {
     const outcome = await runCronCycle({
@@ -87,7 +72,7 @@ describe('an OpenSSH server allowing keyboard-interactive login only', { skip: s
 });
 
 describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdSkip }, () => {
-  const server = serverFor({ hostKeyTypes: ['ecdsa', 'rsa'] });
+  const server = useSshd('/live', { variant: { hostKeyTypes: ['ecdsa', 'rsa'] } });
   const rsa = () => server().hostKeys.find((k) => k.keyType === 'ssh-rsa')!;
 
   it('runs the whole cron cycle for a seller who pinned only the RSA fingerprint', async () => {
@@ -148,7 +133,7 @@ describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdS
 });
 
 describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }, () => {
-  const server = serverFor({ legacyAlgorithmsOnly: true });
+  const server = useSshd('/live', { variant: { legacyAlgorithmsOnly: true } });
 
   it('accounts test names the algorithm the server needs, one handshake step at a time', async () => {
     const temp = tempDir();
@@ -207,7 +192,7 @@ describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }
 });
 
 describe('an OpenSSH server that refuses FSTAT', { skip: sshdSkip }, () => {
-  const server = serverFor({ deniedRequests: ['fstat'] });
+  const server = useSshd('/live', { variant: { deniedRequests: ['fstat'] } });
 
   it('runs the whole cron cycle: sizes are checked by path', async () => {
     const outcome = await runCronCycle({
@@ -219,7 +204,7 @@ describe('an OpenSSH server that refuses FSTAT', { skip: sshdSkip }, () => {
 });
 
 describe('an OpenSSH server that refuses deletes', { skip: sshdSkip }, () => {
-  const server = serverFor({ deniedRequests: ['remove'] });
+  const server = useSshd('/live', { variant: { deniedRequests: ['remove'] } });
 
   it('accounts test leaves no probe where The Edge reads and does not call the folders unable to receive', async () => {
     const temp = tempDir();
@@ -261,7 +246,7 @@ describe('an OpenSSH server that refuses deletes', { skip: sshdSkip }, () => {
 });
 
 describe('a server that is not chrooted: the folders sit under /home/acme/live', { skip: sshdSkip }, () => {
-  const server = serverFor({}, '/home/acme/live');
+  const server = useSshd('/home/acme/live');
 
   it('runs the whole cron cycle with --root /home/acme/live', async () => {
     const outcome = await runCronCycle({
@@ -289,7 +274,7 @@ describe('a server that is not chrooted: the folders sit under /home/acme/live',
 });
 
 describe('a passphrase-protected private key', { skip: sshdSkip }, () => {
-  const server = serverFor({});
+  const server = useSshd();
 
   it('is used with the passphrase from the variable --passphrase-env names; without it, the error says so', async () => {
     const temp = tempDir();

@@ -146,13 +146,16 @@ export function sftpTestOptions(server: SshdServer, overrides: Partial<SftpOptio
 }
 
 /**
- * A server for the tests of one describe block: started with the `root` folder tree before them, stopped
- * after them (then `temp` removed). Returns the running server.
+ * One server per describe block (of `variant`), started with the `root` folder tree before its tests and
+ * stopped after them (then `temp` removed). Returns the running server.
  */
-export function useSshd(root: string, temp?: { remove(): void }): () => SshdServer {
+export function useSshd(
+  root = '/live',
+  { variant = {}, temp }: { variant?: SshdVariant; temp?: { remove(): void } } = {},
+): () => SshdServer {
   let server: SshdServer | undefined;
   before(async () => {
-    server = await startSshd();
+    server = await startSshd(variant);
     await server.makeTree(root);
   });
   after(async () => {
