@@ -42,14 +42,8 @@ export function markedNames(names: Iterable<string>): (name: string) => boolean 
 }
 
 /** ✔/◇ SPEC §4.2: order-section columns we know and store by name; any other column is kept as an extra. */
-export const ORDER_COLUMNS = [
-  'order_number',
-  'supplier_ref',
-  'test_flag',
-  'order_date',
-  'po_enduser',
-  'retailer_ref',
-  'customer_ref',
+/** Where an order goes: The Edge's order section carries them, and the warehouse export repeats them on every row. */
+export const SHIPPING_COLUMNS = [
   'shipping_title',
   'shipping_full_name',
   'shipping_address_1',
@@ -60,6 +54,17 @@ export const ORDER_COLUMNS = [
   'shipping_country',
   'shipping_phone',
   'shipping_email',
+] as const;
+
+export const ORDER_COLUMNS = [
+  'order_number',
+  'supplier_ref',
+  'test_flag',
+  'order_date',
+  'po_enduser',
+  'retailer_ref',
+  'customer_ref',
+  ...SHIPPING_COLUMNS,
   'expected_delivery_date',
   'currency_code',
   'comments',

@@ -9,6 +9,7 @@
  * outbound rules). JSONL: one JSON object per row with the same keys, all values strings.
  */
 import { DEFAULT_OUTBOUND, renderLine } from './delimited.js';
+import { SHIPPING_COLUMNS } from './order-file.js';
 
 export type ExportFormat = 'csv' | 'jsonl';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'jsonl'];
@@ -27,16 +28,7 @@ export const ORDER_EXPORT_COLUMNS = [
   'line_total',
   'promised_date',
   'expected_delivery_date',
-  'shipping_title',
-  'shipping_full_name',
-  'shipping_address_1',
-  'shipping_address_2',
-  'shipping_address_3',
-  'shipping_city',
-  'shipping_postcode',
-  'shipping_country',
-  'shipping_phone',
-  'shipping_email',
+  ...SHIPPING_COLUMNS,
   'comments',
 ] as const;
 
