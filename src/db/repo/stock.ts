@@ -119,13 +119,17 @@ export class StockRepo {
     const otherwiseChanged = `(resend = true or pushed_at is null or pushed_lead_time_days is null
       or pushed_traded_code is null or ${leadTime} <> pushed_lead_time_days or ${tradedCode} <> pushed_traded_code)`;
     // In PushCandidate's order and typed by the database (integers and text on both engines), so the rows
-    // are handed on as they come. Unary plus keeps SQLite off the (account_id, channel_item_id) index: through
-    // it every page would scan the account's whole index and sort it; in id order a page reads just its own rows.
+    // are handed on as they come. Each page must walk the primary key from the last id and stop after a page:
+    // through the (account_id, channel_item_id) index SQLite would scan the account's whole index and sort it,
+    // so unary plus keeps it off that index there. PostgreSQL must see the plain column: it cannot estimate
+    // `+account_id`, guesses a handful of rows, and reads and sorts the whole table for every page instead
+    // (measured: 130–240 ms a page of 5,000 on 200,000 products).
+    const accountColumn = this.dialect === 'sqlite' ? '+account_id' : 'account_id';
     const sql = `select id, channel_item_id, ${tradedCode} as traded_code, ${leadTime} as lead_time_days,
         stock, stock_buffer, stock_max, case when active then 1 else 0 end as active, pushed_stock,
         case when ${otherwiseChanged} then 1 else 0 end as otherwise_changed
       from products
-      where +account_id = ? and channel_item_id is not null and channel_item_id <> '' and id > ?
+      where ${accountColumn} = ? and channel_item_id is not null and channel_item_id <> '' and id > ?
       order by id limit ?`;
     let afterId = 0;
     for (;;) {
