@@ -121,7 +121,7 @@ async function importInto(
       ignoredColumnsWarning(file, columns.ignored, knownProductHeaders()),
     );
   const run = new ProductImport(account.id, columns, file, isoNow(ctx.clock));
-  const restorePageCache = await ctx.repo.products.widenPageCache();
+  const restoreSettings = await ctx.repo.products.tuneForImport();
   let rowsRead = 0;
   const applyBatch = async (products: ProductsRepo, batch: ProductRecord[]): Promise<void> => {
     await run.apply(products, batch);
@@ -171,7 +171,7 @@ async function importInto(
     }
   } finally {
     ctx.logger.progressDone();
-    await restorePageCache();
+    await restoreSettings();
   }
 
   const errors = run.errors();

@@ -91,8 +91,8 @@ const POSTGRES_BATCH_ROWS = 5_000;
 /** Rows per piece of a COPY: the server stores a piece while the next is made. */
 const COPY_PIECE_ROWS = 1_000;
 
-/** Negative: KiB, per SQLite's convention. */
-const IMPORT_PAGE_CACHE_KIB = -32_768;
+/** The SQLite settings of a bulk import (`tuneForImport`); a negative cache size is in KiB. */
+const IMPORT_PRAGMAS = { cache_size: -32_768, temp_store: 'memory' };
 
 const STORED_COLUMNS =
   'id, sku, channel_item_id, ean, title, lead_time_days, stock, resend, stock_buffer, stock_max, active';
@@ -166,15 +166,26 @@ export class ProductsRepo {
   }
 
   /**
-   * SQLite: a larger page cache for a bulk import, until the returned function restores the previous
-   * size. Channel item ids arrive in no order, so their index pages are touched at random; with the
-   * default 2 MB cache they are read again and again (measured on 1,000,000 rows: 1.4 s less, +30 MB).
+   * SQLite: the connection's settings for a bulk import, until the returned function restores the
+   * previous ones.
+   * - A larger page cache: channel item ids arrive in no order, so their index pages are touched at
+   *   random; with the default 2 MB cache they are read again and again (measured on 1,000,000 rows:
+   *   1.4 s less, +30 MB).
+   * - Statement journals in memory: every batch runs under a savepoint (`withSavepoint`), for which SQLite
+   *   keeps the original of each page the batch changes in a statement journal, by default a temporary
+   *   file (measured on 1,000,000 rows: 690,000 writes against 220,000, a third less system time).
    */
-  async widenPageCache(): Promise<() => Promise<void>> {
+  async tuneForImport(): Promise<() => Promise<void>> {
     if (this.dialect !== 'sqlite') return async () => undefined;
-    const previous = await this.withStatement('pragma cache_size', (statement) => statement.pluck().get());
-    await this.withStatement(`pragma cache_size = ${IMPORT_PAGE_CACHE_KIB}`, (statement) => statement.run());
-    return () => this.withStatement(`pragma cache_size = ${Number(previous)}`, (statement) => void statement.run());
+    const previous: string[] = [];
+    for (const [pragma, value] of Object.entries(IMPORT_PRAGMAS)) {
+      const current = await this.withStatement(`pragma ${pragma}`, (statement) => statement.pluck().get());
+      previous.push(`pragma ${pragma} = ${Number(current)}`);
+      await this.withStatement(`pragma ${pragma} = ${value}`, (statement) => statement.run());
+    }
+    return async () => {
+      for (const sql of previous) await this.withStatement(sql, (statement) => statement.run());
+    };
   }
 
   /** The stored products with these SKUs (at most batchSize). */
