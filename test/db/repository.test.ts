@@ -32,13 +32,13 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
     tmp.remove();
   });
 
+  /** An account on a local folder, stored directly through the repository. */
+  const addLocalAccount = (repo: Repository, name: string, localRoot: string) =>
+    repo.accounts.insert(name, { ...ACCOUNT_DEFAULTS, transport: 'local', localRoot }, NOW);
+
   it('normalises counts, integers, booleans and nulls', async () => {
     const [repo] = hosts;
-    const account = await repo!.accounts.insert(
-      'acme',
-      { ...ACCOUNT_DEFAULTS, transport: 'local', localRoot: '/srv/edge' },
-      NOW,
-    );
+    const account = await addLocalAccount(repo!, 'acme', '/srv/edge');
     assert.equal(typeof account.id, 'number');
     assert.equal(account.enabled, true);
     await repo!.accounts.update('acme', { enabled: false }, LATER);
@@ -101,11 +101,7 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
 
   it('stores a bulk insert of products byte for byte, ids in row order, and refuses a taken SKU without ending the transaction', async () => {
     const [repo] = hosts;
-    const account = await repo!.accounts.insert(
-      'bulk',
-      { ...ACCOUNT_DEFAULTS, transport: 'local', localRoot: '/srv/bulk' },
-      NOW,
-    );
+    const account = await addLocalAccount(repo!, 'bulk', '/srv/bulk');
     const fields = ['channelItemId', 'ean', 'leadTimeDays', 'stock', 'title', 'active'] as const;
     // Every character PostgreSQL's COPY text format escapes, and the text that spells its null.
     const titles = [
