@@ -6,36 +6,30 @@
  * what a run does per file it already knows must cost next to nothing, and be asked of the database in
  * one go, not file by file.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchContext, Benchmark } from './harness.js';
+import { atScale, type BenchContext, type Benchmark } from './harness.js';
 import {
-  ACCOUNT,
   BenchServer,
   INCOMING,
   benchOrderFile,
-  copyDatabase,
   countRows,
   createDownloadedDatabase,
-  jlEdge,
+  downloadFiles,
+  downloadFromTemplate,
+  emptyFetchFolder,
 } from './edge-server.js';
 import { orderFileName } from '../test/fixtures/orders/edge-order.js';
 
 const FULL_HISTORY = 50_000;
 const NEW_FILES = 10;
 
-function historyCount(ctx: BenchContext): number {
-  return Math.max(1, Math.round(FULL_HISTORY * ctx.scale));
-}
+const historyCount = (ctx: BenchContext): number => atScale(ctx, FULL_HISTORY);
 
 /** The new files' sequence numbers, after the history's. */
 function newFileNumbers(ctx: BenchContext): number[] {
   return Array.from({ length: NEW_FILES }, (_, index) => historyCount(ctx) + 1 + index);
 }
-
-const templateDatabase = (ctx: BenchContext): string => join(ctx.workDir, 'template.sqlite');
-const databasePath = (ctx: BenchContext): string => join(ctx.workDir, 'jl-edge.sqlite');
-const referenceFolder = (ctx: BenchContext): string => join(ctx.workDir, 'fetched');
 
 const server = new BenchServer();
 
@@ -48,7 +42,7 @@ export const downloadHistoryBenchmark: Benchmark = {
   async prepare(ctx) {
     await server.start();
     // The history, downloaded by jl-edge itself, so the database holds what a year of runs left.
-    createDownloadedDatabase(ctx, templateDatabase(ctx), server, historyCount(ctx));
+    createDownloadedDatabase(ctx, downloadFiles(ctx).template, server, historyCount(ctx));
     const folder = server.local(INCOMING);
     for (const n of newFileNumbers(ctx)) {
       writeFileSync(join(folder, orderFileName(n)), benchOrderFile(n));
@@ -57,25 +51,22 @@ export const downloadHistoryBenchmark: Benchmark = {
   },
 
   async reference(ctx) {
-    rmSync(referenceFolder(ctx), { recursive: true, force: true });
-    mkdirSync(referenceFolder(ctx));
+    const fetched = emptyFetchFolder(ctx);
     return server.sftpBatch(ctx, [
       `ls -l ${INCOMING}`,
-      ...newFileNumbers(ctx).map((n) => `get ${INCOMING}/${orderFileName(n)} ${referenceFolder(ctx)}/`),
+      ...newFileNumbers(ctx).map((n) => `get ${INCOMING}/${orderFileName(n)} ${fetched}/`),
     ]);
   },
 
-  async subject(ctx) {
-    copyDatabase(templateDatabase(ctx), databasePath(ctx));
-    return jlEdge(ctx, databasePath(ctx), ['download-orders', '--account', ACCOUNT]);
-  },
+  subject: downloadFromTemplate,
 
   /** The new files, and only they, became orders awaiting acknowledgement. */
   async check(ctx) {
     const history = historyCount(ctx);
-    const orders = countRows(databasePath(ctx), 'select count(*) as n from orders');
+    const { database } = downloadFiles(ctx);
+    const orders = countRows(database, 'select count(*) as n from orders');
     const fresh = countRows(
-      databasePath(ctx),
+      database,
       "select count(*) as n from orders where status = 'awaiting_ack' and order_number >= ?",
       `Y2${String(history + 1).padStart(8, '0')}`,
     );

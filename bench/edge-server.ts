@@ -4,7 +4,7 @@
  * reference command, and The Edge-style order files.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { keyLoginOptions, startSshd, type SshdServer } from '../test/helpers/sshd.js';
@@ -43,40 +43,67 @@ export class BenchServer {
     for (const name of readdirSync(folder)) rmSync(join(folder, name), { recursive: true, force: true });
   }
 
-  /**
-   * The reference: OpenSSH `sftp -b <batch>` with the benchmark's key. Host key checking is off for the
-   * reference only (jl-edge pins the fingerprint); it costs the reference nothing measurable either way.
-   */
   sftpBatch(ctx: BenchContext, batchLines: string[]): TimedProcess {
-    const batch = join(ctx.workDir, 'sftp-batch');
-    writeFileSync(batch, batchLines.map((line) => `${line}\n`).join(''));
-    const server = this.running;
-    return {
-      command: 'sftp',
-      args: [
-        '-i',
-        server.privateKeyPath,
-        '-P',
-        String(server.port),
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'LogLevel=ERROR',
-        '-b',
-        batch,
-        `${server.username}@${server.host}`,
-      ],
-      cwd: ctx.workDir,
-      env: cronEnvironment(ctx.workDir),
-    };
+    return sftpBatch(ctx, this.running, batchLines);
   }
 
   async stop(): Promise<void> {
     await this.server?.stop();
     this.server = null;
   }
+}
+
+/**
+ * The reference: OpenSSH `sftp -b <batch>` with the benchmark's key. Host key checking is off for the
+ * reference only (jl-edge pins the fingerprint); it costs the reference nothing measurable either way.
+ */
+export function sftpBatch(ctx: BenchContext, server: SshdServer, batchLines: string[]): TimedProcess {
+  const batch = join(ctx.workDir, 'sftp-batch');
+  writeFileSync(batch, batchLines.map((line) => `${line}\n`).join(''));
+  return {
+    command: 'sftp',
+    args: [
+      '-i',
+      server.privateKeyPath,
+      '-P',
+      String(server.port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      '-b',
+      batch,
+      `${server.username}@${server.host}`,
+    ],
+    cwd: ctx.workDir,
+    env: cronEnvironment(ctx.workDir),
+  };
+}
+
+/** The files of a download benchmark: the database each run starts from, the one it runs on, and the reference's folder. */
+export function downloadFiles(ctx: BenchContext): { template: string; database: string; fetched: string } {
+  return {
+    template: join(ctx.workDir, 'template.sqlite'),
+    database: join(ctx.workDir, 'jl-edge.sqlite'),
+    fetched: join(ctx.workDir, 'fetched'),
+  };
+}
+
+/** The folder a download benchmark's reference fetches into, emptied before each run. */
+export function emptyFetchFolder(ctx: BenchContext): string {
+  const { fetched } = downloadFiles(ctx);
+  rmSync(fetched, { recursive: true, force: true });
+  mkdirSync(fetched);
+  return fetched;
+}
+
+/** The jl-edge side of a download benchmark: download-orders on a fresh copy of the template database. */
+export async function downloadFromTemplate(ctx: BenchContext): Promise<TimedProcess> {
+  const { template, database } = downloadFiles(ctx);
+  copyDatabase(template, database);
+  return jlEdge(ctx, database, ['download-orders', '--account', ACCOUNT]);
 }
 
 /** `jl-edge <args> --db <db> --quiet`, run as cron runs it. */

@@ -265,6 +265,11 @@ export function missedTarget(outcome: BenchResult | BenchFailure): boolean {
   return isFailure(outcome) || outcome.missed.length > 0;
 }
 
+/** A benchmark's `full` data size at the context's scale: never below one, so a tenth still has work to time. */
+export function atScale(ctx: BenchContext, full: number): number {
+  return Math.max(1, Math.round(full * ctx.scale));
+}
+
 /** The environment jl-edge runs with in a benchmark: like cron's, nothing inherited but PATH. */
 export function cronEnvironment(home: string): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: home, TZ: 'UTC' };

@@ -10,11 +10,12 @@
  *   since (only those products' pushed records change; target ratio ≤ 1.2).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { keyLoginOptions, startSshd, type SshdServer } from '../test/helpers/sshd.js';
-import { cronEnvironment, type BenchContext, type Benchmark } from './harness.js';
+import { atScale, cronEnvironment, type BenchContext, type Benchmark } from './harness.js';
+import { sftpBatch } from './edge-server.js';
 
 const FULL_PRODUCTS = 200_000;
 const ACCOUNT = 'bench';
@@ -29,9 +30,7 @@ const REFERENCE_SQL = `select channel_item_id as part_number, substr(sku, 1, 20)
   case when stock < 0 then 0 else stock end as free_stock
   from products where channel_item_id is not null order by id`;
 
-function productCount(ctx: BenchContext): number {
-  return Math.max(1, Math.round(FULL_PRODUCTS * ctx.scale));
-}
+const productCount = (ctx: BenchContext): number => atScale(ctx, FULL_PRODUCTS);
 
 const databasePath = (ctx: BenchContext): string => join(ctx.workDir, 'jl-edge.sqlite');
 const referenceCsv = (ctx: BenchContext): string => join(ctx.workDir, 'reference.csv');
@@ -84,24 +83,7 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly', targetRati
     },
 
     async reference(ctx) {
-      const batch = join(ctx.workDir, 'sftp-batch');
-      writeFileSync(batch, `put ${referenceCsv(ctx)} ${REMOTE_DIR}/reference.csv\n`);
-      const sftp = [
-        'sftp',
-        '-i',
-        running().privateKeyPath,
-        '-P',
-        String(running().port),
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'LogLevel=ERROR',
-        '-b',
-        batch,
-        `${running().username}@${running().host}`,
-      ];
+      const sftp = sftpBatch(ctx, running(), [`put ${referenceCsv(ctx)} ${REMOTE_DIR}/reference.csv`]);
       // One timed process for both halves; positional parameters keep the SQL and paths unquoted-safe.
       return {
         command: '/bin/sh',
@@ -112,7 +94,8 @@ function pushStockBenchmark(name: string, state: 'first' | 'nightly', targetRati
           databasePath(ctx),
           REFERENCE_SQL,
           referenceCsv(ctx),
-          ...sftp,
+          sftp.command,
+          ...sftp.args,
         ],
         cwd: ctx.workDir,
         env: cronEnvironment(ctx.workDir),
