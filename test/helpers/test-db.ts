@@ -21,6 +21,8 @@ export interface TestDb {
   rows<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
   /** Runs a write; returns the number of rows it changed. */
   run(sql: string, ...params: unknown[]): number;
+  /** Runs one write once per parameter list, all in one transaction (fixtures of thousands of rows). */
+  runEach(sql: string, paramLists: unknown[][]): void;
   /** Runs statements without parameters or results (DDL in the engine's own dialect). */
   script(sql: string): void;
 }
@@ -50,6 +52,15 @@ function sqliteTestDb(path: string): TestDb {
         db.close();
       }
     },
+    runEach(sql: string, paramLists: unknown[][]): void {
+      const db = open(false);
+      try {
+        const statement = db.prepare(sql);
+        db.transaction(() => paramLists.forEach((params) => statement.run(...params)))();
+      } finally {
+        db.close();
+      }
+    },
     script(sql: string): void {
       const db = open(false);
       try {
@@ -74,6 +85,9 @@ function postgresTestDb(url: string): TestDb {
       // `returning 1` makes psql print one line per changed row.
       const out = psql(`with changed as (${bind(sql, params)} returning 1) select count(*) from changed`);
       return Number(out.trim());
+    },
+    runEach(sql: string, paramLists: unknown[][]): void {
+      psql(['begin;', ...paramLists.map((params) => `${bind(sql, params)};`), 'commit;'].join('\n'));
     },
     script(sql: string): void {
       psql(sql);
