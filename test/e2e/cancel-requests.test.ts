@@ -5,34 +5,27 @@
  * accepted automatically. Files byte for byte, rows from the SQLite file, exit codes and printed output.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { describe, it } from 'node:test';
 import { withoutStamps } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
-import { orderFile } from '../fixtures/orders/edge-order.js';
+import { edgeExample, orderFile } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, INCOMING, type EdgeWorld } from '../fixtures/orders/edge-world.js';
 import {
   LATER,
   byDpd,
   ORDER_DAY,
   acknowledged,
-  lineFigures,
   ok,
-  orderStatus,
-  sentFiles,
   threeLineOrder,
-  updates,
   useEdgeWorld,
 } from '../fixtures/shipments/orders-out.js';
+import { lineFigures, orderStatus, sentFiles, updates } from '../fixtures/shipments/results.js';
 
 const ORDER = 'Y100000001';
-const EXAMPLE_REQUEST = readFileSync(
-  new URL('../fixtures/edge-examples/cancel-20260302090000000001.txt', import.meta.url),
-);
-const EXAMPLE_ORDER = readFileSync(
-  new URL('../fixtures/edge-examples/order-20260301101500123456.txt', import.meta.url),
-);
+const EXAMPLE_REQUEST = edgeExample('cancel-20260302090000000001.txt');
+const EXAMPLE_ORDER = edgeExample('order-20260301101500123456.txt');
 const CANCEL_HEADER = 'order_number,supplier_ref\nY100000001,JLE-1\nline_ref,part_number,quantity,reason,comment\n';
 const ME = process.env.SUDO_USER || process.env.USER || process.env.LOGNAME || userInfo().username;
 

@@ -4,36 +4,19 @@
  * file for the order is in flight; files byte for byte, quantities and status from the SQLite file.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
-import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
+import { edgeExample, item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, OUTGOING } from '../fixtures/orders/edge-world.js';
-import {
-  LATER,
-  acknowledged,
-  downloaded,
-  lineFigures,
-  ok,
-  orderStatus,
-  outboxRows,
-  sentFiles,
-  summaryOf,
-  threeLineOrder,
-  updates,
-  useEdgeWorld,
-} from '../fixtures/shipments/orders-out.js';
+import { LATER, acknowledged, downloaded, ok, threeLineOrder, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
+import { lineFigures, orderStatus, outboxRows, sentFiles, summaryOf, updates } from '../fixtures/shipments/results.js';
 
 const ORDER = 'Y100000001';
-const EXAMPLE_ORDER = readFileSync(
-  new URL('../fixtures/edge-examples/order-20260301101500123456.txt', import.meta.url),
-);
+const EXAMPLE_ORDER = edgeExample('order-20260301101500123456.txt');
 /** What jl-edge sends when order Y100012346 (its second order: JLE-2), one unit of 12345678, is cancelled as out of stock. */
-const EXAMPLE_CANCEL = readFileSync(
-  new URL('../fixtures/edge-examples/cancel-20260301120000000001.ack', import.meta.url),
-  'utf8',
-);
+const EXAMPLE_CANCEL = edgeExample('cancel-20260301120000000001.ack').toString('utf8');
 const CANCEL_HEADER = 'order_number,supplier_ref\nY100000001,JLE-1\nline_ref,part_number,quantity,reason,comment\n';
 
 describe(`cancellations against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {

@@ -4,29 +4,18 @@
  * lines only; files byte for byte against the examples, quantities and status from the SQLite file.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sshdSkip } from '../helpers/sshd.js';
+import { edgeExample } from '../fixtures/orders/edge-order.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
-import {
-  LATER,
-  byDpd,
-  acknowledged,
-  lineFigures,
-  ok,
-  orderStatus,
-  sentFiles,
-  threeLineOrder,
-  updates,
-  useEdgeWorld,
-} from '../fixtures/shipments/orders-out.js';
+import { LATER, byDpd, acknowledged, ok, threeLineOrder, useEdgeWorld } from '../fixtures/shipments/orders-out.js';
+import { lineFigures, orderStatus, sentFiles, updates } from '../fixtures/shipments/results.js';
 
-const EXAMPLES = new URL('../fixtures/edge-examples/', import.meta.url);
-const EXAMPLE_ORDER = readFileSync(new URL('order-20260301101500123456.txt', EXAMPLES));
+const EXAMPLE_ORDER = edgeExample('order-20260301101500123456.txt');
 /** Line 1 (2 × 12345678) of the example order shipped by DPD on 2026-03-02; account lead time 3. */
-const EXAMPLE_SHIPMENT = readFileSync(new URL('tracking-20260302143000000001.txt', EXAMPLES), 'utf8');
+const EXAMPLE_SHIPMENT = edgeExample('tracking-20260302143000000001.txt').toString('utf8');
 /** One unit of that line refunded on 2026-03-06. */
-const EXAMPLE_REFUND = readFileSync(new URL('tracking-20260306091500000001.txt', EXAMPLES), 'utf8');
+const EXAMPLE_REFUND = edgeExample('tracking-20260306091500000001.txt').toString('utf8');
 const ORDER = 'Y100000001';
 
 describe(`refunds against a real SFTP server${ENGINE_LABEL}`, { skip: sshdSkip }, () => {

@@ -8,8 +8,14 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { assertSameFiles, expectedCycleFiles, runCronCycle, type FileOnServer } from '../helpers/cron-cycle.js';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import {
+  assertSameFiles,
+  expectedCycleFiles,
+  runCronCycle,
+  type CycleTarget,
+  type FileOnServer,
+} from '../helpers/cron-cycle.js';
 import { proftpdSkip, startProftpd, type ProftpdServer } from '../helpers/proftpd.js';
 import { generateKey, keyLoginOptions, sshdSkip, useSshd, type SshdServer } from '../helpers/sshd.js';
 
@@ -17,6 +23,12 @@ let expected: Map<string, FileOnServer>;
 before(async () => {
   expected = await expectedCycleFiles();
 });
+
+/** The whole cron cycle against `target` leaves the very files it leaves in a local folder. */
+async function cycleLikeLocalFolder(target: CycleTarget): Promise<void> {
+  const outcome = await runCronCycle(target);
+  assertSameFiles(outcome.files, expected);
+}
 
 function sftpArgs(server: SshdServer, login: 'key' | 'password', hostKey = server.hostKeyFingerprint): string[] {
   if (login === 'key') return keyLoginOptions(server, hostKey);
@@ -40,18 +52,15 @@ function sftpArgs(server: SshdServer, login: 'key' | 'password', hostKey = serve
 describe('an OpenSSH server allowing keyboard-interactive login only', { skip: sshdSkip }, () => {
   const server = useSshd('/live', { variant: { keyboardInteractiveOnly: true } });
 
-  it('runs the whole cron cycle, answering every prompt with the password', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle, answering every prompt with the password', () =>
+    cycleLikeLocalFolder({
       accountArgs: sftpArgs(server(), 'password'),
       env: { SFTP_PASSWORD: server().passwordUser!.password },
       localRoot: join(server().jail, 'live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 
   it('a wrong password names the methods the server offers and the ones tried: exit 3', async () => {
-    const temp = tempDir();
-    try {
+    await withTempDir(async (temp) => {
       const env = { SFTP_PASSWORD: 'not-the-password' };
       const db = temp.path('db.sqlite');
       await runCli(['accounts', 'add', 'kbd', ...sftpArgs(server(), 'password'), '--db', db], { env });
@@ -65,9 +74,7 @@ describe('an OpenSSH server allowing keyboard-interactive login only', { skip: s
         ),
       );
       assert.ok(!run.stderr.includes('not-the-password'));
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
@@ -75,18 +82,14 @@ describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdS
   const server = useSshd('/live', { variant: { hostKeyTypes: ['ecdsa', 'rsa'] } });
   const rsa = () => server().hostKeys.find((k) => k.keyType === 'ssh-rsa')!;
 
-  it('runs the whole cron cycle for a seller who pinned only the RSA fingerprint', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle for a seller who pinned only the RSA fingerprint', () =>
+    cycleLikeLocalFolder({
       accountArgs: sftpArgs(server(), 'key', rsa().fingerprint),
       localRoot: join(server().jail, 'live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 
   it('accounts test lists every key the server holds, marking the pinned one', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       await runCli([
         'accounts',
         'add',
@@ -105,15 +108,11 @@ describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdS
       ]);
       const human = await runCli(['accounts', 'test', 'two', '--db', db]);
       assert.match(human.stdout, new RegExp(`ssh-rsa +${rsa().fingerprint.replace(/[+/]/g, '\\$&')}  \\(pinned\\)`));
-    } finally {
-      temp.remove();
-    }
+    });
   });
 
   it('a pin matching neither key is refused naming both: exit 3', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       const wrong = `SHA256:${'B'.repeat(43)}`;
       await runCli(['accounts', 'add', 'wrong', ...sftpArgs(server(), 'key', wrong), '--db', db]);
       const run = await runCli(['download-orders', '--db', db]);
@@ -126,9 +125,7 @@ describe('an OpenSSH server holding an ECDSA and an RSA host key', { skip: sshdS
         ),
         run.stderr,
       );
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
@@ -136,9 +133,7 @@ describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }
   const server = useSshd('/live', { variant: { legacyAlgorithmsOnly: true } });
 
   it('accounts test names the algorithm the server needs, one handshake step at a time', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       await runCli(['accounts', 'add', 'old', ...sftpArgs(server(), 'key'), '--db', db]);
       const first = await runCli(['accounts', 'test', 'old', '--db', db]);
       assert.equal(first.code, 3);
@@ -153,23 +148,17 @@ describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }
         second.stderr,
         /no matching C->S cipher: the server offers only older cipher algorithms \(aes128-cbc, aes256-cbc\); allow aes128-cbc with --legacy-algorithms aes128-cbc/,
       );
-    } finally {
-      temp.remove();
-    }
+    });
   });
 
-  it('runs the whole cron cycle once the account allows them', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle once the account allows them', () =>
+    cycleLikeLocalFolder({
       accountArgs: [...sftpArgs(server(), 'key'), '--legacy-algorithms', 'diffie-hellman-group14-sha1,aes128-cbc'],
       localRoot: join(server().jail, 'live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 
   it('an unknown algorithm name is a usage error listing the known ones: exit 2', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       const run = await runCli([
         'accounts',
         'add',
@@ -185,31 +174,25 @@ describe('an OpenSSH server offering only legacy algorithms', { skip: sshdSkip }
         run.stderr,
         /--legacy-algorithms: unknown legacy algorithm "rot13" \(one of: diffie-hellman-group14-sha1, /,
       );
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
 describe('an OpenSSH server that refuses FSTAT', { skip: sshdSkip }, () => {
   const server = useSshd('/live', { variant: { deniedRequests: ['fstat'] } });
 
-  it('runs the whole cron cycle: sizes are checked by path', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle: sizes are checked by path', () =>
+    cycleLikeLocalFolder({
       accountArgs: sftpArgs(server(), 'key'),
       localRoot: join(server().jail, 'live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 });
 
 describe('an OpenSSH server that refuses deletes', { skip: sshdSkip }, () => {
   const server = useSshd('/live', { variant: { deniedRequests: ['remove'] } });
 
   it('accounts test leaves no probe where The Edge reads and does not call the folders unable to receive', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       await runCli(['accounts', 'add', 'nodelete', ...sftpArgs(server(), 'key'), '--db', db]);
       const run = await runCli(['accounts', 'test', 'nodelete', '--db', db, '--json']);
       assert.equal(run.code, 0, run.stderr);
@@ -239,27 +222,21 @@ describe('an OpenSSH server that refuses deletes', { skip: sshdSkip }, () => {
           `a probe was left in /live/${folder}`,
         );
       }
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
 describe('a server that is not chrooted: the folders sit under /home/acme/live', { skip: sshdSkip }, () => {
   const server = useSshd('/home/acme/live');
 
-  it('runs the whole cron cycle with --root /home/acme/live', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle with --root /home/acme/live', () =>
+    cycleLikeLocalFolder({
       accountArgs: [...sftpArgs(server(), 'key'), '--root', '/home/acme/live'],
       localRoot: join(server().jail, 'home/acme/live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 
   it('accounts test says when the root is not there', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       await runCli(['accounts', 'add', 'chrooted', ...sftpArgs(server(), 'key'), '--db', db]);
       const run = await runCli(['accounts', 'test', 'chrooted', '--db', db]);
       assert.equal(run.code, 1);
@@ -267,9 +244,7 @@ describe('a server that is not chrooted: the folders sit under /home/acme/live',
         run.stderr,
         /root \/live does not exist on this server; on a server that is not chrooted it sits deeper \(e\.g\. --root \/home\/<user>\/live\)/,
       );
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
@@ -277,9 +252,7 @@ describe('a passphrase-protected private key', { skip: sshdSkip }, () => {
   const server = useSshd();
 
   it('is used with the passphrase from the variable --passphrase-env names; without it, the error says so', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       const keyPath = temp.path('client_key');
       await generateKey(keyPath, 'ed25519', 'open sesame');
       await server().authorizeKey(`${keyPath}.pub`);
@@ -297,9 +270,7 @@ describe('a passphrase-protected private key', { skip: sshdSkip }, () => {
       assert.match(wrong.stderr, /the passphrase does not open it/);
       const good = await runCli(['accounts', 'test', 'locked', '--db', db], { env: { KEY_PASSPHRASE: 'open sesame' } });
       assert.equal(good.code, 0, good.stderr);
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });
 
@@ -311,11 +282,9 @@ describe('ProFTPD with mod_sftp: a second SFTP server implementation', { skip: p
   });
   after(() => server?.stop());
 
-  it('runs the whole cron cycle', async () => {
-    const outcome = await runCronCycle({
+  it('runs the whole cron cycle', () =>
+    cycleLikeLocalFolder({
       accountArgs: [...keyLoginOptions(server, server.hostKeys.map((k) => k.fingerprint).join(','))],
       localRoot: join(server.jail, 'live'),
-    });
-    assertSameFiles(outcome.files, expected);
-  });
+    }));
 });

@@ -15,17 +15,12 @@ import {
   byDpd,
   acknowledged,
   downloaded,
-  lineFigures,
   ok,
-  orderStatus,
-  outboxRows,
-  sentFiles,
-  summaryOf,
   threeLineOrder,
-  updates,
   useEdgeWorld,
   waitFor,
 } from '../fixtures/shipments/orders-out.js';
+import { lineFigures, orderStatus, outboxRows, sentFiles, summaryOf, updates } from '../fixtures/shipments/results.js';
 
 const ORDER = 'Y100000001';
 const MIXED_CSV = new URL('../fixtures/shipments/import-mixed.csv', import.meta.url).pathname;

@@ -16,7 +16,7 @@ import { showProduct } from '../../src/commands/products.js';
 import { pushStock } from '../../src/commands/push-stock.js';
 import { stepOutput } from '../../src/cli/output.js';
 import type { AccountSettings } from '../../src/core/account-settings.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, tempDir, withTempDir } from '../helpers/cli.js';
 import { inProcess, type InProcess } from '../helpers/in-process.js';
 import { createTestDb, type TestDb } from '../helpers/test-db.js';
 import { ACCOUNT } from '../fixtures/orders/edge-world.js';
@@ -45,6 +45,17 @@ OWN-MAX,10000005,30,,4,
 INACTIVE,10000006,50,,,no
 OWN-BUFFER,10000007,21,5,,
 `;
+
+/** The inventory file of the whole catalogue under those rules (lead time 3). */
+const CATALOGUE_SENT = fileOf(
+  '10000001,,3,10',
+  '10000002,,3,2',
+  '10000003,,3,0',
+  '10000004,,3,15',
+  '10000005,,3,4',
+  '10000006,,3,0',
+  '10000007,,3,8',
+);
 
 /** What `push-stock --json` says of the account. */
 type Summary = { sent: number; files: number; file?: string | null };
@@ -101,17 +112,7 @@ describe('stock rules on the inventory file (in-process, local folder account)',
   it('a full push applies buffer, share (rounded down), maximum and never below 0 in that order, product overrides and inactive products', async () => {
     const summary = await push(true);
     assert.deepEqual([summary.sent, summary.files], [7, 1]);
-    assert.deepEqual(inventoryFiles(), [
-      fileOf(
-        '10000001,,3,10',
-        '10000002,,3,2',
-        '10000003,,3,0',
-        '10000004,,3,15',
-        '10000005,,3,4',
-        '10000006,,3,0',
-        '10000007,,3,8',
-      ),
-    ]);
+    assert.deepEqual(inventoryFiles(), [CATALOGUE_SENT]);
     // What was sent is recorded, the stock itself is untouched.
     assert.deepEqual(pushedStock(), {
       CAPPED: 10,
@@ -136,18 +137,7 @@ describe('stock rules on the inventory file (in-process, local folder account)',
   it('the first delta sends the same rows; a rule change then re-sends exactly the products whose sent value changes', async () => {
     const first = await push();
     assert.equal(first.sent, 7);
-    assert.equal(
-      inventoryFiles()[0],
-      fileOf(
-        '10000001,,3,10',
-        '10000002,,3,2',
-        '10000003,,3,0',
-        '10000004,,3,15',
-        '10000005,,3,4',
-        '10000006,,3,0',
-        '10000007,,3,8',
-      ),
-    );
+    assert.equal(inventoryFiles()[0], CATALOGUE_SENT);
 
     // Account maximum 10 → 12: only CAPPED's sent value moves (14 capped at 12); OWN-RULES and OWN-MAX
     // have their own maximum, the others are below it.
@@ -228,9 +218,7 @@ describe('stock rules on the inventory file (in-process, local folder account)',
 
 describe('stock rules: settings and import errors (local folder account)', () => {
   it('accounts add|set take the rules, refuse a share over 100, and JL_EDGE_STOCK_* set them for the environment account', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       const root = temp.path('edge');
       mkdirSync(root);
       const add = await runCli(
@@ -289,15 +277,11 @@ describe('stock rules: settings and import errors (local folder account)', () =>
         bad.stderr.trim(),
         'jl-edge accounts list: JL_EDGE_STOCK_SHARE is a percentage from 0 to 100, not 101',
       );
-    } finally {
-      temp.remove();
-    }
+    });
   });
 
   it('import-products rejects a bad stock_buffer, stock_max or active with line, column and reason, and imports the rest', async () => {
-    const temp = tempDir();
-    try {
-      const db = temp.path('db.sqlite');
+    await withTempDir(async (temp, db) => {
       const root = temp.path('edge');
       mkdirSync(root);
       await inProcess({ db, dir: temp.dir }).addLocalAccount('shop', root);
@@ -336,8 +320,6 @@ describe('stock rules: settings and import errors (local folder account)', () =>
       } finally {
         stored.close();
       }
-    } finally {
-      temp.remove();
-    }
+    });
   });
 });

@@ -75,7 +75,22 @@ export function withoutStamps(stderr: string): string {
 }
 
 /** A temp folder removed after the test; `path(...)` joins inside it. */
-export function tempDir(prefix = 'jl-edge-test-'): { dir: string; path(...parts: string[]): string; remove(): void } {
+export type TempDir = { dir: string; path(...parts: string[]): string; remove(): void };
+
+export function tempDir(prefix = 'jl-edge-test-'): TempDir {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, path: (...parts) => join(dir, ...parts), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs `work` in a fresh temp folder, removed after it whether it passed or failed; `db` is where a test's
+ * database file goes in it.
+ */
+export async function withTempDir(work: (temp: TempDir, db: string) => Promise<void>): Promise<void> {
+  const temp = tempDir();
+  try {
+    await work(temp, temp.path('db.sqlite'));
+  } finally {
+    temp.remove();
+  }
 }
