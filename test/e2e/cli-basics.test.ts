@@ -48,6 +48,7 @@ describe('the command line contract', () => {
         '0011_inbound_listing_indexes',
         '0012_history_indexes',
         '0013_run_log_index',
+        '0014_products_room_for_push_records',
       ],
     });
     assert.equal(statSync(db).mode & 0o777, 0o600);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, type CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
-import { ENGINE_LABEL } from '../helpers/test-db.js';
+import { ENGINE_LABEL, TEST_ENGINE } from '../helpers/test-db.js';
 import { ACCOUNT, EdgeWorld, waitFor } from '../fixtures/orders/edge-world.js';
 
 const INVENTORY = '/live/inventory';
@@ -660,3 +660,38 @@ describe(
     });
   },
 );
+
+if (TEST_ENGINE === 'postgres')
+  describe(`push-stock records a first push in place on PostgreSQL${ENGINE_LABEL}`, { skip: sshdSkip }, () => {
+    const world = EdgeWorld.perTest();
+    const count = 2_000;
+
+    /** The page of the table that holds each product's current row version, by id. */
+    const pages = (): Record<string, number> =>
+      Object.fromEntries(
+        world
+          .rows<{ id: number; page: number }>('select id, (ctid::text::point)[0] as page from products')
+          .map((row) => [row.id, row.page]),
+      );
+
+    it('every product of a freshly imported catalogue stays in its page: no new index entries per product', async () => {
+      const rows = Array.from(
+        { length: count },
+        (_, i) =>
+          `SKU-${i + 1},${30_000_001 + i},${5_000_000_000_001 + i},${i % 15 || ''},${(i * 37) % 500},Product ${i + 1}`,
+      );
+      await importProducts(world, ['sku,channel_item_id,ean,lead_time_days,stock,title', ...rows, ''].join('\n'));
+      const before = pages();
+      assert.ok(new Set(Object.values(before)).size > 20, 'the catalogue spans many pages');
+
+      const { run, summary } = await push(world);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(summary.sent, count);
+      // A row version written to another page would need a new entry in each of the table's indexes.
+      assert.deepEqual(pages(), before);
+      const recorded = world.rows<{ n: number }>(
+        'select count(*)::integer as n from products where pushed_stock = stock and pushed_at is not null',
+      );
+      assert.deepEqual(recorded, [{ n: count }]);
+    });
+  });
