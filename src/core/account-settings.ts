@@ -50,9 +50,8 @@ export type SftpEndpoint = Pick<
   'host' | 'port' | 'username' | 'passwordEnv' | 'privateKeyPath' | 'hostKey'
 >;
 
-/** What an account gets for every setting it was not given (`accounts add` and the JL_EDGE_* account alike). */
-export const ACCOUNT_DEFAULTS: AccountSettings = {
-  transport: 'sftp',
+/** The SFTP settings of an account that names no server: what a local-folder account has. */
+export const NO_SFTP_LOGIN = {
   host: null,
   port: 22,
   username: null,
@@ -61,6 +60,12 @@ export const ACCOUNT_DEFAULTS: AccountSettings = {
   passphraseEnv: null,
   hostKey: null,
   legacyAlgorithms: [],
+} satisfies Partial<AccountSettings>;
+
+/** What an account gets for every setting it was not given (`accounts add` and the JL_EDGE_* account alike). */
+export const ACCOUNT_DEFAULTS: AccountSettings = {
+  transport: 'sftp',
+  ...NO_SFTP_LOGIN,
   localRoot: null,
   root: '/live',
   leadTimeDays: 3,

@@ -4,6 +4,7 @@ import dotenv from 'dotenv';
 import { UsageError, errorMessage } from './errors.js';
 import {
   ACCOUNT_DEFAULTS,
+  NO_SFTP_LOGIN,
   ENVIRONMENT_VARIABLE,
   normaliseSettings,
   type AccountSettings,
@@ -67,19 +68,7 @@ export function environmentAccount(env: NodeJS.ProcessEnv = process.env): Enviro
         legacyAlgorithms: parseLegacy(env),
         localRoot: null,
       }
-    : {
-        ...common,
-        transport: 'local',
-        host: null,
-        port: ACCOUNT_DEFAULTS.port,
-        username: null,
-        passwordEnv: null,
-        privateKeyPath: null,
-        passphraseEnv: null,
-        hostKey: null,
-        legacyAlgorithms: [],
-        localRoot: resolve(localRoot!),
-      };
+    : { ...common, ...NO_SFTP_LOGIN, transport: 'local', localRoot: resolve(localRoot!) };
   return { name, settings: normaliseSettings(name, settings, 'environment') };
 }
 

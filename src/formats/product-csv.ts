@@ -383,25 +383,12 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
   else checkText(sku, 'sku', MAX_SKU_LENGTH, header.sku!, problems);
   const values: ProductValues = { sku };
 
-  if (index.channelItemId !== undefined) {
-    const text = fields[index.channelItemId]!.trim();
-    if (text === '') values.channelItemId = null;
-    else if (CHANNEL_ITEM_ID.test(text)) values.channelItemId = text;
-    else
-      problems.push({
-        column: header.channelItemId,
-        message: `channel item id must be 8 digits or empty, got ${JSON.stringify(text)}`,
-      });
-  }
-  if (index.ean !== undefined) {
-    const text = fields[index.ean]!.trim();
-    if (text === '') values.ean = null;
-    else if (EAN.test(text)) values.ean = text;
-    else
-      problems.push({
-        column: header.ean,
-        message: `ean must be at most ${MAX_EAN_DIGITS} digits, got ${JSON.stringify(text)}`,
-      });
+  for (const { field, pattern, rule } of CODE_COLUMNS) {
+    if (index[field] === undefined) continue;
+    const text = fields[index[field]]!.trim();
+    if (text === '') values[field] = null;
+    else if (pattern.test(text)) values[field] = text;
+    else problems.push({ column: header[field], message: `${rule}, got ${JSON.stringify(text)}` });
   }
   if (index.leadTimeDays !== undefined) {
     const text = fields[index.leadTimeDays]!.trim();
@@ -454,6 +441,12 @@ export function readProductRecord(record: CsvRecord, columns: ProductColumns): P
   }
   return problems.length > 0 ? { line, sku, problems } : { line, sku, values };
 }
+
+/** The columns holding a code: empty (none) or matching their pattern. */
+const CODE_COLUMNS = [
+  { field: 'channelItemId', pattern: CHANNEL_ITEM_ID, rule: 'channel item id must be 8 digits or empty' },
+  { field: 'ean', pattern: EAN, rule: `ean must be at most ${MAX_EAN_DIGITS} digits` },
+] as const;
 
 const ACTIVE_FLAGS = new Map([
   ['1', true],

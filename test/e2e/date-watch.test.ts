@@ -17,6 +17,7 @@ import { listOrders } from '../../src/commands/orders.js';
 import { sendCancels } from '../../src/commands/send-cancels.js';
 import { status } from '../../src/commands/status.js';
 import { SYNC_STEPS } from '../../src/core/steps.js';
+import type { DueLineView } from '../../src/commands/due-lines.js';
 import type { Context } from '../../src/core/context.js';
 import type { StepResult } from '../../src/core/step.js';
 import { runCli, tempDir, type CliRun } from '../helpers/cli.js';
@@ -67,24 +68,14 @@ const RECEIVED_RECENTLY = orderFile({
   items: [item('1', '10000001', '1', { promised_date: '2026-03-17T00:00:00' })],
 });
 
-interface DueLine {
-  order_number: string;
-  line_ref: string;
-  part_number: string;
-  sku: string | null;
-  open_quantity: number;
-  due_date: string;
-  due_from: string;
-  due: string;
-}
 interface Status {
   needs_attention: boolean;
   accounts: {
     dates: {
       ack_alert_minutes: number;
       acknowledgements_overdue: { order_number: string; received_at: string; minutes_waiting: number }[];
-      lines_late: DueLine[];
-      lines_due_today: DueLine[];
+      lines_late: DueLineView[];
+      lines_due_today: DueLineView[];
       updates_unsent: { kind: string; order_number: string; recorded_at: string; minutes_waiting: number }[];
       oldest_awaiting_ack: { order_number: string; received_at: string } | null;
       oldest_awaiting_dispatch: { order_number: string; received_at: string } | null;

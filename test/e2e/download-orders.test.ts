@@ -8,7 +8,14 @@ import { describe, it } from 'node:test';
 import type { CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL, TEST_ENGINE } from '../helpers/test-db.js';
-import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
+import {
+  EXAMPLE_ORDER_NUMBER,
+  item,
+  oneUnitOrder,
+  orderFile,
+  orderFileName,
+  orderSection,
+} from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, INCOMING, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
 
 const EXAMPLE_FILE = 'order-20260301101500123456.txt';
@@ -267,7 +274,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
 
   it('reads a file only once its marker exists, on a later run', async () => {
     const name = orderFileName(4);
-    const content = orderFile({ order: orderSection('Y100000004'), items: [item('1', '11111111', '1')] });
+    const content = oneUnitOrder('Y100000004');
     world.putOrder(name, content, null);
 
     const first = await download();
@@ -283,16 +290,8 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('accepts both marker forms, X.txt.DONE and X.DONE, and ignores files that are not order files', async () => {
-    world.putOrder(
-      orderFileName(5),
-      orderFile({ order: orderSection('Y100000005'), items: [item('1', '11111111', '1')] }),
-      'name.DONE',
-    );
-    world.putOrder(
-      orderFileName(6),
-      orderFile({ order: orderSection('Y100000006'), items: [item('1', '11111111', '1')] }),
-      'stem.DONE',
-    );
+    world.putOrder(orderFileName(5), oneUnitOrder('Y100000005'), 'name.DONE');
+    world.putOrder(orderFileName(6), oneUnitOrder('Y100000006'), 'stem.DONE');
     const strangers = [
       'readme.txt',
       'order-123.txt',
@@ -434,10 +433,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('records a second file with a stored order number as a duplicate and leaves the order untouched', async () => {
-    world.putOrder(
-      orderFileName(17),
-      orderFile({ order: orderSection('Y100000017'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(17), oneUnitOrder('Y100000017'));
     await download();
     const before = { orders: orders(), lines: lines(orders()[0].id) };
     const second = orderFile({
@@ -468,16 +464,8 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('processes a file once however often it is listed: again on later runs, or with both markers', async () => {
-    world.putOrder(
-      orderFileName(19),
-      orderFile({ order: orderSection('Y100000019'), items: [item('1', '11111111', '1')] }),
-      'name.DONE',
-    );
-    world.putOrder(
-      orderFileName(19),
-      orderFile({ order: orderSection('Y100000019'), items: [item('1', '11111111', '1')] }),
-      'stem.DONE',
-    );
+    world.putOrder(orderFileName(19), oneUnitOrder('Y100000019'), 'name.DONE');
+    world.putOrder(orderFileName(19), oneUnitOrder('Y100000019'), 'stem.DONE');
 
     const first = await download();
     const second = await download();
@@ -491,7 +479,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('finishes the archiving after being killed between the commit and the move, without storing the order twice', async () => {
-    const content = orderFile({ order: orderSection('Y100000020'), items: [item('1', '11111111', '1')] });
+    const content = oneUnitOrder('Y100000020');
     world.putOrder(orderFileName(20), content, 'stem.DONE');
     world.mkdirRemote('/live/archive');
 
@@ -530,7 +518,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('deletes stored files and their markers with --delete, also those stored by an earlier run, keeping the raw files', async () => {
-    const content = orderFile({ order: orderSection('Y100000021'), items: [item('1', '11111111', '1')] });
+    const content = oneUnitOrder('Y100000021');
     world.putOrder(orderFileName(21), content);
     assert.equal((await download()).summary.downloaded, 1);
     world.putOrder(orderFileName(22), Buffer.alloc(0));
@@ -551,14 +539,8 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('shows with --dry-run what it would store, and changes nothing', async () => {
-    world.putOrder(
-      orderFileName(24),
-      orderFile({ order: orderSection('Y100000024'), items: [item('1', '11111111', '1')] }),
-    );
-    world.putOrder(
-      orderFileName(25),
-      orderFile({ order: orderSection('Y100000024'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(24), oneUnitOrder('Y100000024'));
+    world.putOrder(orderFileName(25), oneUnitOrder('Y100000024'));
     const remoteBefore = world.files(INCOMING);
 
     const run = await world.cli(['download-orders', '--dry-run', '--delete']);
@@ -617,11 +599,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('logs a file whose order the database refuses as rejected with the reason, and stores the files read with it', async () => {
-    for (let n = 200; n < 204; n++)
-      world.putOrder(
-        orderFileName(n),
-        orderFile({ order: orderSection(`Y300000${n}`), items: [item('1', '11111111', '1')] }),
-      );
+    for (let n = 200; n < 204; n++) world.putOrder(orderFileName(n), oneUnitOrder(`Y300000${n}`));
     world.script(
       TEST_ENGINE === 'postgres'
         ? `create function refuse_one() returns trigger language plpgsql as $$ begin
@@ -667,10 +645,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
   });
 
   it('lets only one of two runs started together for one account work; the other exits 75 naming the holder', async () => {
-    world.putOrder(
-      orderFileName(26),
-      orderFile({ order: orderSection('Y100000026'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(26), oneUnitOrder('Y100000026'));
 
     const slow = world.cli(['download-orders'], { env: { JL_EDGE_FAULT: 'pause-after-lock:4000' } });
     let firstEnded: CliRun | null = null;

@@ -11,7 +11,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { withoutStamps } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
-import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
+import { item, oneUnitOrder, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { EdgeWorld, INCOMING, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
 
 /** A run that outlives this has hung: far beyond the --timeout and keepalive bounds the tests set. */
@@ -61,19 +61,13 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
     const base = await idleDownloadTraffic();
     // Two thousand files not ready yet make a listing of a few hundred KB; one file is ready.
     for (let n = 1; n <= 2000; n++) writeFileSync(world.local(`${INCOMING}/${orderFileName(n)}`), 'x');
-    world.putOrder(
-      orderFileName(5000),
-      orderFile({ order: orderSection('Y100000001'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(5000), oneUnitOrder('Y100000001'));
     const full = await run(['download-orders']);
     assert.equal(full.code, 0, full.stderr);
     const listing = proxy.last.toClient - base.toClient;
     await world.reset(['--port', String(proxy.port)]);
     for (let n = 1; n <= 2000; n++) writeFileSync(world.local(`${INCOMING}/${orderFileName(n)}`), 'x');
-    world.putOrder(
-      orderFileName(5000),
-      orderFile({ order: orderSection('Y100000001'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(5000), oneUnitOrder('Y100000001'));
 
     proxy.plan({ cut: { toClient: base.toClient + Math.floor(listing / 2) } });
     const cut = await run(['download-orders']);
@@ -132,10 +126,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
   });
 
   it('cut mid-upload of an acknowledgement: the next run completes the same name, then its marker, once', async () => {
-    world.putOrder(
-      orderFileName(1),
-      orderFile({ order: orderSection('Y100000003'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(1), oneUnitOrder('Y100000003'));
     assert.equal((await run(['download-orders'])).code, 0);
     const pending = run(['ack-orders'], { JL_EDGE_FAULT: 'upload-midway:30000' });
     await waitFor(() => outgoing(world).some(([name]) => name.endsWith('.ack')), 60_000);
@@ -152,10 +143,7 @@ describe('network faults through a fault proxy', { skip: sshdSkip }, () => {
   });
 
   it('cut between a complete data file and its marker: the next run adds the marker only', async () => {
-    world.putOrder(
-      orderFileName(1),
-      orderFile({ order: orderSection('Y100000004'), items: [item('1', '11111111', '1')] }),
-    );
+    world.putOrder(orderFileName(1), oneUnitOrder('Y100000004'));
     assert.equal((await run(['download-orders'])).code, 0);
     const pending = run(['ack-orders'], { JL_EDGE_FAULT: 'before-marker:30000' });
     const [stored] = await pollUntil(() => outgoing(world).filter(([name]) => name.endsWith('.ack')));

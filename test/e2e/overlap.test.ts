@@ -127,16 +127,21 @@ describe('ten runs of one step for one account at once', { skip: sshdSkip }, () 
     });
   }
 
-  it('a lock whose holder was SIGKILLed: taken over at once on this host; from another host only once stale', async () => {
-    world.putOrder(orderFileName(5), order(5));
+  /** Runs `step` until it holds its lock, then SIGKILLs it, as a crash would: its lock stays. The run's exit code. */
+  const killedHoldingItsLock = async (step: string): Promise<number> => {
     let holder: ChildProcess | undefined;
-    const held = world.cli(['download-orders'], {
+    const run = world.cli([step], {
       env: { ...NOW, JL_EDGE_FAULT: 'pause-after-lock:60000' },
       onSpawn: (child) => (holder = child),
     });
-    await waitFor(() => world.rows("select 1 from locks where step = 'download-orders'").length === 1);
+    await waitFor(() => world.rows('select 1 from locks where step = ?', step).length === 1);
     holder!.kill('SIGKILL');
-    assert.equal((await held).code, -1);
+    return (await run).code;
+  };
+
+  it('a lock whose holder was SIGKILLed: taken over at once on this host; from another host only once stale', async () => {
+    world.putOrder(orderFileName(5), order(5));
+    assert.equal(await killedHoldingItsLock('download-orders'), -1);
 
     // The same lock as if its holder ran on another host: its pid proves nothing here.
     const [lock] = world.rows<{ heartbeat_at: string }>(
@@ -158,14 +163,7 @@ describe('ten runs of one step for one account at once', { skip: sshdSkip }, () 
     assert.deepEqual(world.rows('select * from locks'), [], 'released after the run');
 
     // On this host, a dead holder's lock is taken over at once.
-    let second: ChildProcess | undefined;
-    const killed = world.cli(['push-stock'], {
-      env: { ...NOW, JL_EDGE_FAULT: 'pause-after-lock:60000' },
-      onSpawn: (child) => (second = child),
-    });
-    await waitFor(() => world.rows("select 1 from locks where step = 'push-stock'").length === 1);
-    second!.kill('SIGKILL');
-    await killed;
+    assert.equal(await killedHoldingItsLock('push-stock'), -1);
     const takeover = await world.cli(['push-stock'], { env: NOW });
     assert.equal(takeover.code, 0, takeover.stderr);
     assert.match(takeover.stderr, /took over a stale lock/);

@@ -9,13 +9,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fingerprintOf } from '../../src/transport/host-keys.js';
-import { descendantsOf, sshdAvailability } from './sshd.js';
+import { descendantsOf, removeFolders, sshdAvailability } from './sshd.js';
 
 const run = promisify(execFile);
 
@@ -87,8 +87,7 @@ export async function startProftpd(): Promise<ProftpdServer> {
     const { child, port } = await spawnOnFreePort(dir, jail, hostKeyPaths);
     return new RunningProftpd(child, port, dir, jail, privateKeyPath, hostKeys);
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    await rm(jail, { recursive: true, force: true });
+    await removeFolders(dir, jail);
     throw err;
   }
 }
@@ -130,8 +129,7 @@ class RunningProftpd implements ProftpdServer {
       this.child.kill('SIGKILL');
       await exited;
     }
-    await rm(this.jail, { recursive: true, force: true });
-    await rm(this.dir, { recursive: true, force: true });
+    await removeFolders(this.jail, this.dir);
   }
 }
 

@@ -202,8 +202,7 @@ export async function startSshd(variant: SshdVariant = {}): Promise<SshdServer> 
     const passwordUserIds = passwordUser ? await userIds(passwordUser.username) : null;
     return new RunningSshd(child, port, keysDir, jail, privateKeyPath, hostKeys, passwordUser, passwordUserIds);
   } catch (err) {
-    await rm(keysDir, { recursive: true, force: true });
-    await rm(jail, { recursive: true, force: true });
+    await removeFolders(keysDir, jail);
     throw err;
   }
 }
@@ -285,6 +284,11 @@ class RunningSshd implements SshdServer {
 }
 
 /** Every process below `rootPid`, read from /proc (no dependency on procps). */
+/** Removes a server's folders (its keys, its jail) when it stops or fails to start. */
+export async function removeFolders(...folders: string[]): Promise<void> {
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+}
+
 export function descendantsOf(rootPid: number): number[] {
   const childrenOf = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {

@@ -97,28 +97,24 @@ describe('outbox delivery (deliverFile)', () => {
     );
   });
 
-  it('never writes the marker when the data file could not be written and verified', async () => {
-    const failingWrite: Partial<Transport> = {
-      async writeNew(path) {
-        throw new TransferError(`write ${path}: remote size after upload is 3 bytes, expected 32`);
-      },
+  /** Delivery through a transport whose `operation` uploads short fails, and never writes the marker. */
+  const failsWithoutMarker = async (operation: 'write' | 'writeNew'): Promise<void> => {
+    const shortUpload = async (path: string): Promise<never> => {
+      throw new TransferError(`write ${path}: remote size after upload is 3 bytes, expected 32`);
     };
-    const { transport, calls } = recording(local, failingWrite);
+    const { transport, calls } = recording(local, { [operation]: shortUpload });
     await assert.rejects(deliverFile(transport, REMOTE, CONTENT, { marker: true }), /remote size after upload/);
     assert.ok(!calls.some((c) => c.startsWith('writeMarker')));
+  };
+
+  it('never writes the marker when the data file could not be written and verified', async () => {
+    await failsWithoutMarker('writeNew');
     assert.deepEqual(await readdir(remoteFile('/live/outgoing')), []);
   });
 
   it('never writes the marker when replacing a partial file fails', async () => {
     await writeFile(remoteFile(REMOTE), CONTENT.subarray(0, 7));
-    const failingWrite: Partial<Transport> = {
-      async write(path) {
-        throw new TransferError(`write ${path}: remote size after upload is 3 bytes, expected 32`);
-      },
-    };
-    const { transport, calls } = recording(local, failingWrite);
-    await assert.rejects(deliverFile(transport, REMOTE, CONTENT, { marker: true }), /remote size after upload/);
-    assert.ok(!calls.some((c) => c.startsWith('writeMarker')));
+    await failsWithoutMarker('write');
     assert.ok(!(await readdir(remoteFile('/live/outgoing'))).includes('ack-0001.txt.DONE'));
   });
 });
