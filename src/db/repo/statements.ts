@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -36,18 +35,19 @@ export async function runStatement(db: Knex, dialect: Dialect, sql: string, bind
 }
 
 /**
- * PostgreSQL: `copy <table> (<columns>) from stdin`, the rows in COPY's text format (`copyTextField`),
- * on the connection knex hands out (inside a transaction, the transaction's own). COPY is PostgreSQL's
- * bulk path: no statement to parse and plan, no parameter to decode, rows written to the table several at
- * a time. The rows go in pieces as they are written, so the server stores the first while the rest are
- * made. A refused row (a unique index) rejects with the server's error and its code.
+ * PostgreSQL: `copy <table> (<columns>) from stdin` of `text`, rows in COPY's text format
+ * (`copyTextField`), on the connection knex hands out (inside a transaction, the transaction's own).
+ * COPY is PostgreSQL's bulk path: no statement to parse and plan, no parameter to decode, rows written to
+ * the table several at a time. The batch goes as one write: streaming it in pieces through a Readable
+ * cost the client more than it let the server start early. A refused row (a unique index) rejects with
+ * the server's error and its code.
  */
-export async function copyIntoTable(db: Knex, table: string, columns: string[], rows: Iterable<string>): Promise<void> {
+export async function copyIntoTable(db: Knex, table: string, columns: string[], text: string): Promise<void> {
   const client = db.client as Knex.Client;
   const connection = (await client.acquireConnection()) as pg.Client;
   try {
     const copy = connection.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
-    await pipeline(Readable.from(rows), copy);
+    await finished(copy.end(text));
   } finally {
     await client.releaseConnection(connection);
   }
