@@ -34,11 +34,14 @@ function requestName(sequence: number): string {
   return `cancel-20260302090000${String(sequence).padStart(6, '0')}.txt`;
 }
 
-/** A request in the two-section layout: `[line_ref, quantity]` pairs ('' = not part of the request). */
-function request(orderNumber: string, lines: [string, string][], extra: { count?: number } = {}): Buffer {
+/**
+ * A request in the two-section layout: the quantity asked for each line_ref ('' = not part of the
+ * request), in line_ref order.
+ */
+function request(orderNumber: string, lines: Record<string, string>, extra: { count?: number } = {}): Buffer {
   return orderFile({
     order: { order_number: orderNumber, cancel_date: '2026-03-02T09:00:00' },
-    items: lines.map(([lineRef, quantity]) => ({
+    items: Object.entries(lines).map(([lineRef, quantity]) => ({
       line_ref: lineRef,
       quantity,
       reason: quantity ? 'Changed mind' : '',
@@ -81,15 +84,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('a request for a whole order blocks its shipment; accepting it sends one cancellation file with exactly the requested units', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(
-      world(),
-      requestName(1),
-      request(ORDER, [
-        ['1', '2'],
-        ['2', '1'],
-        ['3', '3'],
-      ]),
-    );
+    putFile(world(), requestName(1), request(ORDER, { 1: '2', 2: '1', 3: '3' }));
     const download = await ok(world(), ['download-orders']);
     assert.equal(
       download.stdout,
@@ -158,14 +153,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('a request for part of an order: the line with an empty quantity and the free units still ship; the requested ones only with --force, which rejects the request', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(
-      world(),
-      requestName(1),
-      request(ORDER, [
-        ['1', '1'],
-        ['2', ''],
-      ]),
-    );
+    putFile(world(), requestName(1), request(ORDER, { 1: '1', 2: '' }));
     await ok(world(), ['download-orders']);
     assert.equal(requests(world())[0].lines, '1 x1', 'a line whose quantity is empty is not part of the request');
 
@@ -199,7 +187,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
   });
 
   it('a request and its order in the same run, the request file first: the request is stored against the order', async () => {
-    putFile(world(), requestName(1), request(ORDER, [['3', '2']]));
+    putFile(world(), requestName(1), request(ORDER, { 3: '2' }));
     world().putOrder('order-20260302100000000001.txt', threeLineOrder(ORDER));
     const dry = await ok(world(), ['download-orders', '--dry-run']);
     assert.match(
@@ -217,7 +205,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
   });
 
   it('a request for an order not received yet is kept and shown as an error; the run that stores the order applies it', async () => {
-    putFile(world(), requestName(1), request(ORDER, [['1', '1']]));
+    putFile(world(), requestName(1), request(ORDER, { 1: '1' }));
     const first = await world().cli(['download-orders'], { env: ORDER_DAY });
     assert.equal(first.code, 1);
     assert.equal(
@@ -246,9 +234,9 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('a duplicate request changes nothing and is reported; a request file already read is skipped', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(world(), requestName(1), request(ORDER, [['1', '1']]));
+    putFile(world(), requestName(1), request(ORDER, { 1: '1' }));
     await ok(world(), ['download-orders']);
-    putFile(world(), requestName(2), request(ORDER, [['1', '1']]));
+    putFile(world(), requestName(2), request(ORDER, { 1: '1' }));
     const run = await world().cli(['download-orders'], { env: LATER });
     assert.equal(run.code, 1);
     assert.equal(
@@ -276,10 +264,10 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('a malformed request is rejected with its file, line and reason, its raw copy kept; the run goes on', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    const broken = request(ORDER, [['1', 'two']]);
+    const broken = request(ORDER, { 1: 'two' });
     putFile(world(), requestName(1), broken);
-    putFile(world(), requestName(2), request(ORDER, [['2', '1']], { count: 9 }));
-    putFile(world(), requestName(3), request(ORDER, [['3', '1']]));
+    putFile(world(), requestName(2), request(ORDER, { 2: '1' }, { count: 9 }));
+    putFile(world(), requestName(3), request(ORDER, { 3: '1' }));
     const run = await world().cli(['download-orders'], { env: LATER });
     assert.equal(run.code, 1);
     assert.equal(
@@ -307,7 +295,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('reject-cancel closes the request without any file; the units ship again', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(world(), requestName(1), request(ORDER, [['2', '1']]));
+    putFile(world(), requestName(1), request(ORDER, { 2: '1' }));
     await ok(world(), ['download-orders']);
     const rejected = await ok(world(), ['orders', 'reject-cancel', ORDER, '--reason', 'already with the courier']);
     assert.equal(
@@ -329,7 +317,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it("status lists an open request, and needs a person once it is older than the account's cancel_request_alert_minutes", async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(world(), requestName(1), request(ORDER, [['1', '1']]));
+    putFile(world(), requestName(1), request(ORDER, { 1: '1' }));
     await ok(world(), ['download-orders']);
     const fresh = await world().cli(['status', '--json'], { env: { JL_EDGE_NOW: '2026-03-02T15:29:59Z' } });
     const [account] = fresh.json<{ accounts: { cancel_requests: unknown[]; attention: string[] }[] }>().accounts;
@@ -369,7 +357,7 @@ describe('customer cancellation requests against a real SFTP server', { skip: ss
 
   it('import-shipments refuses rows that ship requested units and records them with --force, rejecting the request', async () => {
     await acknowledged(world(), threeLineOrder(ORDER));
-    putFile(world(), requestName(1), request(ORDER, [['3', '2']]));
+    putFile(world(), requestName(1), request(ORDER, { 3: '2' }));
     await ok(world(), ['download-orders']);
     const csv = `order_number,line_ref,quantity,carrier,tracking_number\n${ORDER},1,2,dpd,T1\n${ORDER},3,2,dpd,T1\n`;
     const refused = await world().cli(['import-shipments', '-'], { input: csv, env: LATER });
@@ -423,14 +411,7 @@ describe('auto-accepted cancellation requests against a real SFTP server', { ski
     await acknowledged(world(), threeLineOrder(ORDER));
     await ok(world(), ['orders', 'ship', ORDER, '--carrier', 'dpd', '--tracking', 'T1', '--line', '1:1']);
     await ok(world(), ['send-shipments']);
-    putFile(
-      world(),
-      requestName(1),
-      request(ORDER, [
-        ['1', '2'],
-        ['2', '1'],
-      ]),
-    );
+    putFile(world(), requestName(1), request(ORDER, { 1: '2', 2: '1' }));
     const run = await world().cli(['download-orders'], { env: LATER });
     assert.equal(run.code, 1);
     assert.equal(

@@ -9,6 +9,7 @@ import type { CliRun } from '../helpers/cli.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL, TEST_ENGINE } from '../helpers/test-db.js';
 import {
+  EXAMPLE_FIRST_ITEM,
   EXAMPLE_ORDER_NUMBER,
   item,
   oneUnitOrder,
@@ -122,15 +123,7 @@ describe(`download-orders against a real SFTP server${ENGINE_LABEL}`, { skip: ss
         [2, '2', '87654321', 1, products.find((p) => p.sku === 'OAK-TABLE')!.id],
       ],
     );
-    assert.deepEqual(JSON.parse(stored[0].fields), {
-      line_ref: '1',
-      part_number: '12345678',
-      additional_ref: '5012345678900',
-      quantity: '2',
-      description: 'Linen cushion cover red',
-      promised_date: '2026-03-04T00:00:00',
-      unit_cost_price: '14.00',
-    });
+    assert.deepEqual(JSON.parse(stored[0].fields), EXAMPLE_FIRST_ITEM);
     assert.deepEqual(orderErrors(order.id), []);
     const [file] = inbound();
     assert.deepEqual(

@@ -16,6 +16,7 @@ import {
   parseTwoSection,
   renderTwoSection,
 } from '../../src/formats/two-section.js';
+import { EXAMPLE_FIRST_ITEM } from '../fixtures/orders/edge-order.js';
 
 const EXAMPLES = new URL('../fixtures/edge-examples/', import.meta.url);
 const EXAMPLE_NAME = 'order-20260301101500123456.txt';
@@ -63,15 +64,7 @@ const EXAMPLE_ORDER: ParsedOrder = {
       partNumber: '12345678',
       quantity: 2,
       unitPrice: null,
-      fields: {
-        line_ref: '1',
-        part_number: '12345678',
-        additional_ref: '5012345678900',
-        quantity: '2',
-        description: 'Linen cushion cover red',
-        promised_date: '2026-03-04T00:00:00',
-        unit_cost_price: '14.00',
-      },
+      fields: EXAMPLE_FIRST_ITEM,
       extra: {},
     },
     {
