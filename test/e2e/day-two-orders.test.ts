@@ -19,6 +19,7 @@ import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, OUTGOING } from '../fixtures/orders/edge-world.js';
+import { untouchedLine } from '../fixtures/orders/views.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/edge-examples/order-20260301101500123456.txt', import.meta.url));
 const NOW = { JL_EDGE_NOW: '2026-03-01T10:15:02Z' };
@@ -213,13 +214,7 @@ describe('orders show gives a packer what they need', { skip: sshdSkip }, () => 
             open_quantity: 1,
           },
           {
-            line_ref: '2',
-            part_number: '87654321',
-            sku: null,
-            quantity: 1,
-            shipped_quantity: 0,
-            cancelled_quantity: 0,
-            refunded_quantity: 0,
+            ...untouchedLine('2', '87654321', null, 1),
             description: 'Oak side table',
             promised_date: '2026-03-04T00:00:00',
             unit_price: null,

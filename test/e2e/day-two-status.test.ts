@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { setAccountStaleAfter } from '../../src/commands/accounts.js';
 import { downloadOrders } from '../../src/commands/download-orders.js';
 import { status as accountsStatus } from '../../src/commands/status.js';
@@ -93,11 +92,9 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
   it('an unexpected database failure exits 70 with one line, logs an error run, and status flags it', async () => {
     world.putOrder(orderFileName(1), EXAMPLE);
     await downloaded(0);
-    const db = new Database(world.db);
-    db.exec(
+    world.exec(
       "create trigger broken before insert on outbox begin select raise(abort, 'disk I/O error (simulated)'); end",
     );
-    db.close();
 
     const run = await world.cli(['ack-orders', '--quiet'], { env: at(1) });
 
@@ -180,11 +177,16 @@ describe('status does not stay green while things are broken', { skip: sshdSkip 
   it('runs that found the lock held are not "the last run": status shows the one that did the work and counts the skips', async () => {
     world.putOrder(orderFileName(1), EXAMPLE);
     await downloaded(0);
-    const db = new Database(world.db);
-    db.prepare(
+    world.exec(
       'insert into locks (step, account, owner, pid, host, acquired_at, heartbeat_at) values (?, ?, ?, ?, ?, ?, ?)',
-    ).run('download-orders', ACCOUNT, 'someone-else', process.pid, hostname(), at(5).JL_EDGE_NOW, at(5).JL_EDGE_NOW);
-    db.close();
+      'download-orders',
+      ACCOUNT,
+      'someone-else',
+      process.pid,
+      hostname(),
+      at(5).JL_EDGE_NOW,
+      at(5).JL_EDGE_NOW,
+    );
     for (const minutes of [5, 6]) {
       const skipped = await world.cli(['download-orders', '--quiet'], { env: at(minutes) });
       assert.equal(skipped.code, 75);

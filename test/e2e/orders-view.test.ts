@@ -14,6 +14,7 @@ import { listOrders, showOrder } from '../../src/commands/orders.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { inProcess } from '../helpers/in-process.js';
 import { item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
+import { untouchedLine } from '../fixtures/orders/views.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/edge-examples/order-20260301101500123456.txt', import.meta.url));
 const ENV = { JL_EDGE_NOW: '2026-03-01T10:15:02Z' };
@@ -64,6 +65,13 @@ describe('orders list and orders show', () => {
   const stable = (value: unknown): unknown =>
     JSON.parse(JSON.stringify(value).replace(/"2026-03-01T10:1\d:\d\d\.\d{3}Z"/g, '"<time>"'));
 
+  /** The error of an order line whose part number matches no product of the account. */
+  const unmatchedPart = (line: number, partNumber: string, account: string) => ({
+    severity: 'low',
+    message: `line ${line}: part_number ${partNumber} matches no product of account ${account} (no product has this channel item id)`,
+    created_at: '<time>',
+  });
+
   it('lists every order with its lines, errors and updates (the JSON of SPEC §5.7)', async () => {
     const { orders, total } = await jlEdge.run((ctx) => listOrders(ctx, {}));
 
@@ -81,34 +89,8 @@ describe('orders list and orders show', () => {
         file: 'order-20260301101500123456.txt',
         created_at: '<time>',
         acknowledged_at: '<time>',
-        lines: [
-          {
-            line_ref: '1',
-            part_number: '12345678',
-            sku: 'CUSH-RED',
-            quantity: 2,
-            shipped_quantity: 0,
-            cancelled_quantity: 0,
-            refunded_quantity: 0,
-          },
-          {
-            line_ref: '2',
-            part_number: '87654321',
-            sku: null,
-            quantity: 1,
-            shipped_quantity: 0,
-            cancelled_quantity: 0,
-            refunded_quantity: 0,
-          },
-        ],
-        errors: [
-          {
-            severity: 'low',
-            message:
-              'line 5: part_number 87654321 matches no product of account shop (no product has this channel item id)',
-            created_at: '<time>',
-          },
-        ],
+        lines: [untouchedLine('1', '12345678', 'CUSH-RED', 2), untouchedLine('2', '87654321', null, 1)],
+        errors: [unmatchedPart(5, '87654321', 'shop')],
         updates: [
           {
             id: 1,
@@ -132,17 +114,7 @@ describe('orders list and orders show', () => {
         file: INCOMPLETE_FILE,
         created_at: '<time>',
         acknowledged_at: null,
-        lines: [
-          {
-            line_ref: '1',
-            part_number: '12345678',
-            sku: 'CUSH-RED',
-            quantity: 1,
-            shipped_quantity: 0,
-            cancelled_quantity: 0,
-            refunded_quantity: 0,
-          },
-        ],
+        lines: [untouchedLine('1', '12345678', 'CUSH-RED', 1)],
         errors: [{ severity: 'high', message: COUNT_MISMATCH, created_at: '<time>' }],
         updates: [],
       },
@@ -156,25 +128,8 @@ describe('orders list and orders show', () => {
         file: OUTLET_FILE,
         created_at: '<time>',
         acknowledged_at: null,
-        lines: [
-          {
-            line_ref: '1',
-            part_number: '55555555',
-            sku: null,
-            quantity: 4,
-            shipped_quantity: 0,
-            cancelled_quantity: 0,
-            refunded_quantity: 0,
-          },
-        ],
-        errors: [
-          {
-            severity: 'low',
-            message:
-              'line 4: part_number 55555555 matches no product of account outlet (no product has this channel item id)',
-            created_at: '<time>',
-          },
-        ],
+        lines: [untouchedLine('1', '55555555', null, 4)],
+        errors: [unmatchedPart(4, '55555555', 'outlet')],
         updates: [],
       },
     ]);
