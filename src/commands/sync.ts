@@ -3,6 +3,7 @@ import { UsageError, describeError, exitCodeOf, worstExitCode } from '../core/er
 import { mapConcurrently } from '../core/parallel.js';
 import type { StepResult } from '../core/step.js';
 import { SYNC_STEPS, type SyncStep } from '../core/steps.js';
+import { SharedConnection } from '../transport/shared.js';
 import { SYNC_STEP_RUNNERS } from './sync-steps.js';
 
 export interface SyncResult {
@@ -13,14 +14,23 @@ export interface SyncResult {
 
 /**
  * Every sync step once, in order, per account (`--concurrency` accounts at a time) — for the small seller who wants one cron line. One step
- * failing (even to connect) never stops the others; the exit code is the worst of them.
+ * failing (even to connect) never stops the others; the exit code is the worst of them. The steps of an
+ * account share one connection (SharedConnection).
  */
 export async function sync(ctx: Context): Promise<SyncResult> {
   const accounts = await ctx.selectAccounts();
   const perAccount = await mapConcurrently(accounts, ctx.concurrency, async (account) => {
-    const scoped = forAccount(ctx, account.name);
+    const connection = new SharedConnection((deadline) => ctx.openTransport(account, deadline));
+    const scoped: Context = {
+      ...forAccount(ctx, account.name),
+      openTransport: (_account, deadline) => connection.borrow(deadline),
+    };
     const steps: StepResult[] = [];
-    for (const step of SYNC_STEPS) steps.push(await runOne(scoped, step, account.name));
+    try {
+      for (const step of SYNC_STEPS) steps.push(await runOne(scoped, step, account.name));
+    } finally {
+      await connection.close();
+    }
     return steps;
   });
   const steps = perAccount.flat();

@@ -164,6 +164,15 @@ class LocalTransport implements Transport {
 
   async end(): Promise<void> {}
 
+  /** A folder has no connection to lose and no deadline of its own. */
+  lend(): Transport {
+    return this;
+  }
+
+  reusable(): boolean {
+    return true;
+  }
+
   /** Maps remote paths into the root and turns every failure into a TransferError naming the remote path. */
   private async guarded<T>(
     operation: string,

@@ -126,7 +126,7 @@ export async function openSftpTransport(options: SftpOptions): Promise<Transport
   if (privateKey === undefined && !settings.password) {
     throw new ConnectionError(`no password or private key configured for ${settings.username}@${endpoint(settings)}`);
   }
-  return new SftpTransport(await connectWithRetries(settings, privateKey), settings);
+  return new SftpTransport(new Link(await connectWithRetries(settings, privateKey)), settings);
 }
 
 /**
@@ -461,19 +461,70 @@ function sftpRequest<T>(send: (done: (err: Error | null | undefined, value: T) =
   return new Promise<T>((resolve, reject) => send((err, value) => (err ? reject(err) : resolve(value))));
 }
 
-class SftpTransport implements Transport {
+/**
+ * One SSH connection, shared by the transport that opened it and every one lent on it: whichever closes
+ * or loses it, it is gone for all.
+ */
+class Link {
   private closed = false;
   private ending: Promise<void> | undefined;
+  /** Operations started and not yet settled. */
+  pending = 0;
 
-  constructor(
-    private readonly connection: Connection,
-    private readonly settings: Settings,
-  ) {
+  constructor(readonly connection: Connection) {
     // 'end' too: once the server has hung up, nothing more can be asked of it.
     const markClosed = (): void => {
       this.closed = true;
     };
     connection.socket.once('end', markClosed).once('close', markClosed);
+  }
+
+  /** The server hung up or the socket was cut (a timeout cuts it at once, before 'close' is heard). */
+  get lost(): boolean {
+    return this.closed || this.connection.socket.destroyed;
+  }
+
+  get closing(): boolean {
+    return this.closed || this.ending !== undefined;
+  }
+
+  end(): Promise<void> {
+    this.ending ??= this.closeConnection();
+    return this.ending;
+  }
+
+  private async closeConnection(): Promise<void> {
+    if (!this.closed) {
+      // A frozen server never answers the goodbye; keepalive alone would take seconds more.
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.connection.client.end().catch(ignore),
+        new Promise((resolve) => (graceTimer = setTimeout(resolve, END_GRACE_MS))),
+      ]);
+      clearTimeout(graceTimer);
+    }
+    this.connection.socket.destroy();
+  }
+}
+
+class SftpTransport implements Transport {
+  private readonly connection: Connection;
+
+  /** `lent`: a loan of a connection another transport owns; its end() leaves a sound connection open. */
+  constructor(
+    private readonly link: Link,
+    private readonly settings: Settings,
+    private readonly lent = false,
+  ) {
+    this.connection = link.connection;
+  }
+
+  lend(deadline: number): Transport {
+    return new SftpTransport(this.link, { ...this.settings, deadline }, true);
+  }
+
+  reusable(): boolean {
+    return !this.link.lost && !this.link.closing && this.link.pending === 0;
   }
 
   list(dir: string, onSkipped?: (entry: SkippedEntry) => void): Promise<RemoteEntry[]> {
@@ -681,21 +732,9 @@ class SftpTransport implements Transport {
   }
 
   end(): Promise<void> {
-    this.ending ??= this.closeConnection();
-    return this.ending;
-  }
-
-  private async closeConnection(): Promise<void> {
-    if (!this.closed) {
-      // A frozen server never answers the goodbye; keepalive alone would take seconds more.
-      let graceTimer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.connection.client.end().catch(ignore),
-        new Promise((resolve) => (graceTimer = setTimeout(resolve, END_GRACE_MS))),
-      ]);
-      clearTimeout(graceTimer);
-    }
-    this.connection.socket.destroy();
+    // An operation left unanswered (its caller gave up on it) would answer into the next step's requests.
+    if (this.lent && this.link.pending === 0) return Promise.resolve();
+    return this.link.end();
   }
 
   /**
@@ -788,7 +827,7 @@ class SftpTransport implements Transport {
         fail(errorMessage(err));
         return;
       }
-      if (this.closed || this.ending) {
+      if (this.link.closing) {
         fail('the SFTP connection is closed');
         return;
       }
@@ -821,16 +860,19 @@ class SftpTransport implements Transport {
       }
       progress();
 
+      this.link.pending++;
       work(progress).then(
         (value) => {
+          this.link.pending--;
           disarm();
           resolve(value);
         },
         (err: unknown) => {
+          this.link.pending--;
           disarm();
           // The library's wording for a dead connection ("Keepalive timeout", "read ECONNRESET")
           // does not say that the connection is what failed.
-          const lost = this.closed || this.connection.socket.destroyed ? 'connection lost: ' : '';
+          const lost = this.link.lost ? 'connection lost: ' : '';
           fail(lost + describeSftpError(err));
         },
       );

@@ -52,6 +52,13 @@ export interface Transport {
   makeDir(path: string): Promise<void>;
   /** Close the connection; never hangs. */
   end(): Promise<void>;
+  /**
+   * The same connection under another whole-run deadline, for the next step of a `sync` (each step keeps
+   * its own, SPEC §6.5). Its end() leaves the connection open unless it left an operation unanswered.
+   */
+  lend(deadline: number): Transport;
+  /** False once the connection was closed, lost or cut by a timeout, or has an operation unanswered. */
+  reusable(): boolean;
 }
 
 /** Remote names are never trusted as local paths. */
