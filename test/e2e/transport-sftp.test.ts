@@ -256,6 +256,43 @@ describe('SFTP transport against a real OpenSSH server', { skip: sshdSkip }, () 
     }
   });
 
+  it('lends its connection under another deadline: one login, and ending the loan leaves the connection open', async () => {
+    await writeFile(remoteFile('/live/outgoing/lent.txt'), 'twelve bytes');
+    const loginsBefore = server.logins();
+    const owner = await openSftpTransport(sftpTestOptions(server, { deadline: Date.now() + 300 }));
+    await delay(400);
+    await assert.rejects(owner.size('/live/outgoing/lent.txt'), /the whole-run deadline has passed/);
+
+    const first = owner.lend(Date.now() + 30_000);
+    assert.equal(await first.size('/live/outgoing/lent.txt'), 12);
+    await first.end();
+    assert.equal(owner.reusable(), true);
+    const second = owner.lend(Date.now() + 30_000);
+    assert.deepEqual(await second.read('/live/outgoing/lent.txt'), Buffer.from('twelve bytes'));
+    await second.end();
+    await owner.end();
+
+    assert.equal(owner.reusable(), false);
+    await assert.rejects(owner.lend(Date.now() + 30_000).size('/live/outgoing/lent.txt'), /connection is closed/);
+    await delay(200);
+    assert.equal(server.logins() - loginsBefore, 1);
+    await rm(remoteFile('/live/outgoing/lent.txt'));
+  });
+
+  it('a loan stopped at its deadline by a frozen server leaves the connection unfit for another', async () => {
+    const owner = await openSftpTransport(sftpTestOptions(server));
+    const loan = owner.lend(Date.now() + 1500);
+    server.freeze();
+    try {
+      await assert.rejects(loan.size('/live/outgoing/x.txt'), /the whole-run deadline was reached; connection closed/);
+      assert.equal(owner.reusable(), false);
+      await loan.end();
+      await owner.end();
+    } finally {
+      server.thaw();
+    }
+  });
+
   it('a connection dropped mid-upload fails the write; delivering again completes the same bytes and one marker', async () => {
     const remotePath = '/live/outgoing/shipment-dropped.txt';
     const content = randomBytes(96 * 1024 * 1024);

@@ -89,6 +89,8 @@ export interface SshdServer {
   thaw(): void;
   /** SIGKILL the per-connection sshd processes: the connection drops mid-transfer. */
   killSessions(): void;
+  /** Successful logins since the server started, from its log ("Accepted publickey for …"). */
+  logins(): number;
   /** Kills sessions and sshd, removes the jail and keys. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -212,6 +214,7 @@ class RunningSshd implements SshdServer {
   readonly username = 'root';
   readonly hostKeyFingerprint: string;
   private stopped = false;
+  private acceptedLogins = 0;
 
   constructor(
     private readonly child: ChildProcess,
@@ -224,6 +227,17 @@ class RunningSshd implements SshdServer {
     private readonly passwordUserIds: { uid: number; gid: number } | null,
   ) {
     this.hostKeyFingerprint = hostKeys[0].fingerprint;
+    // sshd logs each login as one line; a chunk may end mid-line.
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      this.acceptedLogins += lines.filter((line) => /^Accepted \S+ for /.test(line)).length;
+    });
+  }
+
+  logins(): number {
+    return this.acceptedLogins;
   }
 
   async makeTree(root = '/live'): Promise<void> {
