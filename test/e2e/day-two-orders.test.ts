@@ -15,6 +15,7 @@ import { sendShipments } from '../../src/commands/send-shipments.js';
 import { status } from '../../src/commands/status.js';
 import type { Context } from '../../src/core/context.js';
 import type { StepResult } from '../../src/core/step.js';
+import { assertUsageError } from '../helpers/cli.js';
 import { inProcess } from '../helpers/in-process.js';
 import { sshdSkip } from '../helpers/sshd.js';
 import { EXAMPLE_ORDER_NUMBER, item, orderFile, orderFileName, orderSection } from '../fixtures/orders/edge-order.js';
@@ -146,9 +147,8 @@ describe('an incomplete order is fixable', { skip: sshdSkip }, () => {
     );
 
     const again = await world.cli(['orders', 'dismiss', BROKEN_ORDER, '--reason', 'twice'], { env: LATER });
-    assert.equal(again.code, 2);
-    assert.equal(
-      again.stderr,
+    assertUsageError(
+      again,
       `jl-edge orders dismiss: order ${BROKEN_ORDER} is dismissed: only an incomplete order can be dismissed (a stored order is cancelled with jl-edge orders cancel)\n`,
     );
   });

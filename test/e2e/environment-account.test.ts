@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { runCli, tempDir, withoutStamps } from '../helpers/cli.js';
+import { assertUsageError, runCli, tempDir, withoutStamps } from '../helpers/cli.js';
 
 /** The stored row of an account, as the next command finds it. */
 function storedAccount(db: string, name: string): Record<string, unknown> {
@@ -76,9 +76,8 @@ describe('the account defined in .env (JL_EDGE_*)', () => {
     );
     assert.equal(storedAccount(db, 'shop').lead_time_days, 3);
     const stockRule = await cli(['accounts', 'set', 'shop', '--stock-buffer', '2']);
-    assert.equal(stockRule.code, 2);
-    assert.equal(
-      stockRule.stderr,
+    assertUsageError(
+      stockRule,
       'jl-edge accounts set: account "shop" comes from the environment, which sets --stock-buffer: edit JL_EDGE_STOCK_BUFFER in .env instead\n',
     );
   });
@@ -108,23 +107,20 @@ describe('the account defined in .env (JL_EDGE_*)', () => {
   it('.env values go through the checks of accounts add, and the refusal names the variable', async () => {
     const sftp = { JL_EDGE_LOCAL_ROOT: '', JL_EDGE_SFTP_HOST: 'sftp.example.com', JL_EDGE_SFTP_USERNAME: 'shop' };
     const badKey = await cli(['status'], { ...sftp, JL_EDGE_SFTP_HOST_KEY: 'not-a-fingerprint' });
-    assert.equal(badKey.code, 2);
-    assert.equal(
-      badKey.stderr,
+    assertUsageError(
+      badKey,
       'jl-edge status: JL_EDGE_SFTP_HOST_KEY: host key "not-a-fingerprint" is not a fingerprint jl-edge can check: ' +
         'a host key is an OpenSSH fingerprint: SHA256:<43 base64 characters> (ssh-keygen -lf prints it) or ' +
         'MD5:<16 hex pairs>, optionally preceded by its key type (ssh-rsa SHA256:…); several are separated by commas\n',
     );
     const noUser = await cli(['status'], { ...sftp, JL_EDGE_SFTP_USERNAME: '' });
-    assert.equal(noUser.code, 2);
-    assert.equal(
-      noUser.stderr,
+    assertUsageError(
+      noUser,
       'jl-edge status: account "shop" needs JL_EDGE_SFTP_HOST and JL_EDGE_SFTP_USERNAME in .env (or JL_EDGE_LOCAL_ROOT for a local folder)\n',
     );
     const badRoot = await cli(['status'], { JL_EDGE_ROOT: 'prod' });
-    assert.equal(badRoot.code, 2);
-    assert.equal(
-      badRoot.stderr,
+    assertUsageError(
+      badRoot,
       'jl-edge status: JL_EDGE_ROOT: must be an absolute folder such as /live, /uat or /home/acme/live (no . or ..), not "prod"\n',
     );
     assert.equal(storedAccount(db, 'shop').host_key, null);

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { assertUsageError, runCli, tempDir } from '../helpers/cli.js';
 import { inProcess } from '../helpers/in-process.js';
 import { item, orderFile, orderSection } from '../fixtures/orders/edge-order.js';
 
@@ -178,9 +178,8 @@ describe('heartbeat pings', () => {
 
     const run = await cli(['accounts', 'set', 'acme', '--ping-url', 'ftp://monitor.example.com/x']);
 
-    assert.equal(run.code, 2);
-    assert.equal(
-      run.stderr,
+    assertUsageError(
+      run,
       'jl-edge accounts set: --ping-url: "ftp://monitor.example.com/x" must start with https:// or http://\n',
     );
   });

@@ -75,6 +75,12 @@ export function withoutStamps(stderr: string): string {
 }
 
 /** A temp folder removed after the test; `path(...)` joins inside it. */
+/** A usage error (exit 2, SPEC §5.7) that printed exactly `stderr`. */
+export function assertUsageError(run: CliRun, stderr: string): void {
+  assert.equal(run.code, 2, run.stderr);
+  assert.equal(run.stderr, stderr);
+}
+
 export type TempDir = { dir: string; path(...parts: string[]): string; remove(): void };
 
 export function tempDir(prefix = 'jl-edge-test-'): TempDir {
