@@ -4,18 +4,19 @@
  * the next. Counted from the real sshd's log of accepted logins.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { CliRun } from '../helpers/cli.js';
 import { keyLoginOptions, sshdSkip } from '../helpers/sshd.js';
 import { ENGINE_LABEL } from '../helpers/test-db.js';
+import { edgeExample } from '../fixtures/orders/edge-order.js';
 import { ACCOUNT, EdgeWorld, OUTGOING, waitFor } from '../fixtures/orders/edge-world.js';
 
 const EXAMPLE_FILE = 'order-20260301101500123456.txt';
-const EXAMPLE = readFileSync(new URL(`../fixtures/edge-examples/${EXAMPLE_FILE}`, import.meta.url));
+const EXAMPLE = edgeExample(EXAMPLE_FILE);
 /** What jl-edge sends for the example order, account lead time 3, handling 0, on 2026-03-01 (London). */
-const EXAMPLE_ACK = readFileSync(new URL('../fixtures/edge-examples/order-20260301101502000001.ack', import.meta.url));
+const EXAMPLE_ACK = edgeExample('order-20260301101502000001.ack');
 const NOW = { JL_EDGE_NOW: '2026-03-01T10:15:02Z' };
 const INVENTORY = '/live/inventory';
 /** The one product of each account: channel item 11111111, 7 in stock, the account's lead time (3). */
