@@ -3,9 +3,9 @@ import type { Transport } from './transport.js';
 /**
  * One connection for all the steps of an account's `sync`, opened by the first step that asks for one.
  * Each step borrows it under its own deadline; a connection that was lost, timed out or left with an
- * operation unanswered is closed and replaced by a fresh one for the next borrower. Measured: a handshake
- * (key exchange, a forked sshd and sftp-server) costs more CPU than a step's work for an account with a
- * few orders, and `sync` made six of them per account.
+ * operation unanswered is closed and replaced by a fresh one for the next borrower. A login (key exchange,
+ * a forked sshd and sftp-server) cost about 100 ms of CPU on both sides together, more than five of the six
+ * steps' work for an account with ten orders (README, "PostgreSQL and many accounts").
  */
 export class SharedConnection {
   private current: Transport | null = null;
