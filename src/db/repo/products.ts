@@ -174,7 +174,7 @@ export class ProductsRepo {
    * - No checkpoint until the end: after each commit SQLite copies the pages the commit wrote from the WAL
    *   into the database file and syncs both, and an import's commits rewrite the same index pages, so each
    *   checkpoint copied most of them again (measured on 1,000,000 rows: 40 fsyncs taking 1.5 s on a busy
-   *   disk, 565 MB written; with one checkpoint at the end: 4 fsyncs, 480 MB). The WAL grows meanwhile to
+   *   disk, 565 MB written; with one checkpoint at the end: 7 fsyncs, 400–480 MB). The WAL grows meanwhile to
    *   about the size of what the import writes. The checkpoint at the end is passive: it copies what no
    *   reader still needs and never waits; SQLite's automatic one finishes the rest later.
    */
