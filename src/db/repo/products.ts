@@ -188,7 +188,11 @@ export class ProductsRepo {
     }
     return async () => {
       for (const sql of previous) await this.withStatement(sql, (statement) => statement.run());
-      await this.withStatement('pragma wal_checkpoint(passive)', (statement) => statement.get());
+      await this.withStatement('pragma wal_checkpoint(passive)', (statement) => {
+        // An inbox imports each file inside its own transaction, where SQLite refuses a checkpoint
+        // (SQLITE_LOCKED); that transaction's commit checkpoints as usual, autocheckpoint being back.
+        if (!statement.database.inTransaction) statement.get();
+      });
     };
   }
 
