@@ -103,18 +103,26 @@ describe(`sync: one connection per account${ENGINE_LABEL}`, { skip: sshdSkip }, 
     }
   });
 
+  /**
+   * A `sync --json` whose first upload writes half of `content` into `folder` and waits: every session is
+   * killed right there, and the run's result is returned.
+   */
+  async function syncCutMidwayThrough(folder: string, content: Buffer): Promise<CliRun> {
+    const running = world.cli(['sync', '--json'], { env: { ...NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
+    let ended: CliRun | null = null;
+    void running.then((run) => (ended = run));
+    const half = Math.floor(content.length / 2);
+    await waitFor(() => ended !== null || [...world.files(folder).values()].some((c) => c.length === half));
+    assert.equal(ended, null, 'the run must still be waiting midway');
+    world.server.killSessions();
+    return running;
+  }
+
   it('a step after one whose connection dropped logs in afresh and does its work', async () => {
     world.putOrder(EXAMPLE_FILE, EXAMPLE);
     const before = world.server.logins();
     // ack-orders writes half its file under the final name, then waits: the connection is cut there.
-    const running = world.cli(['sync', '--json'], { env: { ...NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
-    let ended: CliRun | null = null;
-    void running.then((run) => (ended = run));
-    const half = Math.floor(EXAMPLE_ACK.length / 2);
-    await waitFor(() => ended !== null || [...world.files(OUTGOING).values()].some((c) => c.length === half));
-    assert.equal(ended, null, 'the run must still be waiting midway');
-    world.server.killSessions();
-    const run = await running;
+    const run = await syncCutMidwayThrough(OUTGOING, EXAMPLE_ACK);
 
     assert.equal(run.code, 1, run.stderr);
     assert.deepEqual(
@@ -132,17 +140,7 @@ describe(`sync: one connection per account${ENGINE_LABEL}`, { skip: sshdSkip }, 
   it('push-stock clears up an upload cut off midway over a fresh connection, which the later steps then share', async () => {
     const before = world.server.logins();
     // No order to acknowledge: push-stock's is the first upload, and it stops halfway.
-    const running = world.cli(['sync', '--json'], { env: { ...NOW, JL_EDGE_FAULT: 'upload-midway:3000' } });
-    let ended: CliRun | null = null;
-    void running.then((run) => (ended = run));
-    await waitFor(
-      () =>
-        ended !== null ||
-        [...world.files(INVENTORY).values()].some((c) => c.length === Math.floor(INVENTORY_FILE.length / 2)),
-    );
-    assert.equal(ended, null, 'the run must still be waiting midway');
-    world.server.killSessions();
-    const run = await running;
+    const run = await syncCutMidwayThrough(INVENTORY, INVENTORY_FILE);
 
     assert.equal(run.code, 1, run.stderr);
     assert.deepEqual(
