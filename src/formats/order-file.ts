@@ -41,7 +41,6 @@ export function markedNames(names: Iterable<string>): (name: string) => boolean 
   return (name) => marked.has(name) || marked.has(withoutExtension(name));
 }
 
-/** ✔/◇ SPEC §4.2: order-section columns we know and store by name; any other column is kept as an extra. */
 /** Where an order goes: The Edge's order section carries them, and the warehouse export repeats them on every row. */
 export const SHIPPING_COLUMNS = [
   'shipping_title',
@@ -56,6 +55,7 @@ export const SHIPPING_COLUMNS = [
   'shipping_email',
 ] as const;
 
+/** ✔/◇ SPEC §4.2: order-section columns we know and store by name; any other column is kept as an extra. */
 export const ORDER_COLUMNS = [
   'order_number',
   'supplier_ref',
