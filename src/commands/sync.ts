@@ -22,7 +22,7 @@ export async function sync(ctx: Context): Promise<SyncResult> {
   const perAccount = await mapConcurrently(accounts, ctx.concurrency, async (account) => {
     const connection = new SharedConnection((deadline) => ctx.openTransport(account, deadline));
     const scoped: Context = {
-      ...forAccount(ctx, account.name),
+      ...forAccount(ctx, account),
       openTransport: (_account, deadline) => connection.borrow(deadline),
     };
     const steps: StepResult[] = [];

@@ -2,7 +2,7 @@
  * `updates list|retry|resend` (SPEC §5.5): the outgoing exchange log, and the two ways a person acts on
  * it. Both re-use the stored name and bytes, so The Edge never sees one update under two names.
  */
-import type { PathLabel } from '../core/account.js';
+import type { Account, PathLabel } from '../core/account.js';
 import { forAccount, type Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { runStep, type StepResult } from '../core/step.js';
@@ -98,7 +98,7 @@ export async function retryUpdate(ctx: Context, id: number): Promise<RetryResult
   if (!ctx.options.dryRun) await ctx.repo.outbox.requeue(id, isoNow(ctx.clock));
   const run = await SYNC_STEP_RUNNERS[step](forAccount(ctx, account));
   const after = (await ctx.repo.outbox.findById(id))!;
-  return { command: 'updates retry', update: viewUpdate(after, account), run };
+  return { command: 'updates retry', update: viewUpdate(after, account.name), run };
 }
 
 /**
@@ -149,11 +149,11 @@ async function refuseWhileOrderHasFileInFlight(ctx: Context, row: OutboxRow, ver
   }
 }
 
-async function loadUpdate(ctx: Context, id: number): Promise<{ row: OutboxRow; account: string }> {
+async function loadUpdate(ctx: Context, id: number): Promise<{ row: OutboxRow; account: Account }> {
   const row = await ctx.repo.outbox.findById(id);
   const account = row ? (await ctx.listAccounts()).find((a) => a.id === row.accountId) : undefined;
   if (!row || !account) throw new UsageError(`no update with id ${id} (jl-edge updates list shows them)`);
   if (ctx.options.account && ctx.options.account !== account.name)
     throw new UsageError(`update ${id} belongs to account "${account.name}", not "${ctx.options.account}"`);
-  return { row, account: account.name };
+  return { row, account };
 }

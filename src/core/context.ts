@@ -124,14 +124,16 @@ export async function createContext(
   };
 }
 
-/** The same context narrowed to one account, for commands that run several steps per account (`sync`). */
-export function forAccount(ctx: Context, name: string): Context {
+/**
+ * The same context narrowed to one account as the caller read it, for commands that run several steps per
+ * account (`sync`): the steps share that reading, as the accounts of one step's run share theirs, instead of
+ * reading the account again (three statements) for every step.
+ */
+export function forAccount(ctx: Context, account: Account): Context {
   return {
     ...ctx,
-    options: { ...ctx.options, account: name },
-    async selectAccounts() {
-      return [await ctx.requireAccount(name)];
-    },
+    options: { ...ctx.options, account: account.name },
+    selectAccounts: () => Promise.resolve([account]),
   };
 }
 

@@ -6,13 +6,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Dialect } from '../connection.js';
 
 /**
- * Plain SQL for the repository's bulk paths, bypassing knex's query builder on SQLite: knex prepares
- * every statement anew, rewrites its bindings and builds an object per row, which for hundreds of
- * thousands of rows costs more than the statements themselves (measured: a 1,000,000-row import 7.1 s
- * against 2.9 s; push-stock's 200,000-row selection 330 ms against 212 ms). So the same SQL text runs on
- * the connection knex hands out — inside a transaction, the transaction's own — prepared once per
- * statement text, with rows as arrays. PostgreSQL runs the same SQL (`?` placeholders, no `??`) through
- * `knex.raw`. Only repository classes call these.
+ * Plain SQL for the repository's bulk paths, bypassing knex's query builder on SQLite: knex builds the SQL
+ * text anew, rewrites its bindings and builds an object per row, which for hundreds of thousands of rows
+ * costs more than the statements themselves (measured: a 1,000,000-row import 7.1 s against 2.9 s;
+ * push-stock's 200,000-row selection 330 ms against 212 ms). So the same SQL text runs on the connection
+ * knex hands out — inside a transaction, the transaction's own — with rows as arrays. PostgreSQL runs the
+ * same SQL (`?` placeholders, no `??`) through `knex.raw`. Only repository classes call these.
  */
 
 /** A read returning rows as arrays in select order. */
@@ -66,7 +65,10 @@ const COPY_SPECIALS = /[\\\t\n\r]/g;
 const COPY_ESCAPE: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const escapeCopy = (c: string): string => COPY_ESCAPE[c]!;
 
-/** Runs `use` with the statement prepared (once per connection) from `sql` on the SQLite connection knex hands out. */
+/**
+ * Runs `use` with the statement prepared from `sql` on the SQLite connection knex hands out (the connection
+ * keeps its prepared statements: db/connection.ts).
+ */
 export async function withSqliteStatement<T>(
   db: Knex,
   sql: string,
@@ -76,21 +78,8 @@ export async function withSqliteStatement<T>(
   const client = db.client as Knex.Client;
   const connection = (await client.acquireConnection()) as BetterSqlite3.Database;
   try {
-    let statements = preparedStatements.get(connection);
-    if (!statements) {
-      statements = new Map();
-      preparedStatements.set(connection, statements);
-    }
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = connection.prepare<unknown[]>(sql);
-      statements.set(sql, statement);
-    }
-    return use(statement);
+    return use(connection.prepare<unknown[]>(sql));
   } finally {
     await client.releaseConnection(connection);
   }
 }
-
-/** Prepared statements per SQLite connection; they go with the connection when the pool drops it. */
-const preparedStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement<unknown[]>>>();
