@@ -30,7 +30,7 @@ import { largeDatabaseOrdersListBenchmark, largeDatabaseStatusBenchmark } from '
 import { noOpRunBenchmark } from './no-op-run.js';
 import { postgresBenchmarks } from './postgres.js';
 import { pushStockFirstBenchmark, pushStockNightlyBenchmark } from './push-stock.js';
-import { syncAccountsBenchmark } from './sync-accounts.js';
+import { syncAccountsBenchmark, syncAccountsLatencyBenchmark } from './sync-accounts.js';
 
 const BENCHMARKS: Benchmark[] = [
   downloadOrdersBenchmark,
@@ -45,6 +45,7 @@ const BENCHMARKS: Benchmark[] = [
   largeDatabaseOrdersListBenchmark,
   ...postgresBenchmarks,
   syncAccountsBenchmark,
+  syncAccountsLatencyBenchmark,
 ];
 
 function numberFromEnv(name: string, fallback: number): number {
