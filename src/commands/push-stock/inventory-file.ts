@@ -4,7 +4,7 @@ import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '../../core/process.js';
-import { encodePushedRows, type PushRow } from '../../db/repo/stock.js';
+import { PushedRowsBatch, type PushCandidate } from '../../db/repo/stock.js';
 import { DEFAULT_OUTBOUND, encodeText } from '../../formats/delimited.js';
 import { INVENTORY_COLUMNS, renderInventoryHeader, renderInventoryRow } from '../../formats/inventory.js';
 import { pagesOfLines } from './lines.js';
@@ -32,7 +32,7 @@ export interface BuiltInventory {
 export async function previewLines(scope: PushScope): Promise<InventoryLineView[]> {
   const lines: InventoryLineView[] = [];
   for await (const page of pagesOfLines(scope)) {
-    for (const { row } of page) lines.push(lineView(row));
+    page.candidates.forEach((candidate, i) => lines.push(lineView(candidate, page.sentStock[i]!)));
   }
   return lines;
 }
@@ -66,19 +66,20 @@ export async function buildInventoryFile(
   };
   try {
     await append(renderInventoryHeader(DEFAULT_OUTBOUND));
-    for await (const page of pagesOfLines(scope)) {
+    for await (const { candidates, sentStock, changed } of pagesOfLines(scope)) {
       let text = '';
       // Only rows whose pushed record changes: a nightly full push of a steady catalogue records little.
-      const toRecord: PushRow[] = [];
-      for (const { row, changed } of page) {
-        const [productId, partNumber, tradedCode, leadTimeDays, stock] = row;
+      const toRecord = new PushedRowsBatch();
+      for (let i = 0; i < candidates.length; i++) {
+        const [productId, partNumber, tradedCode, leadTimeDays] = candidates[i]!;
+        const stock = sentStock[i]!;
         text += renderInventoryRow({ partNumber, tradedCode, leadTimeDays, stock }, DEFAULT_OUTBOUND);
         if (withOpenErrors.has(productId) && !namedProductIds.has(productId)) built.supersedesErrorsOf.push(productId);
-        if (changed) toRecord.push(row);
+        if (changed[i]) toRecord.add(productId, partNumber, tradedCode, leadTimeDays, stock);
       }
       await append(text);
-      if (toRecord.length > 0) await writeAll(journal, Buffer.from(`${encodePushedRows(toRecord)}\n`, 'utf8'));
-      built.rows += page.length;
+      if (toRecord.rows > 0) await writeAll(journal, Buffer.from(`${toRecord.encoded()}\n`, 'utf8'));
+      built.rows += candidates.length;
       scope.ctx.logger.progress(`${STEP} ${scope.account.name}: ${built.rows.toLocaleString('en-GB')} rows written`);
     }
   } finally {
@@ -108,12 +109,12 @@ export async function removeAbandonedWorkDirs(): Promise<void> {
   }
 }
 
-function lineView([, partNumber, tradedCode, leadTimeDays, stock]: PushRow): InventoryLineView {
+function lineView([, partNumber, tradedCode, leadTimeDays]: PushCandidate, sentStock: number): InventoryLineView {
   return {
     part_number: partNumber,
     tradedCode,
     current_lead_time_to_delivery_in_days: leadTimeDays,
-    free_stock: stock,
+    free_stock: sentStock,
   };
 }
 

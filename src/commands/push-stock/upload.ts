@@ -93,7 +93,7 @@ export async function deliver(scope: PushScope, built: BuiltInventory): Promise<
   await scope.ctx.repo.transaction(async (repo) => {
     await repo.outbox.markSent(outboxRow.id, sentAt);
     for await (const batch of createInterface({ input: createReadStream(built.journalPath), crlfDelay: Infinity })) {
-      // Each line was written by encodePushedRows above.
+      // Each line was written by a PushedRowsBatch.
       await repo.stock.markPushed(batch as EncodedPushRows, sentAt);
     }
     await repo.stock.clearErrorsOfProducts(scope.account.id, built.supersedesErrorsOf, sentAt);
