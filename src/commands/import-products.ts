@@ -134,39 +134,44 @@ async function importInto(
     }
   };
 
+  // Each of the import's transactions: tuned for it, and ended only once its last batch is written.
+  const inTransaction = (work: (products: ProductsRepo) => Promise<void>): Promise<void> =>
+    ctx.repo.transaction(async (repo) => {
+      await repo.products.tuneTransactionForImport();
+      await run.untilWritten(() => work(repo.products));
+    });
+
   try {
     if (strict || dryRun) {
       // One transaction, so the whole file can be rolled back.
-      await ctx.repo
-        .transaction(async (repo) => {
-          for (;;) {
-            const batch = reader.takeReady();
-            if (batch) await applyBatch(repo.products, batch);
-            else if (reader.finished) break;
-            else await reader.waitForInput(Infinity);
-          }
-          await run.resolveDeferred(repo.products);
-          if (dryRun || run.rejectedAny(reader.problem)) throw new RollBack();
-        })
-        .catch((err: unknown) => {
-          if (!(err instanceof RollBack)) throw err;
-        });
+      await inTransaction(async (products) => {
+        for (;;) {
+          const batch = reader.takeReady();
+          if (batch) await applyBatch(products, batch);
+          else if (reader.finished) break;
+          else await reader.waitForInput(Infinity);
+        }
+        await run.resolveDeferred(products);
+        if (dryRun || run.rejectedAny(reader.problem)) throw new RollBack();
+      }).catch((err: unknown) => {
+        if (!(err instanceof RollBack)) throw err;
+      });
     } else {
       // A transaction takes rows while they come, and commits when the input makes it wait longer than
       // INPUT_WAIT_IN_TRANSACTION_MS, so a slow producer on stdin never holds the database's write lock
       // while the other cron steps wait for it.
       while (!reader.finished) {
         await reader.waitUntilReady();
-        await ctx.repo.transaction(async (repo) => {
+        await inTransaction(async (products) => {
           for (const commitAt = performance.now() + MAX_TRANSACTION_MS; performance.now() < commitAt;) {
             const batch = reader.takeReady();
             if (batch) {
-              await applyBatch(repo.products, batch);
+              await applyBatch(products, batch);
             } else if (reader.finished || !(await reader.waitForInput(INPUT_WAIT_IN_TRANSACTION_MS))) {
               break;
             }
           }
-          if (reader.finished) await run.resolveDeferred(repo.products);
+          if (reader.finished) await run.resolveDeferred(products);
         });
       }
     }

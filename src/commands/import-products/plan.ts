@@ -1,5 +1,11 @@
 import type { ItemError } from '../../core/step.js';
-import type { ImportedField, ProductsRepo, ProductUpdate, StoredProduct } from '../../db/repo/products.js';
+import type {
+  ChannelItemHolder,
+  ImportedField,
+  ProductsRepo,
+  ProductUpdate,
+  StoredProduct,
+} from '../../db/repo/products.js';
 import type { FieldProblem, ProductColumns, ProductRecord, ProductValues } from '../../formats/product-csv.js';
 import type { FileProblem } from './reader.js';
 
@@ -57,8 +63,19 @@ interface BatchPlan {
   unchanged: number;
 }
 
+/** A batch on its way to the database while the next one is read and decided (`ProductsRepo.overlapsWrites`). */
+interface BatchInFlight {
+  /** The plan it was sent with; undefined when it is decided with look-ups on the way. */
+  plan: BatchPlan | undefined;
+  /** Settles once the batch is written and adopted: true if with `plan`, false if it was decided again. */
+  written: Promise<boolean>;
+}
+
 /** After this many batches undone by a conflict, an import on an empty account looks up every batch. */
 const MAX_OPTIMISTIC_CONFLICTS = 10;
+
+const NOTHING_STORED: ReadonlyMap<string, StoredProduct> = new Map();
+const NO_HOLDERS: ReadonlyMap<string, ChannelItemHolder> = new Map();
 
 /**
  * One import's decisions. Rows are taken in file order, batch by batch: each batch reads the stored
@@ -84,6 +101,7 @@ export class ProductImport {
    */
   private optimistic: boolean | undefined;
   private conflicts = 0;
+  private inFlight: BatchInFlight | undefined;
 
   constructor(
     private readonly accountId: number,
@@ -102,38 +120,116 @@ export class ProductImport {
     return this.counts.rejected > 0 || problem !== null;
   }
 
+  /**
+   * Decides a batch and writes it. Where the repository overlaps writes (PostgreSQL), the write goes on
+   * after this returns, so the caller reads the next batch meanwhile; this batch's outcome, or its error,
+   * is taken by the next `apply`, by `resolveDeferred` or by `untilWritten`. At most one batch is in flight.
+   */
   async apply(products: ProductsRepo, batch: ProductRecord[]): Promise<void> {
     this.optimistic ??= !(await products.accountHasAny(this.accountId));
-    if (this.optimistic) {
-      const plan = await this.plan(products, batch, false);
+    const previous = this.inFlight;
+    this.inFlight = undefined;
+    // Decided while the previous batch is still on its way, when that needs nothing from the database; it
+    // stands if that batch is written as it was decided (its rejected SKUs are then this import's).
+    const early =
+      previous?.plan && this.optimistic && this.skusToLookUp(batch, false).length === 0
+        ? this.decide(batch, NOTHING_STORED, NO_HOLDERS, previous.plan)
+        : undefined;
+    const previousAsDecided = await previous?.written;
+    let plan: BatchPlan | undefined;
+    if (this.optimistic) plan = early && previousAsDecided ? early : await this.plan(products, batch, false);
+    const written = this.writeBatch(products, batch, plan);
+    if (!products.overlapsWrites) {
+      await written;
+      return;
+    }
+    // Its error is taken when the batch is waited for, not as an unhandled rejection meanwhile.
+    void written.catch(() => undefined);
+    this.inFlight = { plan, written };
+  }
+
+  /**
+   * Runs `work`, which applies batches inside one transaction, and waits for the batch it leaves in flight:
+   * no transaction may end, by commit or rollback, with a write of its own still on the way. When `work`
+   * fails, its error is the one reported.
+   */
+  async untilWritten(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      await this.inFlight?.written.catch(() => undefined);
+      this.inFlight = undefined;
+      throw err;
+    }
+    await this.finishWriting();
+  }
+
+  private async finishWriting(): Promise<void> {
+    const inFlight = this.inFlight;
+    this.inFlight = undefined;
+    await inFlight?.written;
+  }
+
+  /**
+   * Writes a batch with `plan` (decided without look-ups) or, when the unique indexes refuse that or
+   * there is none, decided with look-ups. True when written with `plan`.
+   */
+  private async writeBatch(
+    products: ProductsRepo,
+    batch: ProductRecord[],
+    plan: BatchPlan | undefined,
+  ): Promise<boolean> {
+    if (plan) {
       try {
-        const ids = await products.withSavepoint(() => this.write(products, plan));
-        this.adopt(plan, ids);
-        return;
+        this.adopt(plan, await products.withSavepoint(() => this.write(products, plan)));
+        return true;
       } catch (err) {
         if (!products.isUniqueViolation(err)) throw err;
         if (++this.conflicts >= MAX_OPTIMISTIC_CONFLICTS) this.optimistic = false;
       }
     }
-    const plan = await this.plan(products, batch, true);
-    this.adopt(plan, await this.write(products, plan));
+    const lookedUp = await this.plan(products, batch, true);
+    this.adopt(lookedUp, await this.write(products, lookedUp));
+    return false;
   }
 
-  /** Decides every row of the batch; reads the import's state but changes nothing. */
-  private async plan(products: ProductsRepo, batch: ProductRecord[], lookUp: boolean): Promise<BatchPlan> {
-    // Rejected rows are looked up even when the batch is not (they are few): a row that repeats the SKU of
-    // an earlier good row must not pass for the first occurrence of that SKU.
+  /**
+   * The SKUs a batch's decisions read from the database: all of them with look-ups, else those of
+   * rejected rows (they are few): a row that repeats the SKU of an earlier good row must not pass for the
+   * first occurrence of that SKU.
+   */
+  private skusToLookUp(batch: ProductRecord[], lookUp: boolean): string[] {
     const skus = new Set<string>();
-    const claimed = new Set<string>();
     for (const { sku, values } of batch) if (sku !== '' && (lookUp || values === undefined)) skus.add(sku);
-    const stored = await products.storedBySku(this.accountId, [...skus]);
+    return [...skus];
+  }
+
+  /** Reads what the batch's decisions need from the database, and decides every row. */
+  private async plan(products: ProductsRepo, batch: ProductRecord[], lookUp: boolean): Promise<BatchPlan> {
+    const stored = await products.storedBySku(this.accountId, this.skusToLookUp(batch, lookUp));
+    const claimed = new Set<string>();
     if (lookUp) {
       for (const { sku, values } of batch) {
         const id = values?.channelItemId;
         if (id && id !== stored.get(sku)?.channelItemId) claimed.add(id);
       }
     }
-    const holders = await products.holdersOf(this.accountId, [...claimed]);
+    return this.decide(batch, stored, await products.holdersOf(this.accountId, [...claimed]));
+  }
+
+  /**
+   * Decides every row of the batch from what the database said and the import's state, plus the
+   * rejections of `previous`, a batch not yet adopted; changes nothing.
+   */
+  private decide(
+    batch: ProductRecord[],
+    stored: ReadonlyMap<string, StoredProduct>,
+    holders: ReadonlyMap<string, ChannelItemHolder>,
+    previous?: BatchPlan,
+  ): BatchPlan {
+    const rejectedBefore = new Map<string, number>();
+    for (const { sku, line } of previous?.rejected ?? [])
+      if (sku !== '' && !rejectedBefore.has(sku)) rejectedBefore.set(sku, line);
 
     // What this batch has done so far, on top of what the database said before it.
     const plan: BatchPlan = { rejected: [], deferred: [], inserts: [], updates: [], met: [], unchanged: 0 };
@@ -143,7 +239,8 @@ export class ProductImport {
 
     for (const record of batch) {
       const { line, sku } = record;
-      const firstLine = sku === '' ? undefined : (lineInBatch.get(sku) ?? this.firstLineOf(sku, stored.get(sku)));
+      const firstLine =
+        sku === '' ? undefined : (lineInBatch.get(sku) ?? this.firstLineOf(sku, stored.get(sku), rejectedBefore));
       if (sku !== '' && firstLine === undefined) lineInBatch.set(sku, line);
       if (record.values === undefined) {
         // Rejected for its own reasons; a later row with its SKU is still a duplicate of it.
@@ -227,6 +324,7 @@ export class ProductImport {
    * and chains of moves work); every other claim is rejected.
    */
   async resolveDeferred(products: ProductsRepo): Promise<void> {
+    await this.finishWriting();
     if (this.deferred.length === 0) return;
     const firstClaim = new Map<string, DeferredRow>();
     for (const row of this.deferred) if (!firstClaim.has(row.channelItemId)) firstClaim.set(row.channelItemId, row);
@@ -301,9 +399,16 @@ export class ProductImport {
   }
 
   /** The line of an earlier row of this file with this SKU (before the current batch). */
-  private firstLineOf(sku: string, stored: StoredProduct | undefined): number | undefined {
+  private firstLineOf(
+    sku: string,
+    stored: StoredProduct | undefined,
+    rejectedBefore: ReadonlyMap<string, number>,
+  ): number | undefined {
     return (
-      (stored && this.linesById.get(stored.id)) ?? this.deferredBySku.get(sku)?.line ?? this.rejectedSkuLine.get(sku)
+      (stored && this.linesById.get(stored.id)) ??
+      this.deferredBySku.get(sku)?.line ??
+      this.rejectedSkuLine.get(sku) ??
+      rejectedBefore.get(sku)
     );
   }
 

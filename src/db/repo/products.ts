@@ -107,6 +107,12 @@ const STORED_COLUMNS =
 export class ProductsRepo {
   /** Rows per batch: per multi-row statement on SQLite, per lookup or write on PostgreSQL. */
   readonly batchSize: number;
+  /**
+   * Whether an import should decide its next batch while this one is written. On PostgreSQL another
+   * process stores the rows (measured: its COPY takes longer than reading and deciding them), so the two
+   * can work at once; SQLite's driver writes synchronously in this process, so there is nothing to overlap.
+   */
+  readonly overlapsWrites: boolean;
 
   constructor(
     private readonly db: Knex,
@@ -115,6 +121,7 @@ export class ProductsRepo {
     statementRows: number,
   ) {
     this.batchSize = dialect === 'postgres' ? POSTGRES_BATCH_ROWS : statementRows;
+    this.overlapsWrites = dialect === 'postgres';
   }
 
   async findBySku(accountId: number, sku: string): Promise<Product | null> {
@@ -194,6 +201,18 @@ export class ProductsRepo {
         if (!statement.database.inTransaction) statement.get();
       });
     };
+  }
+
+  /**
+   * PostgreSQL: the settings of one transaction of a bulk import, undone by its end. Each new product's
+   * foreign key is checked by a query on `accounts`; with a few accounts the planner reads that table
+   * sequentially, and every sequential scan asks the kernel for the table's size (an lseek), so a COPY of
+   * 200,000 products made as many system calls. Sequential scans off, the check reads the primary key's
+   * index (measured: the server's CPU time for 200,000 products 3.0–3.2 s → 2.4–2.5 s). The import's own
+   * look-ups read the unique indexes either way.
+   */
+  async tuneTransactionForImport(): Promise<void> {
+    if (this.dialect === 'postgres') await this.run('set local enable_seqscan = off', []);
   }
 
   /** The stored products with these SKUs (at most batchSize). */
