@@ -255,10 +255,17 @@ export class ProductsRepo {
 
   /**
    * Inserts new products with the given fields (the others take their defaults) and returns their ids
-   * in row order. The caller has checked that no SKU or channel item id is taken.
+   * in row order. The caller has checked that no SKU or channel item id is taken. PostgreSQL calls `sent`
+   * once the rows are on their way, before the server has stored them; SQLite stores them in this process.
    */
-  async insertMany(accountId: number, fields: ImportedField[], rows: ProductValues[], now: string): Promise<number[]> {
-    if (this.dialect === 'postgres') return this.insertManyPostgres(accountId, fields, rows, now);
+  async insertMany(
+    accountId: number,
+    fields: ImportedField[],
+    rows: ProductValues[],
+    now: string,
+    sent?: () => void,
+  ): Promise<number[]> {
+    if (this.dialect === 'postgres') return this.insertManyPostgres(accountId, fields, rows, now, sent);
     const ids: number[] = [];
     const columns = ['account_id', 'sku', ...fields.map((f) => COLUMN[f]), 'created_at', 'updated_at'];
     for (const chunk of chunks(rows, this.batchSize)) {
@@ -332,6 +339,7 @@ export class ProductsRepo {
     fields: ImportedField[],
     rows: ProductValues[],
     now: string,
+    sent: (() => void) | undefined,
   ): Promise<number[]> {
     // One row holding every id: 5,000 rows of one id each cost the client more to read than the COPY to write.
     const [[idList]] = await this.query(
@@ -349,7 +357,7 @@ export class ProductsRepo {
       for (const field of fields) text += '\t' + binding(field, row);
       text += constants.times;
     });
-    await copyIntoTable(this.db, 'products', columns, text);
+    await copyIntoTable(this.db, 'products', columns, text, sent);
     return ids;
   }
 

@@ -35,18 +35,27 @@ export async function runStatement(db: Knex, dialect: Dialect, sql: string, bind
 
 /**
  * PostgreSQL: `copy <table> (<columns>) from stdin` of `text`, rows in COPY's text format
- * (`copyTextField`), on the connection knex hands out (inside a transaction, the transaction's own).
+ * (`copyTextField`), on the connection knex hands out (inside a transaction, the transaction's own);
+ * `sent` is called once the text is handed to the connection, while the server stores it.
  * COPY is PostgreSQL's bulk path: no statement to parse and plan, no parameter to decode, rows written to
  * the table several at a time. The batch goes as one write: streaming it in pieces through a Readable
  * cost the client more than it let the server start early. A refused row (a unique index) rejects with
  * the server's error and its code.
  */
-export async function copyIntoTable(db: Knex, table: string, columns: string[], text: string): Promise<void> {
+export async function copyIntoTable(
+  db: Knex,
+  table: string,
+  columns: string[],
+  text: string,
+  sent?: () => void,
+): Promise<void> {
   const client = db.client as Knex.Client;
   const connection = (await client.acquireConnection()) as pg.Client;
   try {
     const copy = connection.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
-    await finished(copy.end(text));
+    const stored = finished(copy.end(text));
+    sent?.();
+    await stored;
   } finally {
     await client.releaseConnection(connection);
   }
