@@ -9,7 +9,7 @@ import { faultCrash, faultPause } from '../core/fault-injection.js';
 import { outgoingFileNames, sendPendingOutbox } from '../core/outbox-sender.js';
 import { runStep, type AccountWork, type ItemError, type StepResult, type StepScope } from '../core/step.js';
 import { isoNow } from '../core/time.js';
-import type { Order } from '../db/repo/orders.js';
+import type { OrderToAcknowledge } from '../db/repo/orders.js';
 import type { NewOutboxFile } from '../db/repo/outbox.js';
 import { acknowledgementDates, acknowledgementFileName, renderAcknowledgement } from '../formats/acknowledgement.js';
 import { londonDate } from '../formats/file-name-token.js';
@@ -86,7 +86,7 @@ async function renderAcknowledgements(
   ctx: Context,
   { account }: StepScope,
 ): Promise<{ files: (NewOutboxFile & { orderNumber: string })[]; errors: ItemError[] }> {
-  const orders = await ctx.repo.orders.listToAcknowledge(account.id, ctx.repo.batchSize);
+  const orders = await ctx.repo.orders.listToAcknowledge(account.id);
   const remoteDir = account.paths.OrderAcknowledge;
   const nextName = await outgoingFileNames(ctx.repo, account.id, remoteDir, ctx.clock, acknowledgementFileName);
   const { dispatchDate, deliveryDate } = acknowledgementDates(londonDate(ctx.clock.now()), account);
@@ -116,7 +116,7 @@ async function renderAcknowledgements(
 }
 
 /** ✔ SPEC §4.3: every line, full quantity. */
-function acknowledgementOf(order: Order, dispatchDate: string, deliveryDate: string) {
+function acknowledgementOf(order: OrderToAcknowledge, dispatchDate: string, deliveryDate: string) {
   return {
     orderNumber: order.orderNumber,
     supplierRef: supplierRef(order.id),
