@@ -4,7 +4,7 @@ import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from '../../core/process.js';
-import { PushedRowsBatch, type PushCandidate } from '../../db/repo/stock.js';
+import { PushedRowsBatch, type EncodedPushRows, type PushCandidate } from '../../db/repo/stock.js';
 import { DEFAULT_OUTBOUND, encodeText } from '../../formats/delimited.js';
 import { INVENTORY_COLUMNS, renderInventoryHeader, renderInventoryRow } from '../../formats/inventory.js';
 import { pagesOfLines } from './lines.js';
@@ -16,7 +16,9 @@ export type InventoryLineView = Record<(typeof INVENTORY_COLUMNS)[number], strin
 /** The local inventory file and, beside it, the sent rows in the form `markPushed` takes. */
 export interface BuiltInventory {
   path: string;
+  /** The `markPushed` batches one after the other, `journalBatchBytes` long each (see `sentBatches`). */
   journalPath: string;
+  journalBatchBytes: number[];
   rows: number;
   size: number;
   sha256: string;
@@ -49,7 +51,8 @@ export async function buildInventoryFile(
   const withOpenErrors = await scope.ctx.repo.stock.productIdsWithOpenErrors(scope.account.id);
   const built: BuiltInventory = {
     path: join(workDir, 'inventory.csv'),
-    journalPath: join(workDir, 'sent-rows.jsonl'),
+    journalPath: join(workDir, 'sent-rows.json'),
+    journalBatchBytes: [],
     rows: 0,
     size: 0,
     sha256: '',
@@ -78,7 +81,11 @@ export async function buildInventoryFile(
         if (changed[i]) toRecord.add(productId, partNumber, tradedCode, leadTimeDays, stock);
       }
       await append(text);
-      if (toRecord.rows > 0) await writeAll(journal, Buffer.from(`${toRecord.encoded()}\n`, 'utf8'));
+      if (toRecord.rows > 0) {
+        const batch = Buffer.from(toRecord.encoded(), 'utf8');
+        await writeAll(journal, batch);
+        built.journalBatchBytes.push(batch.length);
+      }
       built.rows += candidates.length;
       scope.ctx.logger.progress(`${STEP} ${scope.account.name}: ${built.rows.toLocaleString('en-GB')} rows written`);
     }
@@ -89,6 +96,28 @@ export async function buildInventoryFile(
   }
   built.sha256 = hash.digest('hex');
   return built;
+}
+
+/**
+ * The journal's batches as written, one at a time (memory stays flat). Each is read by its length: a
+ * line reader over the 200,000 rows of a first push cost more than the reading itself.
+ */
+export async function* sentBatches(built: BuiltInventory): AsyncGenerator<EncodedPushRows> {
+  const journal = await open(built.journalPath, 'r');
+  try {
+    for (const length of built.journalBatchBytes) {
+      const batch = Buffer.allocUnsafe(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await journal.read(batch, filled, length - filled);
+        if (bytesRead === 0) throw new Error(`${built.journalPath} ends before its batches do`);
+        filled += bytesRead;
+      }
+      yield batch.toString('utf8') as EncodedPushRows;
+    }
+  } finally {
+    await journal.close();
+  }
 }
 
 /** Local working folders are named after the process, so a killed run's folder can be told from a live one. */

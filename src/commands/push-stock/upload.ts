@@ -1,14 +1,11 @@
 /** Uploading the inventory file (SPEC §4.6): outbox row, upload, size check, then what each product was sent. */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { errorMessage } from '../../core/errors.js';
 import { faultUploadMidwayFromFile } from '../../core/fault-injection.js';
 import { outgoingFileNames } from '../../core/outbox-sender.js';
 import { isoNow } from '../../core/time.js';
-import type { EncodedPushRows } from '../../db/repo/stock.js';
 import { inventoryFileName } from '../../formats/inventory.js';
 import { joinRemote, type Transport } from '../../transport/transport.js';
-import type { BuiltInventory } from './inventory-file.js';
+import { sentBatches, type BuiltInventory } from './inventory-file.js';
 import { STEP, type PushScope } from './scope.js';
 
 /**
@@ -92,10 +89,7 @@ export async function deliver(scope: PushScope, built: BuiltInventory): Promise<
   const sentAt = isoNow(scope.ctx.clock);
   await scope.ctx.repo.transaction(async (repo) => {
     await repo.outbox.markSent(outboxRow.id, sentAt);
-    for await (const batch of createInterface({ input: createReadStream(built.journalPath), crlfDelay: Infinity })) {
-      // Each line was written by a PushedRowsBatch.
-      await repo.stock.markPushed(batch as EncodedPushRows, sentAt);
-    }
+    for await (const batch of sentBatches(built)) await repo.stock.markPushed(batch, sentAt);
     await repo.stock.clearErrorsOfProducts(scope.account.id, built.supersedesErrorsOf, sentAt);
   });
   return remoteName;

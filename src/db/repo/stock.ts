@@ -64,8 +64,8 @@ export type EncodedPushRows = string & { readonly encodedPushRows: unique symbol
 
 /**
  * Sent rows as `markPushed` takes them: one JSON array of `[productId, partNumber, tradedCode,
- * leadTimeDays, sentStock]` per batch, a line of text that push-stock keeps in a local file between
- * building the inventory file and the verified upload, so memory stays flat. (JSON.stringify of one array
+ * leadTimeDays, sentStock]` per batch, text that push-stock keeps in a local file between building the
+ * inventory file and the verified upload, so memory stays flat. (JSON.stringify of one array
  * per row: measured faster than writing the JSON text by hand.)
  */
 export class PushedRowsBatch {
