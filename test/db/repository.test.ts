@@ -4,11 +4,13 @@
  * per (step, account) across hosts are atomic when several connections race for them.
  */
 import assert from 'node:assert/strict';
+import type BetterSqlite3 from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../helpers/cli.js';
 import { ENGINE_LABEL, TEST_ENGINE, createTestDb } from '../helpers/test-db.js';
 import { openDatabase } from '../../src/db/connection.js';
 import { Repository } from '../../src/db/repository.js';
+import { queryRows } from '../../src/db/repo/statements.js';
 import { ACCOUNT_DEFAULTS } from '../../src/core/account-settings.js';
 import type { LockHolder } from '../../src/core/run-log.js';
 
@@ -176,6 +178,24 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
     assert.equal((await repo!.products.findBySku(account.id, 'BULK-00001'))!.stock, rows[1]!.stock);
     assert.equal((await repo!.products.findBySku(account.id, 'BULK-AFTER'))!.stock, 3);
   });
+
+  if (TEST_ENGINE === 'sqlite')
+    it("a SQLite connection hands out the statement it prepared before, in knex's row mode, unless it is busy", async () => {
+      const [repo] = hosts;
+      const sql = 'select 7 as n union all select 8';
+      // The pool's one connection, handed back before knex needs it.
+      const connection = (await repo!.knex.client.acquireConnection()) as BetterSqlite3.Database;
+      await repo!.knex.client.releaseConnection(connection);
+      assert.equal(connection.prepare(sql), connection.prepare(sql));
+      // The plain-SQL read switches it to arrays; knex's next use gets objects again.
+      assert.deepEqual(await queryRows(repo!.knex, 'sqlite', sql, []), [[7], [8]]);
+      assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);
+      const iterating = connection.prepare(sql).iterate();
+      assert.deepEqual(iterating.next().value, { n: 7 });
+      assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);
+      assert.deepEqual(iterating.next().value, { n: 8 });
+      assert.equal(iterating.next().done, true);
+    });
 
   // better-sqlite3 is synchronous: SQLite connections of one process cannot wait on each other, so the
   // race runs on PostgreSQL only (the SQLite e2e suites race separate processes for a lock).
