@@ -2,6 +2,7 @@ import type { ItemError } from '../../core/step.js';
 import type {
   ChannelItemHolder,
   ImportedField,
+  NewProducts,
   ProductsRepo,
   ProductUpdate,
   StoredProduct,
@@ -61,6 +62,8 @@ interface BatchPlan {
   /** Stored products the batch met (updated or unchanged), and their lines. */
   met: { id: number; line: number }[];
   unchanged: number;
+  /** The inserts encoded while the previous batch was written. */
+  newProducts?: NewProducts;
 }
 
 /** A batch on its way to the database while the next one is read and decided (`ProductsRepo.overlapsWrites`). */
@@ -135,6 +138,7 @@ export class ProductImport {
       previous?.plan && this.optimistic && this.skusToLookUp(batch, false).length === 0
         ? this.decide(batch, NOTHING_STORED, NO_HOLDERS, previous.plan)
         : undefined;
+    if (early) early.newProducts = this.prepareNew(products, early.inserts);
     const previousAsDecided = await previous?.written;
     let plan: BatchPlan | undefined;
     if (this.optimistic) plan = early && previousAsDecided ? early : await this.plan(products, batch, false);
@@ -294,21 +298,24 @@ export class ProductImport {
     return plan;
   }
 
-  /** Writes a plan's changes; returns the ids of its inserts, in order. `sent`: see `insertMany`. */
+  /** Writes a plan's changes; returns the ids of its inserts, in order. `sent`: see `insertNew`. */
   private async write(
     products: ProductsRepo,
-    plan: { updates: ProductUpdate[]; inserts: { values: ProductValues }[] },
+    plan: { updates: ProductUpdate[]; inserts: { values: ProductValues }[]; newProducts?: NewProducts },
     sent?: () => void,
   ): Promise<number[]> {
     // Updates first: they may free ids that inserts of the same batch take, never the other way round.
     if (plan.updates.length > 0) await products.updateMany(this.accountId, this.fields, plan.updates, this.now);
     if (plan.inserts.length === 0) return [];
-    return products.insertMany(
+    return products.insertNew(plan.newProducts ?? this.prepareNew(products, plan.inserts), sent);
+  }
+
+  private prepareNew(products: ProductsRepo, inserts: { values: ProductValues }[]): NewProducts {
+    return products.prepareNew(
       this.accountId,
       this.fields,
-      plan.inserts.map((row) => row.values),
+      inserts.map((row) => row.values),
       this.now,
-      sent,
     );
   }
 
