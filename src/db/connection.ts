@@ -216,7 +216,8 @@ function connectSqlite(path: string): Knex {
  * knex prepares every statement it runs on SQLite anew, though a run repeats the same few dozen texts (each
  * step's lock, run-log row and reads, per account): preparing took about a tenth of `sync`'s CPU for 100
  * accounts. So the connection keeps the statements it prepared, by SQL text, the most recently used ones.
- * A statement is handed out in its default row mode (the plain-SQL reads switch it to arrays each time),
+ * A statement is handed out in its default row mode (the plain-SQL reads switch it to arrays or single
+ * values each time),
  * and never while it is still iterating: then a fresh one is prepared.
  */
 function reusePreparedStatements(connection: BetterSqlite3.Database): void {
@@ -230,7 +231,8 @@ function reusePreparedStatements(connection: BetterSqlite3.Database): void {
     statements.delete(sql);
     statements.set(sql, statement);
     if (statements.size > PREPARED_STATEMENTS_KEPT) statements.delete(statements.keys().next().value!);
-    if (statement.reader) statement.raw(false);
+    // raw(false) leaves pluck and expand as they were: each is switched off on its own.
+    if (statement.reader) statement.raw(false).pluck(false).expand(false);
     return statement;
   };
   connection.prepare = cached as BetterSqlite3.Database['prepare'];

@@ -190,6 +190,11 @@ describe(`repository layer${ENGINE_LABEL}`, () => {
       // The plain-SQL read switches it to arrays; knex's next use gets objects again.
       assert.deepEqual(await queryRows(repo!.knex, 'sqlite', sql, []), [[7], [8]]);
       assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);
+      // So does one that read single values (pluck) or rows by table (expand).
+      assert.deepEqual(connection.prepare(sql).pluck().all(), [7, 8]);
+      assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);
+      assert.deepEqual(connection.prepare(sql).expand().all(), [{ $: { n: 7 } }, { $: { n: 8 } }]);
+      assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);
       const iterating = connection.prepare(sql).iterate();
       assert.deepEqual(iterating.next().value, { n: 7 });
       assert.deepEqual(await repo!.knex.raw(sql), [{ n: 7 }, { n: 8 }]);

@@ -89,7 +89,7 @@ export async function deliver(scope: PushScope, built: BuiltInventory): Promise<
   const sentAt = isoNow(scope.ctx.clock);
   await scope.ctx.repo.transaction(async (repo) => {
     await repo.outbox.markSent(outboxRow.id, sentAt);
-    for await (const batch of sentBatches(built)) await repo.stock.markPushed(batch, sentAt);
+    await repo.stock.markPushed(sentBatches(built), sentAt);
     await repo.stock.clearErrorsOfProducts(scope.account.id, built.supersedesErrorsOf, sentAt);
   });
   return remoteName;

@@ -160,22 +160,30 @@ export class StockRepo {
    * Records what a verified upload sent, product by product, from the rows as they were written to the
    * file — never re-read values, so a stock change made while the push was running differs from
    * `pushed_stock` and goes out with the next delta. A product whose channel item id changed meanwhile
-   * is left unpushed: the file carried its old stock number. `batch` comes from `PushedRowsBatch` (a
-   * page of rows at most); call it inside the transaction that marks the outbox row sent.
+   * is left unpushed: the file carried its old stock number. Each of `batches` comes from
+   * `PushedRowsBatch` (a page of rows at most); call it inside the transaction that marks the outbox row sent.
    *
    * A product whose pushed record already holds the sent values (and is not marked for re-send) is left
    * as it is, so `pushed_at` is when The Edge first received the values it has now, and the nightly full
    * push of a mostly unchanged catalogue writes only what changed. Returns the number of products whose
    * pushed record changed.
    */
-  async markPushed(batch: EncodedPushRows, pushedAt: string): Promise<number> {
+  async markPushed(batches: AsyncIterable<EncodedPushRows>, pushedAt: string): Promise<number> {
+    // Left set for the rest of the run: pages are taken only as they are used.
+    if (this.dialect === 'sqlite')
+      await runStatement(this.db, this.dialect, `pragma cache_size = -${PUSH_RECORD_CACHE_KIB}`, []);
+    let changed = 0;
+    for await (const batch of batches) changed += await this.markPushedBatch(batch, pushedAt);
+    return changed;
+  }
+
+  private async markPushedBatch(batch: EncodedPushRows, pushedAt: string): Promise<number> {
     // The whole batch travels as one JSON value: a statement with thousands of bound values costs more
     // to compile than to run. Each sent row is looked up by its primary key. SQLite's `jsonb_each` (3.45+;
     // better-sqlite3 bundles its own SQLite) hands each row over already parsed, so reading its five values
     // does not parse it five times. (Measured on SQLite for a first push of 200,000 rows: jsonb_each 0.36 s,
     // json_each 0.43 s, a prepared update per row 0.60 s, a temporary table joined once 0.56 s.)
     const sqlite = this.dialect === 'sqlite';
-    if (sqlite) await runStatement(this.db, this.dialect, `pragma cache_size = -${PUSH_RECORD_CACHE_KIB}`, []);
     const source = sqlite ? 'jsonb_each(?) as sent' : 'jsonb_array_elements(?::jsonb) as sent(value)';
     // Positions in a sent row (`PushedRowsBatch.add`).
     const sent = (index: number, type: 'integer' | 'text'): string =>
